@@ -58,7 +58,24 @@ public sealed class GraphSliceModule : nn.Module<Tensor, Tensor>
         }
     }
 
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => Run(input, capture: null);
+
+    /// <summary>
+    /// Runs the slice and also returns the outputs of the operators in <paramref name="capture"/>
+    /// (kept alive past their last use), e.g. the tensors at atom boundaries for verification.
+    /// </summary>
+    public (Tensor Output, IReadOnlyDictionary<int, Tensor> Captured) ForwardCapturing(Tensor input, IReadOnlySet<int> capture)
+    {
+        ArgumentNullException.ThrowIfNull(capture);
+        var captured = new Dictionary<int, Tensor>();
+        var output = Run(input, (id, value) =>
+        {
+            if (capture.Contains(id)) captured[id] = value.clone();
+        });
+        return (output, captured);
+    }
+
+    private Tensor Run(Tensor input, Action<int, Tensor>? capture)
     {
         ArgumentNullException.ThrowIfNull(input);
         var values = new Dictionary<int, Tensor>(_nodes.Length + 1) { [_entry] = input };
@@ -78,6 +95,7 @@ public sealed class GraphSliceModule : nn.Module<Tensor, Tensor>
                 }
             }
             values[node.Id] = output;
+            capture?.Invoke(node.Id, output);
         }
         return values[_nodes[^1].Id];
     }

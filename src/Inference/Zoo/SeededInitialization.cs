@@ -39,22 +39,30 @@ internal static class SeededInitialization
         {
             case (OperatorKind.Conv2d or OperatorKind.Linear, "weight"):
                 var bound = Math.Sqrt(6.0 / fanIn);
-                nn.init.uniform_(tensor, -bound, bound, generator);
+                Uniform(tensor, -bound, bound, generator);
                 break;
             case (OperatorKind.Conv2d or OperatorKind.Linear, "bias"):
-                nn.init.uniform_(tensor, -1 / Math.Sqrt(fanIn), 1 / Math.Sqrt(fanIn), generator);
+                Uniform(tensor, -1 / Math.Sqrt(fanIn), 1 / Math.Sqrt(fanIn), generator);
                 break;
             // Batch norm near identity with some spread, so it does real work in the comparison.
             case (OperatorKind.BatchNorm2d, "weight"):
             case (OperatorKind.BatchNorm2d, "running_var"):
-                nn.init.uniform_(tensor, 0.8, 1.2, generator);
+                Uniform(tensor, 0.8, 1.2, generator);
                 break;
             case (OperatorKind.BatchNorm2d, "bias"):
             case (OperatorKind.BatchNorm2d, "running_mean"):
-                nn.init.uniform_(tensor, -0.1, 0.1, generator);
+                Uniform(tensor, -0.1, 0.1, generator);
                 break;
             default:
                 break; // e.g. num_batches_tracked
         }
+    }
+
+    // TorchSharp 0.107's nn.init.uniform_ ignores its generator argument (measured: two calls with
+    // equally seeded generators differ), so draw with rand(generator) and copy.
+    private static void Uniform(Tensor tensor, double low, double high, Generator generator)
+    {
+        using var draw = rand(tensor.shape, dtype: tensor.dtype, generator: generator);
+        tensor.copy_(draw * (high - low) + low);
     }
 }

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using AdaMec.Inference.Atoms;
+
+namespace AdaMec.Cli.Commands;
+
+/// <summary>`adamec verify --atoms DIR`: chained atoms must equal the whole model.</summary>
+internal static class VerifyCommand
+{
+    public static Command Create()
+    {
+        var atoms = new Option<DirectoryInfo>("--atoms") { Description = "Folder written by `adamec partition`", Required = true };
+        var weights = new Option<FileInfo?>("--weights") { Description = "The state-dict file the atoms were cut from, if not zoo-seeded" };
+        var tolerance = new Option<double>("--tolerance") { Description = "Largest relative difference allowed", DefaultValueFactory = _ => AtomVerifier.DefaultTolerance };
+        var command = new Command("verify", "Run the atoms as a chain and the whole model; compare every boundary and the output") { atoms, weights, tolerance };
+        command.SetAction(parse => CliErrors.Guard(() =>
+        {
+            var report = AtomVerifier.Verify(parse.GetValue(atoms)!.FullName, parse.GetValue(weights)?.FullName, parse.GetValue(tolerance));
+            Print(report, Console.Out);
+            return report.Ok ? 0 : 1;
+        }));
+        return command;
+    }
+
+    internal static void Print(AtomVerifier.Report report, TextWriter output)
+    {
+        output.WriteLine($"{report.Model}: chained atoms vs {report.Reference}");
+        var table = new TextTable("boundary", "after", "max |diff|", "max |whole|", "relative", "");
+        foreach (var b in report.Boundaries)
+        {
+            table.Add(b.AtomId, b.AfterOperator, b.MaxAbsDiff.ToString("0.###e0", System.Globalization.CultureInfo.InvariantCulture),
+                b.Magnitude.ToString("0.###e0", System.Globalization.CultureInfo.InvariantCulture),
+                b.Relative.ToString("0.###e0", System.Globalization.CultureInfo.InvariantCulture), b.Ok ? "ok" : "MISMATCH");
+        }
+        table.Write(output);
+        output.WriteLine(report.Ok
+            ? $"OK: every boundary within {report.Tolerance:0e0} of the whole model (the last row is the output)."
+            : $"FAILED: {report.Boundaries.Count(b => !b.Ok)} boundaries differ by more than {report.Tolerance:0e0}.");
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using AdaMec.Core.Graph;
+using AdaMec.Core.Serialization;
+
+namespace AdaMec.Core.Atoms;
+
+/// <summary>
+/// DIR/manifest.json of a partitioned model: the atom chain plus how it was partitioned. Reading
+/// validates the chain (indices, shapes joining atom to atom, file names) so a damaged manifest fails
+/// with a message naming the atom and field rather than later, on some device.
+/// </summary>
+public sealed record AtomManifest
+{
+    public const string FileName = "manifest.json";
+
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+
+    public required string Model { get; init; }
+
+    public required TensorShape InputShape { get; init; }
+
+    public required TensorShape OutputShape { get; init; }
+
+    /// <summary>Seed of the zoo weights, or null when the weights came from a state-dict file.</summary>
+    public ulong? Seed { get; init; }
+
+    /// <summary>Where the weights came from: "zoo-seeded" or the state-dict file name.</summary>
+    public required string WeightsSource { get; init; }
+
+    public required PartitionReport Partition { get; init; }
+
+    public required IReadOnlyList<AtomSpec> Atoms { get; init; }
+
+    public long TotalWeightBytes => Atoms.Sum(a => a.WeightBytes);
+
+    public void Save(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        System.IO.File.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, AdaMecJson.Options));
+    }
+
+    /// <summary>Reads and validates DIR/manifest.json.</summary>
+    /// <exception cref="AtomFileException">Missing, unreadable or inconsistent manifest.</exception>
+    public static AtomManifest Load(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        if (!System.IO.File.Exists(path)) throw new AtomFileException(null, $"no {FileName} in '{directory}' (run `adamec partition` first)");
+        AtomManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<AtomManifest>(System.IO.File.ReadAllText(path), AdaMecJson.Options);
+        }
+        catch (JsonException e)
+        {
+            throw new AtomFileException(null, $"{path} is not a valid manifest: {e.Message}", e);
+        }
+        if (manifest is null) throw new AtomFileException(null, $"{path} is empty");
+        manifest.Validate();
+        return manifest;
+    }
+
+    public void Validate()
+    {
+        if (Format != CurrentFormat) throw new AtomFileException(null, $"manifest format {Format} is not supported (expected {CurrentFormat})");
+        if (Atoms is null || Atoms.Count == 0) throw new AtomFileException(null, "manifest lists no atoms");
+        var expectedInput = InputShape;
+        for (var i = 0; i < Atoms.Count; i++)
+        {
+            var atom = Atoms[i];
+            if (atom.Index != i) throw new AtomFileException(atom.Id, $"has index {atom.Index} at position {i}");
+            if (atom.Nodes is null || atom.Nodes.Count == 0) throw new AtomFileException(atom.Id, "has no operators");
+            if (atom.InputShape != expectedInput) throw new AtomFileException(atom.Id, $"expects input {atom.InputShape} but the previous atom produces {expectedInput}");
+            if (atom.Nodes[^1].OutputShape != atom.OutputShape) throw new AtomFileException(atom.Id, $"declares output {atom.OutputShape} but its last operator produces {atom.Nodes[^1].OutputShape}");
+            if (string.IsNullOrWhiteSpace(atom.File) || Path.GetFileName(atom.File) != atom.File)
+                throw new AtomFileException(atom.Id, $"weights file name '{atom.File}' must be a plain file name inside the atoms folder");
+            if (atom.Sha256 is not { Length: 64 }) throw new AtomFileException(atom.Id, "sha256 must be 64 hex characters");
+            expectedInput = atom.OutputShape;
+        }
+        if (expectedInput != OutputShape) throw new AtomFileException(Atoms[^1].Id, $"chain ends with {expectedInput}, manifest says {OutputShape}");
+    }
+
+    public AtomSpec Atom(string id) =>
+        Atoms.FirstOrDefault(a => a.Id == id) ?? throw new AtomFileException(id, $"is not in the manifest of '{Model}'");
+}
+
+/// <summary>How the atoms were chosen: the three granularities and the latency-benefit filter.</summary>
+public sealed record PartitionReport
+{
+    public required string LatencyModel { get; init; }
+
+    public required int Operators { get; init; }
+
+    public required int ValidCutPoints { get; init; }
+
+    public required int LayerCutPoints { get; init; }
+
+    public required int KeptCutPoints { get; init; }
+
+    public required IReadOnlyList<CutPointDecision> CutPoints { get; init; }
+}
+
+/// <summary>One candidate cut point and why it was kept or dropped.</summary>
+public sealed record CutPointDecision(int Position, string After, long TensorBytes, double BestBenefit, bool Kept, string Reason);
