@@ -11,9 +11,9 @@ namespace AdaMec.Core.Partitioning;
 /// <remarks>
 /// Two rules decide a candidate:
 /// <list type="number">
-/// <item>Dominance: if the next candidate is reached through parameter-free operators only (ReLU,
-/// BN-free pooling, flatten, dropout...) and hands over no more bytes, cutting there is never worse,
-/// so this point is dropped. This is the paper's observation that points with large feature maps are
+/// <item>Dominance: if the next candidate is reached through operators without multiply-accumulates
+/// only (batch norm, activations, pooling, flatten, dropout...) and hands over no more bytes, cutting
+/// there ships no more and leaves no real work behind, so this point is dropped. This is the paper's observation that points with large feature maps are
 /// "almost impossible to be selected".</item>
 /// <item>Benefit (formula 1): in each context (bandwidth x edge speed-up) the split is scored both
 /// ways — offload the suffix to the edge, or run the prefix on the edge and return — and the point
@@ -82,14 +82,14 @@ public sealed class PrePartitioner(IOperatorLatencyModel latency, PartitionOptio
             : throw new InvalidOperationException($"Latency model '{latency.Name}' predicted {value} ms for '{node.Name}'.");
     }
 
-    // The next candidate q is reachable through operators without weights, and hands over no more
-    // bytes: the same split at q computes at least as much on the first device and ships no more.
+    // The next candidate q is reachable through cheap element-wise or pooling operators (no MACs)
+    // and hands over no more bytes: splitting at q instead ships no more and moves only cheap work.
     private static bool DominatedBy(IReadOnlyList<OperatorNode> nodes, int p, int q)
     {
         if (nodes[q - 1].OutputBytes > nodes[p - 1].OutputBytes) return false;
         for (var i = p; i < q; i++)
         {
-            if (nodes[i].ParameterBytes > 0) return false;
+            if (nodes[i].Macs > 0) return false;
         }
         return true;
     }
