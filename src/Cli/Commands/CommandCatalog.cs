@@ -9,5 +9,7 @@ internal static class CommandCatalog
     {
         yield return PartitionCommand.Create();
         yield return VerifyCommand.Create();
+        yield return RunCommand.Create();
+        yield return DemoCommand.Create();
     }
 }

@@ -20,13 +20,20 @@ public sealed class AtomChain : IDisposable
 
     public AtomManifest Manifest { get; }
 
-    public static AtomChain Load(string directory)
+    /// <summary>The loaded atoms, a prefix of the manifest's chain.</summary>
+    public IReadOnlyList<AtomSpec> Atoms => Manifest.Atoms.Take(_atoms.Length).ToArray();
+
+    /// <param name="directory">Folder with manifest.json and the atom files.</param>
+    /// <param name="count">Load only the first <paramref name="count"/> atoms (null: all).</param>
+    public static AtomChain Load(string directory, int? count = null)
     {
         var manifest = AtomManifest.Load(directory);
+        if (count is { } n && (n < 1 || n > manifest.Atoms.Count))
+            throw new ArgumentException($"can load 1 to {manifest.Atoms.Count} atoms of {manifest.Model}, not {n}", nameof(count));
         var loaded = new List<GraphSliceModule>();
         try
         {
-            foreach (var atom in manifest.Atoms) loaded.Add(AtomLoader.Load(directory, atom));
+            foreach (var atom in manifest.Atoms.Take(count ?? manifest.Atoms.Count)) loaded.Add(AtomLoader.Load(directory, atom));
         }
         catch
         {
