@@ -22,6 +22,13 @@ public sealed class ChainDpStrategy(int nodeLimit = ChainDpStrategy.DefaultNodeL
 
     public int NodeLimit => nodeLimit;
 
+    /// <summary>The least latency of any plan, budgets and requirement ignored (the DP alone).</summary>
+    public static double UnconstrainedLatency(PlanningProblem problem)
+    {
+        var t = new CostTables(problem);
+        return t.Latency(new SuffixBound(t).BestPlan());
+    }
+
     public PlanResult Plan(PlanningProblem problem)
     {
         var t = new CostTables(problem);
