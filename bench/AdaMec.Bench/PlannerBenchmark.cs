@@ -32,7 +32,7 @@ public sealed class PlannerBenchmark(PlannerBenchOptions options)
                 progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"n={atoms} D={devices}: {options.Instances} instances"));
                 for (var k = 0; k < options.Instances; k++)
                 {
-                    var seed = HashCode.Combine(options.Seed, atoms, devices, k);
+                    var seed = InstanceSeed(options.Seed, atoms, devices, k);
                     var problem = PlanningProblemGenerator.Generate(seed, atoms, devices);
                     samples.AddRange(Measure($"n={atoms} D={devices}", problem, strategies, RandomRepeats, bestOf: true));
                 }
@@ -172,6 +172,24 @@ public sealed class PlannerBenchmark(PlannerBenchOptions options)
             compared.Count(s => s.Missed),
             ran.Count == 0 ? null : ran.Count(s => s.Feasible) / (double)ran.Count,
             ran.Count(s => s.FalseClaim));
+    }
+
+    /// <summary>
+    /// A stable seed per instance (HashCode.Combine is randomised per process, so it would make
+    /// every run draw different instances): SplitMix64 over the four numbers.
+    /// </summary>
+    public static int InstanceSeed(int seed, int atoms, int devices, int instance)
+    {
+        var z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL);
+        foreach (var part in (ReadOnlySpan<int>)[atoms, devices, instance])
+        {
+            z = unchecked((z ^ (uint)part) + 0x9E3779B97F4A7C15UL);
+            z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+            z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+            z ^= z >> 31;
+        }
+
+        return (int)(z & int.MaxValue);
     }
 
     /// <summary>Nearest-rank percentile; null for no data.</summary>

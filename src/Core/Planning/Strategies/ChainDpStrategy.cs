@@ -6,8 +6,10 @@ namespace AdaMec.Core.Planning.Strategies;
 /// atoms i..n-1 with atom i on device d, output returned (ties: fewest weight bytes moved), O(n D^2).
 /// When that plan breaks a memory or compute budget, a depth-first branch and bound over atoms in
 /// chain order finds the budget-feasible optimum: H is an admissible bound (it is exact without
-/// budgets), partial plans over a budget or past the requirement are cut, so are partial plans
-/// whose remaining atoms cannot fit in the devices' remaining budgets, and children are tried best bound first so the first
+/// budgets), a Lagrangian version of H that prices memory and FLOPs per device tightens it (the
+/// prices come from a few subgradient steps at the root, which also yield feasible starting plans),
+/// partial plans over a budget or past the requirement are cut, so are partial plans whose
+/// remaining atoms cannot fit in the devices' remaining budgets, and children are tried best bound first so the first
 /// leaf is usually already good. The search is exact unless it exceeds <see cref="NodeLimit"/>;
 /// then it returns the best plan found with <c>ProvenOptimal = false</c>. With no feasible plan the
 /// combination search minimises the constraint gap from the DP plan, the local plan and the current one.
@@ -40,8 +42,11 @@ public sealed class ChainDpStrategy(int nodeLimit = ChainDpStrategy.DefaultNodeL
         // The DP plan has the least latency of all plans: if it misses the requirement, so does every plan.
         if (best.LatencyMs <= t.Requirement)
         {
-            var search = new BranchAndBound(t, bound, nodeLimit);
-            search.Run();
+            var prices = new LagrangianBound(t);
+            var search = new BranchAndBound(t, bound, prices, nodeLimit);
+            if (prices.Incumbent is { } start) search.Offer(start, t.Latency(start), t.Moved(start));
+            // A dual bound above the requirement proves that no plan meets it within the budgets.
+            if (!prices.ProvesInfeasible) search.Run();
             if (search.Incumbent is { } incumbent)
                 return t.Result(incumbent, provenOptimal: !search.Aborted, explored: search.Nodes);
         }
@@ -128,12 +133,185 @@ public sealed class ChainDpStrategy(int nodeLimit = ChainDpStrategy.DefaultNodeL
         }
     }
 
+    /// <summary>
+    /// Lagrangian relaxation of the budgets: with prices p (ms per byte, ms per FLOP) per budgeted
+    /// device, min_x [T(x) + sum_j p_j (usage_j(x) - budget_j)] is a lower bound on every
+    /// budget-feasible plan, computed by the same chain DP on priced execution costs. The prices
+    /// come from Polyak subgradient steps on normalised usage. In the search the bound of a partial
+    /// plan is partial + transfer + H_p[i][d] - sum_j p_j * free_j, since the rest of a feasible
+    /// plan uses at most what is free.
+    /// </summary>
+    private sealed class LagrangianBound
+    {
+        private const int Rounds = 30;
+        private readonly CostTables _t;
+
+        public LagrangianBound(CostTables t)
+        {
+            _t = t;
+            MemoryPrice = new double[t.D];
+            FlopPrice = new double[t.D];
+            Suffix = new double[t.N * t.D];
+            var memoryScale = t.MemoryBudget.Select(b => double.IsFinite(b) ? Math.Max(b, 1) : 0).ToArray();
+            var flopScale = t.ComputeBudget.Select(b => double.IsFinite(b) ? Math.Max(b, 1) : 0).ToArray();
+            var memoryNu = new double[t.D];
+            var flopNu = new double[t.D];
+            var suffix = new double[t.N * t.D];
+            var next = new int[t.N * t.D];
+            var x = new int[t.N];
+            var memory = new double[t.D];
+            var flops = new double[t.D];
+            var best = double.NegativeInfinity;
+            var theta = 1.0;
+            for (var round = 0; round < Rounds; round++)
+            {
+                var memoryPrice = new double[t.D];
+                var flopPrice = new double[t.D];
+                for (var j = 0; j < t.D; j++)
+                {
+                    memoryPrice[j] = memoryScale[j] > 0 ? memoryNu[j] / memoryScale[j] : 0;
+                    flopPrice[j] = flopScale[j] > 0 ? flopNu[j] / flopScale[j] : 0;
+                }
+
+                var value = Solve(memoryPrice, flopPrice, suffix, next, x);
+                if (value > best)
+                {
+                    best = value;
+                    Array.Copy(memoryPrice, MemoryPrice, t.D);
+                    Array.Copy(flopPrice, FlopPrice, t.D);
+                    Array.Copy(suffix, Suffix, suffix.Length);
+                }
+                else
+                {
+                    theta *= 0.6;
+                }
+
+                Array.Clear(memory);
+                Array.Clear(flops);
+                for (var i = 0; i < t.N; i++)
+                {
+                    memory[x[i]] += t.Memory[i];
+                    flops[x[i]] += t.Flops[i];
+                }
+
+                var norm = 0.0;
+                var within = true;
+                for (var j = 0; j < t.D; j++)
+                {
+                    var gm = memoryScale[j] > 0 ? (memory[j] - t.MemoryBudget[j]) / memoryScale[j] : 0;
+                    var gf = flopScale[j] > 0 ? (flops[j] - t.ComputeBudget[j]) / flopScale[j] : 0;
+                    within &= gm <= 0 && gf <= 0;
+                    // Projected: a price at zero with slack stays at zero and does not steer the step.
+                    if (gm > 0 || memoryNu[j] > 0) norm += gm * gm;
+                    if (gf > 0 || flopNu[j] > 0) norm += gf * gf;
+                    memory[j] = gm;
+                    flops[j] = gf;
+                }
+
+                if (within)
+                {
+                    var latency = t.Latency(x);
+                    if (latency <= t.Requirement && (Incumbent is null || PlanOrder.CompareFeasible(latency, 0, IncumbentLatency, 0) < 0))
+                    {
+                        Incumbent = (int[])x.Clone();
+                        IncumbentLatency = latency;
+                    }
+                }
+
+                var target = Math.Min(t.Requirement, IncumbentLatency);
+                if (norm == 0 || !(target > value) || theta < 1e-4) break;
+                var step = theta * (target - value) / norm;
+                for (var j = 0; j < t.D; j++)
+                {
+                    memoryNu[j] = Math.Max(0, memoryNu[j] + (step * memory[j]));
+                    flopNu[j] = Math.Max(0, flopNu[j] + (step * flops[j]));
+                }
+            }
+
+            RootBound = best;
+        }
+
+        public double[] MemoryPrice { get; }
+
+        public double[] FlopPrice { get; }
+
+        /// <summary>H_p[i][d]: priced least latency of atoms i..n-1 with atom i on d.</summary>
+        public double[] Suffix { get; }
+
+        public double RootBound { get; }
+
+        public int[]? Incumbent { get; private set; }
+
+        public double IncumbentLatency { get; private set; } = double.PositiveInfinity;
+
+        public bool ProvesInfeasible => RootBound > _t.Requirement * (1 + 1e-9);
+
+        /// <summary>Priced DP; returns the Lagrangian value and leaves its minimiser in <paramref name="x"/>.</summary>
+        private double Solve(double[] memoryPrice, double[] flopPrice, double[] suffix, int[] next, int[] x)
+        {
+            var t = _t;
+            for (var i = t.N - 1; i >= 0; i--)
+            {
+                for (var d = 0; d < t.D; d++)
+                {
+                    var cell = (i * t.D) + d;
+                    var own = t.Exec[cell] + (memoryPrice[d] * t.Memory[i]) + (flopPrice[d] * t.Flops[i]);
+                    if (i == t.N - 1)
+                    {
+                        suffix[cell] = own + t.Transfer(t.N, d, t.Initiator);
+                        continue;
+                    }
+
+                    var bestValue = double.PositiveInfinity;
+                    var bestNext = d;
+                    for (var e = 0; e < t.D; e++)
+                    {
+                        var value = t.Transfer(i + 1, d, e) + suffix[((i + 1) * t.D) + e];
+                        if (value < bestValue)
+                        {
+                            (bestValue, bestNext) = (value, e);
+                        }
+                    }
+
+                    suffix[cell] = own + bestValue;
+                    next[cell] = bestNext;
+                }
+            }
+
+            var total = double.PositiveInfinity;
+            for (var d = 0; d < t.D; d++)
+            {
+                var value = t.Transfer(0, t.Initiator, d) + suffix[d];
+                if (value < total)
+                {
+                    total = value;
+                    x[0] = d;
+                }
+            }
+
+            for (var i = 1; i < t.N; i++)
+            {
+                x[i] = next[((i - 1) * t.D) + x[i - 1]];
+            }
+
+            for (var j = 0; j < t.D; j++)
+            {
+                if (memoryPrice[j] > 0) total -= memoryPrice[j] * t.MemoryBudget[j];
+                if (flopPrice[j] > 0) total -= flopPrice[j] * t.ComputeBudget[j];
+            }
+
+            return total;
+        }
+    }
+
     private sealed class BranchAndBound
     {
         private const double Slack = 1e-9;
         private readonly CostTables _t;
         private readonly SuffixBound _h;
+        private readonly LagrangianBound _priced;
         private readonly int _limit;
+        private double _credit; // sum_j price_j * free_j: what the rest of a feasible plan may still use
         private readonly int[] _x;
         private readonly double[] _memory;
         private readonly double[] _compute;
@@ -148,10 +326,17 @@ public sealed class ChainDpStrategy(int nodeLimit = ChainDpStrategy.DefaultNodeL
         private double _incumbentLatency = double.PositiveInfinity;
         private double _incumbentMoved = double.PositiveInfinity;
 
-        public BranchAndBound(CostTables t, SuffixBound h, int limit)
+        public BranchAndBound(CostTables t, SuffixBound h, LagrangianBound priced, int limit)
         {
             _t = t;
             _h = h;
+            _priced = priced;
+            for (var j = 0; j < t.D; j++)
+            {
+                if (priced.MemoryPrice[j] > 0) _credit += priced.MemoryPrice[j] * t.MemoryBudget[j];
+                if (priced.FlopPrice[j] > 0) _credit += priced.FlopPrice[j] * t.ComputeBudget[j];
+            }
+
             _limit = limit;
             _x = new int[t.N];
             _memory = new double[t.D];
@@ -179,6 +364,16 @@ public sealed class ChainDpStrategy(int nodeLimit = ChainDpStrategy.DefaultNodeL
         public long Nodes { get; private set; }
 
         public void Run() => Visit(0, _t.Initiator, 0, 0);
+
+        /// <summary>A known feasible plan to start from (prunes from the first node on).</summary>
+        public void Offer(int[] plan, double latency, double moved)
+        {
+            if (latency > _t.Requirement) return;
+            if (Incumbent is not null && PlanOrder.CompareFeasible(latency, moved, _incumbentLatency, _incumbentMoved) >= 0) return;
+            Incumbent = (int[])plan.Clone();
+            _incumbentLatency = latency;
+            _incumbentMoved = moved;
+        }
 
         private void Visit(int i, int previous, double latency, double moved)
         {
@@ -212,7 +407,8 @@ public sealed class ChainDpStrategy(int nodeLimit = ChainDpStrategy.DefaultNodeL
             for (var d = 0; d < t.D; d++)
             {
                 if (_memory[d] + t.Memory[i] > t.MemoryBudget[d] || _compute[d] + t.Flops[i] > t.ComputeBudget[d]) continue;
-                var bound = latency + t.Transfer(i, previous, d) + _h.Latency[baseIndex + d];
+                var arrive = latency + t.Transfer(i, previous, d);
+                var bound = Math.Max(arrive + _h.Latency[baseIndex + d], arrive + _priced.Suffix[baseIndex + d] - _credit);
                 if (!(bound <= requirementCut)) continue; // also drops NaN/unreachable
                 if (Incumbent is not null && PlanOrder.CompareFeasible(bound, moved + t.MovedBytes(i, d), _incumbentLatency, _incumbentMoved) >= 0) continue;
 
@@ -239,11 +435,14 @@ public sealed class ChainDpStrategy(int nodeLimit = ChainDpStrategy.DefaultNodeL
                 _compute[d] += t.Flops[i];
                 if (_memoryLimited) _freeMemory -= t.Memory[i];
                 if (_computeLimited) _freeCompute -= t.Flops[i];
+                var spent = (_priced.MemoryPrice[d] * t.Memory[i]) + (_priced.FlopPrice[d] * t.Flops[i]);
+                _credit -= spent;
                 Visit(i + 1, d, latency + t.Transfer(i, previous, d) + t.Exec[baseIndex + d], moved + t.MovedBytes(i, d));
                 _memory[d] -= t.Memory[i];
                 _compute[d] -= t.Flops[i];
                 if (_memoryLimited) _freeMemory += t.Memory[i];
                 if (_computeLimited) _freeCompute += t.Flops[i];
+                _credit += spent;
             }
         }
     }
