@@ -15,6 +15,9 @@ public sealed record PlannerBenchOptions
     /// <summary>Extra instances: every *.json planning-problem file in this folder (for example the zoo under Table 4).</summary>
     public string? ProblemsDirectory { get; init; }
 
+    /// <summary>When set, every random instance is also written here as a problem file (n{n}-d{D}-{k}.json), so any row can be replayed with `adamec plan`.</summary>
+    public string? ExportDirectory { get; init; }
+
     /// <summary>Timed runs per problem file (a file is one instance, so the timing needs repeats).</summary>
     public int FileRepeats { get; init; } = 21;
 

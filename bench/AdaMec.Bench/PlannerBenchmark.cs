@@ -34,6 +34,12 @@ public sealed class PlannerBenchmark(PlannerBenchOptions options)
                 {
                     var seed = InstanceSeed(options.Seed, atoms, devices, k);
                     var problem = PlanningProblemGenerator.Generate(seed, atoms, devices);
+                    if (options.ExportDirectory is { } export)
+                    {
+                        Directory.CreateDirectory(export);
+                        File.WriteAllText(Path.Combine(export, string.Create(CultureInfo.InvariantCulture, $"n{atoms}-d{devices}-{k}.json")), PlanningProblemJson.Write(problem));
+                    }
+
                     samples.AddRange(Measure($"n={atoms} D={devices}", problem, strategies, RandomRepeats, bestOf: true));
                 }
             }

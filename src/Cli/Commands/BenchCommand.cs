@@ -13,7 +13,8 @@ internal static class BenchCommand
         var instances = new Option<int>("--instances") { Description = "random instances per (atoms, devices) cell", DefaultValueFactory = _ => 50 };
         var problems = new Option<DirectoryInfo?>("--problems") { Description = "also benchmark every *.json planning problem in this folder" };
         var output = new Option<FileInfo?>("--out") { Description = "also write the report to this file" };
-        var planner = new Command("planner", "decision time, feasibility and quality of every planning strategy") { json, seed, instances, problems, output };
+        var export = new Option<DirectoryInfo?>("--export") { Description = "write every random instance to this folder as a planning-problem file" };
+        var planner = new Command("planner", "decision time, feasibility and quality of every planning strategy") { json, seed, instances, problems, output, export };
         planner.SetAction(parse =>
         {
             var count = parse.GetValue(instances);
@@ -30,7 +31,7 @@ internal static class BenchCommand
                 return 1;
             }
 
-            var options = new PlannerBenchOptions { Seed = parse.GetValue(seed), Instances = count, ProblemsDirectory = directory?.FullName };
+            var options = new PlannerBenchOptions { Seed = parse.GetValue(seed), Instances = count, ProblemsDirectory = directory?.FullName, ExportDirectory = parse.GetValue(export)?.FullName };
             var report = new PlannerBenchmark(options).Run(Console.Error);
             var text = parse.GetValue(json) ? PlannerBenchFormatter.ToJson(report) : PlannerBenchFormatter.ToTable(report);
             Console.Out.WriteLine(text);
