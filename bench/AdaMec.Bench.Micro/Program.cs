@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(AdaMec.Bench.Micro.PlannerMicroBenchmarks).Assembly).Run(args);

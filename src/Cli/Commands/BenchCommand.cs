@@ -1,0 +1,44 @@
+using System.CommandLine;
+using AdaMec.Bench;
+
+namespace AdaMec.Cli.Commands;
+
+/// <summary>`adamec bench planner`: the planner benchmark (bench/AdaMec.Bench), all strategies side by side.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var json = new Option<bool>("--json") { Description = "print the report as JSON" };
+        var seed = new Option<int>("--seed") { Description = "seed of the random instances", DefaultValueFactory = _ => 42 };
+        var instances = new Option<int>("--instances") { Description = "random instances per (atoms, devices) cell", DefaultValueFactory = _ => 50 };
+        var problems = new Option<DirectoryInfo?>("--problems") { Description = "also benchmark every *.json planning problem in this folder" };
+        var output = new Option<FileInfo?>("--out") { Description = "also write the report to this file" };
+        var export = new Option<DirectoryInfo?>("--export") { Description = "write every random instance to this folder as a planning-problem file" };
+        var planner = new Command("planner", "decision time, feasibility and quality of every planning strategy") { json, seed, instances, problems, output, export };
+        planner.SetAction(parse =>
+        {
+            var count = parse.GetValue(instances);
+            if (count < 1)
+            {
+                Console.Error.WriteLine("--instances must be at least 1");
+                return 1;
+            }
+
+            var directory = parse.GetValue(problems);
+            if (directory is { Exists: false })
+            {
+                Console.Error.WriteLine($"--problems: no folder {directory.FullName}");
+                return 1;
+            }
+
+            var options = new PlannerBenchOptions { Seed = parse.GetValue(seed), Instances = count, ProblemsDirectory = directory?.FullName, ExportDirectory = parse.GetValue(export)?.FullName };
+            var report = new PlannerBenchmark(options).Run(Console.Error);
+            var text = parse.GetValue(json) ? PlannerBenchFormatter.ToJson(report) : PlannerBenchFormatter.ToTable(report);
+            Console.Out.WriteLine(text);
+            if (parse.GetValue(output) is { } file) File.WriteAllText(file.FullName, text);
+            return 0;
+        });
+
+        return new Command("bench", "benchmarks and experiment runners") { planner };
+    }
+}
