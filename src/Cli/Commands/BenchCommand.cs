@@ -1,5 +1,7 @@
 using System.CommandLine;
 using AdaMec.Bench;
+using AdaMec.Core.Partitioning;
+using AdaMec.Inference.Zoo;
 
 namespace AdaMec.Cli.Commands;
 
@@ -14,7 +16,8 @@ internal static class BenchCommand
         var problems = new Option<DirectoryInfo?>("--problems") { Description = "also benchmark every *.json planning problem in this folder" };
         var output = new Option<FileInfo?>("--out") { Description = "also write the report to this file" };
         var export = new Option<DirectoryInfo?>("--export") { Description = "write every random instance to this folder as a planning-problem file" };
-        var planner = new Command("planner", "decision time, feasibility and quality of every planning strategy") { json, seed, instances, problems, output, export };
+        var zoo = new Option<bool>("--zoo") { Description = "also benchmark the zoo's real atoms under the paper's Table 4 contexts" };
+        var planner = new Command("planner", "decision time, feasibility and quality of every planning strategy") { json, seed, instances, problems, output, export, zoo };
         planner.SetAction(parse =>
         {
             var count = parse.GetValue(instances);
@@ -31,12 +34,34 @@ internal static class BenchCommand
                 return 1;
             }
 
-            var options = new PlannerBenchOptions { Seed = parse.GetValue(seed), Instances = count, ProblemsDirectory = directory?.FullName, ExportDirectory = parse.GetValue(export)?.FullName };
-            var report = new PlannerBenchmark(options).Run(Console.Error);
-            var text = parse.GetValue(json) ? PlannerBenchFormatter.ToJson(report) : PlannerBenchFormatter.ToTable(report);
-            Console.Out.WriteLine(text);
-            if (parse.GetValue(output) is { } file) File.WriteAllText(file.FullName, text);
-            return 0;
+            var problemsDirectory = directory?.FullName;
+            string? zooDirectory = null;
+            if (parse.GetValue(zoo))
+            {
+                // One folder holds the zoo's Table 4 problems and any --problems files.
+                zooDirectory = Path.Combine(Path.GetTempPath(), "adamec-zoo-problems-" + Guid.NewGuid().ToString("N")[..8]);
+                Directory.CreateDirectory(zooDirectory);
+                if (directory is not null)
+                {
+                    foreach (var file in directory.GetFiles("*.json")) file.CopyTo(Path.Combine(zooDirectory, file.Name));
+                }
+                ZooPlanningProblems.WriteTable4(zooDirectory, new FlopsLatencyModel());
+                problemsDirectory = zooDirectory;
+            }
+
+            try
+            {
+                var options = new PlannerBenchOptions { Seed = parse.GetValue(seed), Instances = count, ProblemsDirectory = problemsDirectory, ExportDirectory = parse.GetValue(export)?.FullName };
+                var report = new PlannerBenchmark(options).Run(Console.Error);
+                var text = parse.GetValue(json) ? PlannerBenchFormatter.ToJson(report) : PlannerBenchFormatter.ToTable(report);
+                Console.Out.WriteLine(text);
+                if (parse.GetValue(output) is { } file) File.WriteAllText(file.FullName, text);
+                return 0;
+            }
+            finally
+            {
+                if (zooDirectory is not null) Directory.Delete(zooDirectory, recursive: true);
+            }
         });
 
         return new Command("bench", "benchmarks and experiment runners") { planner };
