@@ -1,0 +1,30 @@
+using System.Diagnostics;
+
+namespace AdaMec.Cli.Tests;
+
+/// <summary>Runs the real `adamec` executable (built next to the tests) and captures its output.</summary>
+internal static class AdamecProcess
+{
+    public sealed record Result(int ExitCode, string Out, string Error);
+
+    public static Result Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "adamec.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"adamec {string.Join(' ', args)} did not finish in 3 minutes");
+        }
+        return new Result(process.ExitCode, output.Result, error.Result);
+    }
+}
