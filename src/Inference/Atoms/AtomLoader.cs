@@ -30,7 +30,7 @@ public static class AtomLoader
         if (!string.Equals(sha, atom.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new AtomFileException(atom.Id, $"SHA-256 mismatch: file has {sha}, manifest expects {atom.Sha256} (corrupted or from another partition)");
 
-        IReadOnlyList<WeightsFile.Entry> entries;
+        IReadOnlyList<WeightsFile.StoredTensor> entries;
         try
         {
             entries = WeightsFile.Read(weights);
@@ -61,10 +61,10 @@ public static class AtomLoader
         return module;
     }
 
-    private static void Assign(GraphSliceModule module, IReadOnlyList<WeightsFile.Entry> entries, string atomId)
+    private static void Assign(GraphSliceModule module, IReadOnlyList<WeightsFile.StoredTensor> entries, string atomId)
     {
         var expected = module.NamedTensors().ToDictionary(t => t.Key, t => t.Tensor);
-        var given = new Dictionary<string, WeightsFile.Entry>();
+        var given = new Dictionary<string, WeightsFile.StoredTensor>();
         foreach (var entry in entries)
         {
             if (!given.TryAdd(entry.Name, entry)) throw new AtomFileException(atomId, $"tensor '{entry.Name}' appears twice");
@@ -80,7 +80,13 @@ public static class AtomLoader
             var entry = given[name];
             if (!entry.Shape.SequenceEqual(target.shape))
                 throw new AtomFileException(atomId, $"'{name}' has shape [{string.Join("x", entry.Shape)}], the operator needs [{string.Join("x", target.shape)}]");
-            using var source = tensor(entry.Values, entry.Shape).to_type(target.dtype);
+            if (target.dtype == ScalarType.Float32 && target.is_contiguous())
+            {
+                entry.Data.Span.CopyTo(target.bytes);
+                continue;
+            }
+            // Integer buffers (BN's step counter) are stored as float32 like everything else.
+            using var source = tensor(entry.ToFloats(), entry.Shape).to_type(target.dtype);
             target.copy_(source);
         }
     }

@@ -15,7 +15,17 @@ public static class WeightsFile
     private const int MaxNameBytes = 1024;
     private const int MaxRank = 8;
 
+    /// <summary>A tensor to write.</summary>
     public sealed record Entry(string Name, long[] Shape, float[] Values);
+
+    /// <summary>
+    /// A tensor as read: its float32 bytes are a window on the file's buffer, so loading copies
+    /// them once, straight into the parameter, instead of through intermediate arrays.
+    /// </summary>
+    public sealed record StoredTensor(string Name, long[] Shape, ReadOnlyMemory<byte> Data)
+    {
+        public float[] ToFloats() => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(Data.Span).ToArray();
+    }
 
     /// <summary>Writes the entries and returns the file's SHA-256 (lowercase hex) and size.</summary>
     public static (string Sha256, long Bytes) Write(string path, IEnumerable<Entry> entries)
@@ -48,14 +58,14 @@ public static class WeightsFile
 
     /// <summary>Parses a weights file whose integrity was already checked; every length is bounds-checked.</summary>
     /// <exception cref="InvalidDataException">The layout is broken; the message says where.</exception>
-    public static IReadOnlyList<Entry> Read(byte[] data)
+    public static IReadOnlyList<StoredTensor> Read(byte[] data)
     {
         ArgumentNullException.ThrowIfNull(data);
         var reader = new SpanReader(data);
         if (!reader.Take(Magic.Length).SequenceEqual(Magic)) throw new InvalidDataException("not an AdaMec weights file (bad magic)");
         var count = reader.Int32("entry count");
         if (count < 0 || count > 100_000) throw new InvalidDataException($"implausible entry count {count}");
-        var entries = new List<Entry>(count);
+        var entries = new List<StoredTensor>(count);
         for (var i = 0; i < count; i++)
         {
             var nameLength = reader.Int32($"entry {i} name length");
@@ -73,8 +83,9 @@ public static class WeightsFile
             }
             if (elements * sizeof(float) > reader.Remaining)
                 throw new InvalidDataException($"'{name}' needs {elements * sizeof(float)} bytes but only {reader.Remaining} remain (truncated)");
-            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(reader.Take((int)(elements * sizeof(float)))).ToArray();
-            entries.Add(new Entry(name, shape, values));
+            var length = (int)(elements * sizeof(float));
+            entries.Add(new StoredTensor(name, shape, data.AsMemory(reader.Position, length)));
+            reader.Take(length);
         }
         if (reader.Remaining != 0) throw new InvalidDataException($"{reader.Remaining} unexpected bytes after the last entry");
         return entries;
@@ -86,6 +97,8 @@ public static class WeightsFile
         private int _position;
 
         public readonly long Remaining => _data.Length - _position;
+
+        public readonly int Position => _position;
 
         public ReadOnlySpan<byte> Take(int count)
         {

@@ -20,7 +20,8 @@ public sealed class WeightsFileTests
             Assert.Equal(64, sha.Length);
             Assert.Equal(new FileInfo(path).Length, bytes);
             Assert.Equal(entries.Select(e => e.Name), read.Select(e => e.Name));
-            Assert.Equal(entries[0].Values, read[0].Values);
+            Assert.Equal(entries[0].Values, read[0].ToFloats());
+            Assert.Equal(entries[1].Values, read[1].ToFloats());
             Assert.Equal(entries[0].Shape, read[0].Shape);
         }
         finally
