@@ -221,10 +221,14 @@ internal sealed class PlannerGrain(
         AdaMecTelemetry.PlanDecisionDuration.Record(decision.DecisionTimeMs);
 
         var old = _live.ToArray();
-        _target = decision.Assignment.Select(i => problem.Devices[i].Id).ToArray();
+        var target = decision.Assignment.Select(i => problem.Devices[i].Id).ToArray();
+        var unchanged = target.SequenceEqual(_target) && _history.Count > 0;
+        _target = target;
         _order = decision.OffloadOrder.Select(s => (problem.AtomIndexOf(s.Atom), s.To)).ToList();
         _predictedMs = decision.Cost.LatencyMs;
         _feasible = decision.Feasible;
+        // Measured context moves all the time; a re-plan it triggers that keeps the target is not news.
+        if (unchanged && trigger.StartsWith("context:", StringComparison.Ordinal)) return _history[^1];
         var record = new PlanRecord(_history.Count + 1, DateTimeOffset.UtcNow, trigger, old, _target.ToArray(), decision.Strategy, decision.Feasible,
             decision.Cost.LatencyMs, decision.DecisionTimeMs, (long)decision.Cost.WeightBytesMoved, 0, 0, old.SequenceEqual(_target));
         _history.Add(record);
