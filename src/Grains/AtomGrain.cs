@@ -6,6 +6,7 @@ using AdaMec.Core.Serialization;
 using AdaMec.Inference.Atoms;
 using AdaMec.Inference.Execution;
 using AdaMec.Interfaces;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -24,6 +25,7 @@ internal sealed class AtomGrain(
     IOptions<EmulationOptions> emulation,
     IOptions<PlannerOptions> planner,
     IOptions<SiloMessagingOptions> messaging,
+    IHostApplicationLifetime lifetime,
     ILogger<AtomGrain> logger) : Grain, IAtomGrain
 {
     private AtomSpec? _spec;
@@ -149,7 +151,8 @@ internal sealed class AtomGrain(
         {
             var count = (int)Math.Min(chunk, buffer.Length - offset);
             var started = Stopwatch.GetTimestamp();
-            var piece = await read(offset, count);
+            // A silo shutting down must not wait for a pull from an initiator that may be gone.
+            var piece = await read(offset, count).WaitAsync(lifetime.ApplicationStopping);
             var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             if (piece.TotalBytes != buffer.Length)
                 throw new AdaMecException(AdaMecErrorCode.AtomCorrupt, $"atom {Key}: {from} serves a {piece.TotalBytes}-byte weight file, the manifest says {buffer.Length}");

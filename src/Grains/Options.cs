@@ -81,6 +81,13 @@ public sealed class PlannerOptions
     [Range(0.01, 10)]
     public double ChangeThreshold { get; set; } = 0.3;
 
+    /// <summary>
+    /// A re-plan triggered by measured context keeps the current target unless the new plan is faster
+    /// by more than this fraction (0 to 1): measurements jitter, and moving atoms costs bytes.
+    /// </summary>
+    [Range(0, 1)]
+    public double Hysteresis { get; set; } = 0.1;
+
     /// <summary>Weight bytes per pull message (64 KiB to 64 MiB; also capped by MaxMessageBodySize).</summary>
     [Range(65_536, 67_108_864)]
     public int WeightChunkBytes { get; set; } = 4 * 1024 * 1024;

@@ -218,6 +218,14 @@ internal sealed class PlannerGrain(
             ? new PinnedStrategy(pin)
             : PlanningStrategies.Create(options.Value.Strategy);
         var decision = Planner.Decide(problem, strategy);
+        if (strategy is not PinnedStrategy && trigger.StartsWith("context:", StringComparison.Ordinal) && _target.All(all.Contains) && _target.Length == _live.Length)
+        {
+            // Hysteresis: keep a still-feasible target unless the new one is clearly faster.
+            var kept = new PinnedStrategy(_target);
+            var keptCost = new PlanEvaluator(problem).Evaluate(kept.Plan(problem).Assignment);
+            if (keptCost.Feasible && decision.Cost.LatencyMs > keptCost.LatencyMs * (1 - options.Value.Hysteresis))
+                decision = Planner.Decide(problem, kept) with { Strategy = decision.Strategy };
+        }
         AdaMecTelemetry.PlanDecisionDuration.Record(decision.DecisionTimeMs);
 
         var old = _live.ToArray();
