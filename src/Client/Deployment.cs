@@ -77,7 +77,9 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         var plan = await Planner.DeployAsync(new DeploymentRequest(_manifestJson,
             new InitiatorInfo(options.DeviceId, options.SpeedFactor, options.MemoryBudgetBytes, options.ComputeBudgetFlops),
             _requirementMs, _reference)).WaitAsync(cancellationToken);
-        Adopt(plan);
+        // A planner deployed afresh (its silo left) counts versions from the start again.
+        Volatile.Write(ref _plan, plan);
+        PlanChanged?.Invoke(this, plan);
     }
 
     /// <summary>Runs the model on <paramref name="input"/> (float32 bytes of the model's input shape).</summary>

@@ -44,6 +44,8 @@ internal sealed class PlannerGrain(
     private double _predictedMs;
     private bool _feasible;
     private IGrainTimer? _timer;
+    private int _failedOffloads;
+    private const int MaxOffloadRetries = 5;
 
     private string Deployment => this.GetPrimaryKeyString();
 
@@ -282,13 +284,16 @@ internal sealed class PlannerGrain(
                         Completed = _live.SequenceEqual(_target),
                     };
                     Log.Switched(logger, Deployment, step.Atom, step.To, _version);
+                    _failedOffloads = 0;
                     _ = NotifyAsync(Live());
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     Log.OffloadFailed(logger, e, Deployment, step.Atom, step.To);
-                    // Give up on this target; membership or context changes start the next re-plan.
+                    // Keep serving the live plan; try again shortly (placement can fail for a moment
+                    // while a silo leaves), a few times, then wait for the next context or membership change.
                     _target = _live.ToArray();
+                    if (++_failedOffloads <= MaxOffloadRetries) _ = RetryLaterAsync($"retry {_failedOffloads}: offloading atom {step.Atom} to {step.To} failed");
                     break;
                 }
             }
@@ -297,6 +302,12 @@ internal sealed class PlannerGrain(
         {
             _migrating = false;
         }
+    }
+
+    private async Task RetryLaterAsync(string trigger)
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(options.Value.MembershipPollMs * 2));
+        await ReplanAsync(trigger);
     }
 
     private async Task CheckMembershipAsync(CancellationToken cancellationToken)
