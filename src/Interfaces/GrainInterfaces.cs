@@ -126,3 +126,12 @@ public interface IInitiatorCallback : IGrainObserver
     [Alias("PlanChanged")]
     Task PlanChangedAsync(LivePlan plan);
 }
+
+/// <summary>Measures the cost of passing a tensor between devices (key: device id; pinned to it).</summary>
+[Alias("AdaMec.IProbeGrain")]
+public interface IProbeGrain : IGrainWithStringKey
+{
+    /// <summary>Passes <paramref name="payload"/> on along <paramref name="route"/> (device ids); returns its length at the end.</summary>
+    [Alias("Relay")]
+    Task<int> RelayAsync(byte[] payload, IReadOnlyList<string> route);
+}

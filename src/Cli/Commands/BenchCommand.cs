@@ -39,6 +39,6 @@ internal static class BenchCommand
             return 0;
         });
 
-        return new Command("bench", "benchmarks and experiment runners") { planner };
+        return new Command("bench", "benchmarks and experiment runners") { planner, ClusterBenchCommand.Create() };
     }
 }
