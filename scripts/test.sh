@@ -6,6 +6,31 @@ cd "$(dirname "$0")/.."
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# The cluster tests include real membership on real PostgreSQL (tests/Cluster/PostgresMembershipTests).
+# Use ADAMEC_TEST_POSTGRES when given; otherwise install PostgreSQL from Debian packages if missing,
+# start its cluster and point the tests at it.
+ensure_postgres() {
+  if [[ -n "${ADAMEC_TEST_POSTGRES:-}" ]]; then return 0; fi
+  local sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  if ! command -v pg_lsclusters >/dev/null 2>&1; then
+    echo "test.sh: installing PostgreSQL from Debian packages for the membership tests"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  local version cluster port
+  read -r version cluster port _ < <(pg_lsclusters --no-header | head -1) || true
+  if [[ -z "${version:-}" ]]; then
+    version=$(ls /usr/lib/postgresql | sort -n | tail -1); cluster=main
+    $sudo pg_createcluster "$version" "$cluster" >/dev/null
+    read -r version cluster port _ < <(pg_lsclusters --no-header | head -1)
+  fi
+  $sudo pg_ctlcluster "$version" "$cluster" start 2>/dev/null || true # already running is fine
+  for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 0.5; done
+  $sudo su postgres -c "psql -p $port -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+  export ADAMEC_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Password=postgres;Database=postgres"
+}
+ensure_postgres
+
 mkdir -p artifacts
 dotnet build AdaMec.sln -c Release --nologo -v quiet
 # One test assembly at a time: TorchSharp and Orleans tests each want both cores.

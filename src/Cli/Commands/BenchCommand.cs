@@ -64,6 +64,6 @@ internal static class BenchCommand
             }
         });
 
-        return new Command("bench", "benchmarks and experiment runners") { planner };
+        return new Command("bench", "benchmarks and experiment runners") { planner, ClusterBenchCommand.Create() };
     }
 }

@@ -15,14 +15,15 @@ internal static class DemoCommand
     {
         var model = new Option<string>("--model") { Description = $"Zoo model: {string.Join(", ", ModelZoo.Names)}", DefaultValueFactory = _ => "resnet18" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to keep the atoms (default: a temporary folder, removed afterwards)" };
-        var command = new Command("demo", "Partition a model into atoms, verify the chain equals the whole model, and run it") { model, output };
+        var local = new Option<bool>("--local-only") { Description = "Stop after the local run (no cluster)" };
+        var command = new Command("demo", "Partition a model into atoms, verify the chain, run it locally, then on a three-silo cluster with emulated devices: deploy, infer, change the context, lose a device") { model, output, local };
         command.SetAction(parse => CliErrors.Guard(() =>
         {
             var keep = parse.GetValue(output)?.FullName;
             var directory = keep ?? Path.Combine(Path.GetTempPath(), "adamec-demo-" + Guid.NewGuid().ToString("N")[..8]);
             try
             {
-                return Run(parse.GetValue(model)!, directory);
+                return Run(parse.GetValue(model)!, directory, !parse.GetValue(local));
             }
             finally
             {
@@ -32,20 +33,22 @@ internal static class DemoCommand
         return command;
     }
 
-    private static int Run(string model, string directory)
+    private const int Steps = 6;
+
+    private static int Run(string model, string directory, bool cluster)
     {
-        Console.WriteLine($"== 1/3 partition {model}: measure every operator here, filter cut points by latency benefit, write atom files");
+        Console.WriteLine($"== 1/{Steps} partition {model}: measure every operator here, filter cut points by latency benefit, write atom files");
         var manifest = ModelPartitioning.Partition(model, directory);
         PartitionCommand.Print(manifest, directory, Console.Out);
 
         Console.WriteLine();
-        Console.WriteLine("== 2/3 verify: the atoms as a chain (tensors passed as bytes) against the whole model");
+        Console.WriteLine($"== 2/{Steps} verify: the atoms as a chain (tensors passed as bytes) against the whole model");
         var report = AtomVerifier.Verify(directory);
         VerifyCommand.Print(report, Console.Out);
         if (!report.Ok) return 1;
 
         Console.WriteLine();
-        Console.WriteLine("== 3/3 run the chain locally");
+        Console.WriteLine($"== 3/{Steps} run the chain locally");
         using var chain = AtomChain.Load(directory);
         var input = new byte[manifest.InputShape.Bytes];
         chain.Run(input);
@@ -62,6 +65,9 @@ internal static class DemoCommand
         foreach (var ((atom, ms), spec) in boundaries.Zip(manifest.Atoms)) table.Add(atom, ms, spec.PredictedMs);
         table.Write(Console.Out);
         Console.WriteLine($"{model}: {Stopwatch.GetElapsedTime(start).TotalMilliseconds:0.0} ms for {manifest.Atoms.Count} atoms on this machine.");
-        return 0;
+        if (!cluster) return 0;
+
+        Console.WriteLine();
+        return ClusterDemo.RunAsync(directory, 4, Steps).GetAwaiter().GetResult();
     }
 }

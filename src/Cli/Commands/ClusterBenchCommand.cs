@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using AdaMec.Client;
+using AdaMec.Core.Partitioning;
+using AdaMec.Grains;
+using AdaMec.Inference.Atoms;
+using AdaMec.Interfaces;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AdaMec.Cli.Commands;
+
+/// <summary>
+/// `adamec bench cluster`: three silos on loopback in this process (real TCP between them, no
+/// emulation). Measures the median per-boundary overhead of passing a tensor between silos, and
+/// end-to-end distributed (atoms round-robin over the three silos) against local chain time.
+/// </summary>
+internal static class ClusterBenchCommand
+{
+    private static readonly string[] Devices = ["edge1", "edge2", "edge3"];
+
+    public static Command Create()
+    {
+        var models = new Option<string[]>("--models") { Description = "zoo models (default: all but vgg16; 'all' adds vgg16)", AllowMultipleArgumentsPerToken = true };
+        var repeats = new Option<int>("--repeats") { Description = "measured repetitions per figure (median reported)", DefaultValueFactory = _ => 15 };
+        var megabytes = new Option<double>("--tensor-mb") { Description = "tensor size for the per-boundary overhead, MB", DefaultValueFactory = _ => 1 };
+        var command = new Command("cluster", "per-boundary tensor overhead between silos and distributed vs local time for the zoo") { models, repeats, megabytes };
+        command.SetAction(async (parse, _) =>
+        {
+            var names = parse.GetValue(models) is { Length: > 0 } given
+                ? given.Contains("all") ? Inference.Zoo.ModelZoo.Names.ToArray() : given
+                : Inference.Zoo.ModelZoo.Names.Where(n => n != "vgg16").ToArray();
+            return await RunAsync(names, Math.Max(3, parse.GetValue(repeats)), parse.GetValue(megabytes));
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string[] models, int repeats, double megabytes)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "adamec-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        var hosts = new List<IHost>();
+        try
+        {
+            var gateways = new List<string>();
+            int? primary = null;
+            foreach (var device in Devices)
+            {
+                var (silo, gateway) = (FreePort(), FreePort());
+                var settings = new Dictionary<string, string?>
+                {
+                    ["Device:Id"] = device,
+                    ["Device:CacheDirectory"] = Path.Combine(root, "cache", device),
+                    ["Silo:SiloPort"] = silo.ToString(CultureInfo.InvariantCulture),
+                    ["Silo:GatewayPort"] = gateway.ToString(CultureInfo.InvariantCulture),
+                    ["Silo:Primary"] = primary is { } p ? $"127.0.0.1:{p}" : null,
+                    ["Silo:ClusterId"] = "adamec-bench",
+                };
+                var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), l => l.SetMinimumLevel(LogLevel.None));
+                await host.StartAsync();
+                hosts.Add(host);
+                primary ??= silo;
+                gateways.Add($"127.0.0.1:{gateway}");
+            }
+            var options = new AdaMecClientOptions { ClusterId = "adamec-bench", DeviceId = "bench-client" };
+            foreach (var g in gateways) options.Gateways.Add(g);
+            await using var client = await AdaMecClient.ConnectAsync(options);
+
+            var payload = new byte[(int)(megabytes * 1024 * 1024)];
+            var probe = client.Cluster.GetGrain<IProbeGrain>("edge1");
+            async Task<double> Median(Func<Task> action)
+            {
+                for (var i = 0; i < 3; i++) await action();
+                var samples = new List<double>();
+                for (var i = 0; i < repeats; i++)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await action();
+                    samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+                samples.Sort();
+                return samples[samples.Count / 2];
+            }
+            var direct = await Median(() => probe.RelayAsync(payload, []));
+            var twoHops = await Median(() => probe.RelayAsync(payload, ["edge2", "edge3"]));
+            var perBoundary = (twoHops - direct) / 2;
+            Console.WriteLine($"per-boundary overhead, {megabytes:0.##} MB tensor between silos (loopback TCP, median of {repeats}): {perBoundary:0.00} ms"
+                + $"  (client->edge1 {direct:0.00} ms; client->edge1->edge2->edge3 {twoHops:0.00} ms)");
+            Console.WriteLine();
+
+            var table = new TextTable("model", "atoms", "device boundaries", "local ms", "distributed ms", "overhead ms", "per boundary ms", "max rel. diff");
+            foreach (var model in models)
+            {
+                var directory = Path.Combine(root, model);
+                var manifest = ModelPartitioning.Partition(model, directory, new FlopsLatencyModel());
+                var input = new byte[manifest.Atoms[0].InputBytes];
+                var random = new Random(1);
+                for (var i = 0; i < input.Length; i += 4) BitConverter.TryWriteBytes(input.AsSpan(i), (float)(random.NextDouble() * 2 - 1));
+                byte[] localOutput = [];
+                double local;
+                using (var chain = AtomChain.Load(directory))
+                    local = await Median(() => { localOutput = chain.Run(input); return Task.CompletedTask; });
+
+                using var deployment = await client.DeployAsync(directory, 100_000, "bench/" + model);
+                var plan = Enumerable.Range(0, manifest.Atoms.Count).Select(i => Devices[i % Devices.Length]).ToArray();
+                await deployment.PinAsync(plan);
+                await deployment.WaitUntilSettledAsync(TimeSpan.FromMinutes(5));
+                byte[] output = [];
+                var distributed = await Median(async () => output = (await deployment.InferAsync(input)).Output);
+                var boundaries = plan.Length + 1; // client -> first, between every atom pair, last -> client
+                table.Add(model, manifest.Atoms.Count, boundaries, local, distributed, distributed - local, (distributed - local) / boundaries, Relative(output, localOutput).ToString("0.0e0", CultureInfo.InvariantCulture));
+                await deployment.PinAsync(Enumerable.Repeat(options.DeviceId, plan.Length).ToArray());
+            }
+            table.Write(Console.Out);
+            Console.WriteLine($"{Environment.ProcessorCount} cores; silos, client and TorchSharp share them. Distributed runs every atom on a different silo than its neighbours.");
+            return 0;
+        }
+        finally
+        {
+            foreach (var host in hosts.AsEnumerable().Reverse())
+            {
+                try { await host.StopAsync(TimeSpan.FromSeconds(10)); } catch (OperationCanceledException) { }
+                host.Dispose();
+            }
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static double Relative(byte[] actual, byte[] expected)
+    {
+        var a = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(actual);
+        var b = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(expected);
+        if (a.Length != b.Length) return double.PositiveInfinity;
+        double diff = 0, magnitude = 1e-12;
+        for (var i = 0; i < a.Length; i++)
+        {
+            diff = Math.Max(diff, Math.Abs(a[i] - b[i]));
+            magnitude = Math.Max(magnitude, Math.Abs(b[i]));
+        }
+        return diff / magnitude;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

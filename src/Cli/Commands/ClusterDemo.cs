@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using AdaMec.Client;
+using AdaMec.Grains;
+using AdaMec.Inference.Atoms;
+using AdaMec.Interfaces;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AdaMec.Cli.Commands;
+
+/// <summary>
+/// The cluster half of `adamec demo`: three silos in this process on loopback, a phone client,
+/// deploy, infer, change the context, lose a device. Speeds and links are EMULATED.
+/// </summary>
+internal static class ClusterDemo
+{
+    private static readonly (string Device, double Speed)[] Edges = [("edge1", 1.0), ("edge2", 1.5), ("edge3", 2.0)];
+    private const string Phone = "phone";
+    private const double PhoneSpeed = 6;
+    private const double LinkMbps = 200;
+    private const double LinkLatencyMs = 2;
+
+    public static async Task<int> RunAsync(string directory, int step, int steps)
+    {
+        var cache = Path.Combine(directory, "device-caches");
+        Console.WriteLine($"== {step}/{steps} start a cluster: three silos on loopback in this process, one per device");
+        Console.WriteLine($"   EMULATION (one machine stands in for a testbed): {Phone} runs atoms {PhoneSpeed}x slower than this machine;");
+        Console.WriteLine($"   {string.Join(", ", Edges.Select(e => $"{e.Device} {e.Speed}x"))}; every link shaped to {LinkMbps} Mbps + {LinkLatencyMs} ms.");
+        var hosts = new List<IHost>();
+        var gateways = new List<string>();
+        int? primary = null;
+        try
+        {
+            foreach (var (device, speed) in Edges)
+            {
+                var (siloPort, gatewayPort) = (FreePort(), FreePort());
+                var settings = new Dictionary<string, string?>
+                {
+                    ["Device:Id"] = device,
+                    ["Device:SpeedFactor"] = speed.ToString(CultureInfo.InvariantCulture),
+                    ["Device:CacheDirectory"] = Path.Combine(cache, device),
+                    ["Silo:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+                    ["Silo:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+                    ["Silo:Primary"] = primary is { } p ? $"127.0.0.1:{p}" : null,
+                    ["Silo:ClusterId"] = "adamec-demo",
+                    ["Emulation:Enabled"] = "true",
+                    ["Emulation:LinkMbps"] = LinkMbps.ToString(CultureInfo.InvariantCulture),
+                    ["Emulation:LinkLatencyMs"] = LinkLatencyMs.ToString(CultureInfo.InvariantCulture),
+                    ["Planner:MembershipPollMs"] = "200",
+                };
+                var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), l =>
+                {
+                    // Silo logs are off in the demo; ADAMEC_DEMO_LOGS=1 writes warnings and AdaMec's information to stderr.
+                    if (Environment.GetEnvironmentVariable("ADAMEC_DEMO_LOGS") == "1") l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning).AddFilter("AdaMec", LogLevel.Information);
+                    else l.SetMinimumLevel(LogLevel.None);
+                });
+                await host.StartAsync();
+                hosts.Add(host);
+                primary ??= siloPort;
+                gateways.Add($"127.0.0.1:{gatewayPort}");
+                Console.WriteLine($"   silo {device}: silo port {siloPort}, gateway {gatewayPort}");
+            }
+
+            var options = new AdaMecClientOptions
+            {
+                DeviceId = Phone,
+                ClusterId = "adamec-demo",
+                SpeedFactor = PhoneSpeed,
+                Emulation = true,
+                EmulatedUplinkMbps = LinkMbps,
+                EmulatedUplinkLatencyMs = LinkLatencyMs,
+            };
+            foreach (var gateway in gateways) options.Gateways.Add(gateway);
+            await using var client = await AdaMecClient.ConnectAsync(options);
+
+            Console.WriteLine();
+            Console.WriteLine($"== {step + 1}/{steps} deploy from the atoms folder and infer: atoms move out one by one as they become resident");
+            using var deployment = await client.DeployAsync(directory, 1000, "demo");
+            var input = new byte[deployment.Manifest.Atoms[0].InputBytes];
+            var random = new Random(7);
+            for (var i = 0; i < input.Length; i += 4) BitConverter.TryWriteBytes(input.AsSpan(i), (float)(random.NextDouble() * 2 - 1));
+            using var chain = AtomChain.Load(directory);
+            var local = chain.Run(input);
+            static TextTable NewTable() => new("request", "latency ms", "plan v", "where each atom ran", "max rel. diff vs local");
+            var table = NewTable();
+            void Flush()
+            {
+                table.Write(Console.Out);
+                table = NewTable();
+            }
+            var n = 0;
+            async Task Infer(int count)
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    var r = await deployment.InferAsync(input);
+                    table.Add(++n, r.LatencyMs, r.PlanVersion, string.Join(" ", r.Assignment), Relative(r.Output, local).ToString("0.0e0", CultureInfo.InvariantCulture));
+                }
+            }
+            await Infer(2);
+            await deployment.WaitUntilSettledAsync(TimeSpan.FromSeconds(60));
+            await Infer(3);
+            Flush();
+
+            Console.WriteLine();
+            Console.WriteLine($"== {step + 2}/{steps} change the context and watch the planner");
+            Console.WriteLine($"   a) the {Phone}'s links drop to 1 Mbps (declared)");
+            var before = (await deployment.GetStatusAsync()).Replans;
+            foreach (var (edge, _) in Edges)
+            {
+                await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(Phone, edge)).DeclareAsync(1, 20);
+                await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(edge, Phone)).DeclareAsync(1, 20);
+            }
+            await deployment.WaitForAsync(s => s.Replans > before && !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), TimeSpan.FromSeconds(60));
+            await Infer(2);
+            Flush();
+            Console.WriteLine("   b) links back to measured values, latency requirement 60 ms");
+            foreach (var (edge, _) in Edges)
+            {
+                await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(Phone, edge)).ClearDeclarationAsync();
+                await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(edge, Phone)).ClearDeclarationAsync();
+            }
+            await deployment.SetLatencyRequirementAsync(60);
+            await deployment.WaitUntilSettledAsync(TimeSpan.FromSeconds(60));
+            await Infer(2);
+            Flush();
+            var busiest = deployment.Plan.Assignment.Where(d => d != Phone && d != Edges[0].Device).GroupBy(d => d).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault() ?? Edges[1].Device;
+            Console.WriteLine($"   c) device {busiest} shuts down while requests flow");
+            var victim = hosts[Array.FindIndex(Edges, e => e.Device == busiest)];
+            var flowing = Task.Run(() => Infer(4));
+            await victim.StopAsync();
+            await flowing;
+            await deployment.WaitForAsync(s => !s.Devices.Contains(busiest) && !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), TimeSpan.FromSeconds(60));
+            await Infer(2);
+            Flush();
+            Console.WriteLine();
+            Console.WriteLine("   plan history (planner grain):");
+            var history = new TextTable("#", "trigger", "new plan", "predicted ms", "decide ms", "bytes moved", "feasible");
+            foreach (var r in await deployment.GetHistoryAsync())
+                history.Add(r.Sequence, r.Trigger.Length > 48 ? r.Trigger[..48] + "…" : r.Trigger, string.Join(" ", r.NewPlan), r.PredictedLatencyMs, r.DecisionTimeMs, r.BytesMoved, r.Feasible);
+            history.Write(Console.Out);
+            Console.WriteLine("Every request above returned the model's output (max relative difference to the local run in the last column).");
+            return 0;
+        }
+        finally
+        {
+            foreach (var host in hosts.AsEnumerable().Reverse())
+            {
+                try { await host.StopAsync(TimeSpan.FromSeconds(10)); } catch (OperationCanceledException) { }
+                host.Dispose();
+            }
+        }
+    }
+
+    private static double Relative(byte[] actual, byte[] expected)
+    {
+        var a = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(actual);
+        var b = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(expected);
+        double diff = 0, magnitude = 1e-12;
+        for (var i = 0; i < a.Length; i++)
+        {
+            diff = Math.Max(diff, Math.Abs(a[i] - b[i]));
+            magnitude = Math.Max(magnitude, Math.Abs(b[i]));
+        }
+        return diff / magnitude;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

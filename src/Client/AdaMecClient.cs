@@ -1,0 +1,147 @@
+using System.Net;
+using AdaMec.Interfaces;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace AdaMec.Client;
+
+/// <summary>
+/// The app's handle on an AdaMec cluster: connect through gateways or PostgreSQL, then deploy models
+/// from atoms folders. The app is the initiator: it holds every atom and runs its share in-process.
+/// </summary>
+public sealed class AdaMecClient : IAsyncDisposable
+{
+    private readonly IHost? _host;
+    private readonly List<Deployment> _deployments = [];
+
+    private AdaMecClient(IHost? host, IClusterClient cluster, AdaMecClientOptions options, int maxMessageBodySize, ILoggerFactory loggers)
+    {
+        _host = host;
+        Cluster = cluster;
+        Options = options;
+        MaxMessageBodySize = maxMessageBodySize;
+        Loggers = loggers;
+    }
+
+    /// <summary>The Orleans client underneath.</summary>
+    public IClusterClient Cluster { get; }
+
+    /// <summary>The options in force.</summary>
+    public AdaMecClientOptions Options { get; }
+
+    /// <summary>The message size limit tensors are checked against before sending.</summary>
+    public int MaxMessageBodySize { get; }
+
+    internal ILoggerFactory Loggers { get; }
+
+    /// <summary>Connects to the cluster (gateways or PostgreSQL membership).</summary>
+    public static async Task<AdaMecClient> ConnectAsync(AdaMecClientOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.PostgresConnection is null && options.Gateways.Count == 0)
+            throw new ArgumentException("give at least one gateway (HOST:PORT) or a PostgreSQL connection string");
+        var gateways = new List<IPEndPoint>();
+        foreach (var gateway in options.Gateways) gateways.Add(await ParseEndpointAsync(gateway, cancellationToken));
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        logging?.Invoke(builder.Logging);
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = options.ClusterId;
+                o.ServiceId = options.ServiceId;
+            });
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
+            if (options.PostgresConnection is { } connection)
+            {
+                client.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = connection;
+                });
+            }
+            else
+            {
+                client.UseStaticClustering(gateways.ToArray());
+            }
+        });
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+        var limit = host.Services.GetRequiredService<IOptions<ClientMessagingOptions>>().Value.MaxMessageBodySize;
+        return new AdaMecClient(host, host.Services.GetRequiredService<IClusterClient>(), options, limit, host.Services.GetRequiredService<ILoggerFactory>());
+    }
+
+    /// <summary>Wraps a client the app already runs (its own host, or a test cluster's client).</summary>
+    public static AdaMecClient Attach(IClusterClient cluster, AdaMecClientOptions options, int maxMessageBodySize = 100 * 1024 * 1024, ILoggerFactory? loggers = null)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return new AdaMecClient(null, cluster, options, maxMessageBodySize, loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+    }
+
+    /// <summary>
+    /// Deploys the model in <paramref name="atomsDirectory"/> (written by `adamec partition`): loads
+    /// every atom here, registers this app as the initiator and asks the cluster to plan. Atoms start on
+    /// this device and move out as they become resident on their planned devices.
+    /// </summary>
+    public async Task<Deployment> DeployAsync(string atomsDirectory, double latencyRequirementMs, string? deploymentId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(atomsDirectory);
+        var deployment = Deployment.Open(this, atomsDirectory, deploymentId ?? $"{Options.DeviceId}/{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(atomsDirectory)))}", latencyRequirementMs);
+        try
+        {
+            await deployment.RegisterAsync(cancellationToken);
+        }
+        catch
+        {
+            deployment.Dispose();
+            throw;
+        }
+        lock (_deployments) _deployments.Add(deployment);
+        return deployment;
+    }
+
+    /// <summary>Disconnects and frees local atoms.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_deployments)
+        {
+            foreach (var deployment in _deployments) deployment.Dispose();
+            _deployments.Clear();
+        }
+        if (_host is not null)
+        {
+            try { await _host.StopAsync(); }
+            catch (OperationCanceledException) { }
+            _host.Dispose();
+        }
+    }
+
+    private static async Task<IPEndPoint> ParseEndpointAsync(string text, CancellationToken cancellationToken)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            throw new ArgumentException($"gateway '{text}' is not HOST:PORT");
+        var host = text[..colon].Trim('[', ']');
+        if (IPAddress.TryParse(host, out var address)) return new IPEndPoint(address, port);
+        var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
+        var chosen = addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+            ?? throw new ArgumentException($"gateway host '{host}' does not resolve");
+        return new IPEndPoint(chosen, port);
+    }
+}

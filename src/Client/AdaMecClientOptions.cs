@@ -1,0 +1,68 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AdaMec.Client;
+
+/// <summary>How the app connects and what it says about its own device. Section "AdaMecClient".</summary>
+public sealed class AdaMecClientOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "AdaMecClient";
+
+    /// <summary>This device's id (the initiator). Must not be a silo's device id.</summary>
+    [Required, RegularExpression(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
+    public string DeviceId { get; set; } = "mobile";
+
+    /// <summary>Gateways as HOST:PORT (used when <see cref="PostgresConnection"/> is absent).</summary>
+    public IList<string> Gateways { get; } = [];
+
+    /// <summary>PostgreSQL connection string: find gateways in the AdoNet membership table instead.</summary>
+    public string? PostgresConnection { get; set; }
+
+    /// <summary>Orleans cluster id.</summary>
+    public string ClusterId { get; set; } = "adamec";
+
+    /// <summary>Orleans service id.</summary>
+    public string ServiceId { get; set; } = "adamec";
+
+    /// <summary>How many times slower than the profiling machine this device is (0.01 to 1000).</summary>
+    [Range(0.01, 1000)]
+    public double SpeedFactor { get; set; } = 1;
+
+    /// <summary>This device's memory budget for atoms, bytes. Absent: unlimited.</summary>
+    [Range(0, long.MaxValue)]
+    public long? MemoryBudgetBytes { get; set; }
+
+    /// <summary>This device's compute budget, FLOPs per inference. Absent: unlimited.</summary>
+    [Range(0, double.MaxValue)]
+    public double? ComputeBudgetFlops { get; set; }
+
+    /// <summary>Retries of a cluster segment on a newer plan before the rest of a request runs locally (0 to 10).</summary>
+    [Range(0, 10)]
+    public int MaxRetries { get; set; } = 2;
+
+    /// <summary>How long one call into the cluster may take before it fails (1 s to 10 min).</summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>EMULATION: slow local atoms down by <see cref="SpeedFactor"/> and shape the uplink. Off by default.</summary>
+    public bool Emulation { get; set; }
+
+    /// <summary>EMULATION: uplink bandwidth, Mbps.</summary>
+    [Range(0.01, 100_000)]
+    public double? EmulatedUplinkMbps { get; set; }
+
+    /// <summary>EMULATION: uplink one-way latency, ms.</summary>
+    [Range(0, 10_000)]
+    public double EmulatedUplinkLatencyMs { get; set; }
+
+    internal TimeSpan UplinkDelay(long bytes) =>
+        !Emulation ? TimeSpan.Zero : TimeSpan.FromMilliseconds(EmulatedUplinkLatencyMs + (EmulatedUplinkMbps is { } mbps ? bytes * 8 / (mbps * 1000) : 0));
+
+    internal void Validate()
+    {
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true))
+            throw new ArgumentException("invalid client options: " + string.Join("; ", results.Select(r => r.ErrorMessage)));
+        if (ResponseTimeout < TimeSpan.FromSeconds(1) || ResponseTimeout > TimeSpan.FromMinutes(10))
+            throw new ArgumentException($"invalid client options: ResponseTimeout must be 1 s to 10 min, got {ResponseTimeout}");
+    }
+}

@@ -1,0 +1,276 @@
+using System.Diagnostics;
+using AdaMec.Core.Atoms;
+using AdaMec.Inference.Atoms;
+using AdaMec.Inference.Execution;
+using AdaMec.Interfaces;
+using Microsoft.Extensions.Logging;
+
+namespace AdaMec.Client;
+
+/// <summary>
+/// One model deployed for this app. Runs its local atoms in-process and sends the rest through the
+/// cluster along the live plan; serves atom weights to devices that pull them; hears plan changes.
+/// A request that the cluster fails is retried on a newer plan, then finished locally: it returns a
+/// result or a clear error, never hangs.
+/// </summary>
+public sealed partial class Deployment : IInitiatorCallback, IDisposable
+{
+    private readonly AdaMecClient _client;
+    private readonly string _directory;
+    private readonly string _manifestJson;
+    private readonly GraphSliceModule[] _local;
+    private readonly object[] _locks;
+    private readonly ILogger _logger;
+    private IInitiatorCallback? _reference;
+    private double _requirementMs;
+    private LivePlan _plan;
+
+    private Deployment(AdaMecClient client, string directory, string id, AtomManifest manifest, string manifestJson, GraphSliceModule[] local, double requirementMs)
+    {
+        _client = client;
+        _directory = directory;
+        Id = id;
+        Manifest = manifest;
+        _manifestJson = manifestJson;
+        _local = local;
+        _locks = local.Select(_ => new object()).ToArray();
+        _requirementMs = requirementMs;
+        _logger = client.Loggers.CreateLogger<Deployment>();
+        _plan = new LivePlan(id, 0, client.Options.DeviceId, Enumerable.Repeat(client.Options.DeviceId, manifest.Atoms.Count).ToArray(), 0, false);
+    }
+
+    /// <summary>The deployment id (the planner grain's key).</summary>
+    public string Id { get; }
+
+    /// <summary>The model's atoms.</summary>
+    public AtomManifest Manifest { get; }
+
+    /// <summary>The latest live plan this app knows.</summary>
+    public LivePlan Plan => Volatile.Read(ref _plan);
+
+    /// <summary>Raised (on an Orleans thread) when the live plan changes.</summary>
+    public event EventHandler<LivePlan>? PlanChanged;
+
+    private IPlannerGrain Planner => _client.Cluster.GetGrain<IPlannerGrain>(Id);
+
+    internal static Deployment Open(AdaMecClient client, string directory, string id, double requirementMs)
+    {
+        var manifest = AtomManifest.Load(directory);
+        var json = File.ReadAllText(Path.Combine(directory, AtomManifest.FileName));
+        var local = new List<GraphSliceModule>();
+        try
+        {
+            foreach (var atom in manifest.Atoms) local.Add(AtomLoader.Load(directory, atom));
+        }
+        catch
+        {
+            foreach (var module in local) module.Dispose();
+            throw;
+        }
+        return new Deployment(client, directory, id, manifest, json, local.ToArray(), requirementMs);
+    }
+
+    internal async Task RegisterAsync(CancellationToken cancellationToken)
+    {
+        _reference ??= _client.Cluster.CreateObjectReference<IInitiatorCallback>(this);
+        var options = _client.Options;
+        var plan = await Planner.DeployAsync(new DeploymentRequest(_manifestJson,
+            new InitiatorInfo(options.DeviceId, options.SpeedFactor, options.MemoryBudgetBytes, options.ComputeBudgetFlops),
+            _requirementMs, _reference)).WaitAsync(cancellationToken);
+        // A planner deployed afresh (its silo left) counts versions from the start again.
+        Volatile.Write(ref _plan, plan);
+        PlanChanged?.Invoke(this, plan);
+    }
+
+    /// <summary>Runs the model on <paramref name="input"/> (float32 bytes of the model's input shape).</summary>
+    public async Task<InferenceResult> InferAsync(byte[] input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var first = Manifest.Atoms[0];
+        if (input.Length != first.InputBytes)
+            throw new ArgumentException($"{Manifest.Model} expects input {first.InputShape} ({first.InputBytes} bytes), got {input.Length} bytes", nameof(input));
+        var id = Guid.NewGuid();
+        var started = Stopwatch.GetTimestamp();
+        var plan = Plan;
+        var startVersion = plan.Version;
+        var ranOn = new string[_local.Length];
+        var retries = 0;
+        var fellBack = false;
+        var bytes = input;
+        var i = 0;
+        var me = _client.Options.DeviceId;
+        while (i < _local.Length)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var device = plan.Assignment[i];
+            if (device == me || (retries > _client.Options.MaxRetries))
+            {
+                bytes = await RunLocalAsync(i, bytes);
+                ranOn[i++] = me;
+                continue;
+            }
+            TensorSizeGuard.Check(bytes.Length, _client.MaxMessageBodySize, $"input of atom {Manifest.Atoms[i].Id} to {device}");
+            try
+            {
+                var hop = Stopwatch.GetTimestamp();
+                var delay = _client.Options.UplinkDelay(bytes.Length);
+                if (delay > TimeSpan.Zero) await Task.Delay(delay, cancellationToken);
+                var route = plan.Assignment.Skip(i).ToArray();
+                var result = await _client.Cluster.GetGrain<IAtomGrain>(GrainKeys.Atom(Id, i, device))
+                    .ForwardAsync(new ForwardRequest(id, Id, i, route, me, bytes, me))
+                    .WaitAsync(cancellationToken);
+                var networkMs = Stopwatch.GetElapsedTime(hop).TotalMilliseconds - result.ServerMs;
+                _ = _client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(me, device))
+                    .RecordTransferAsync(new TransferSample(bytes.Length + result.Output.Length, Math.Max(0, networkMs)));
+                for (var k = 0; k < result.Devices.Count; k++) ranOn[i + k] = result.Devices[k];
+                bytes = result.Output;
+                i = result.NextAtomIndex;
+            }
+            catch (AdaMecException e) when (e.Code is AdaMecErrorCode.TensorTooLarge or AdaMecErrorCode.InvalidModel)
+            {
+                throw;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+            {
+                retries++;
+                AdaMecTelemetry.InferenceFallbacks.Add(1);
+                LogSegmentFailed(_logger, e, id, i, device, retries);
+                var newer = await RefreshPlanAsync(cancellationToken);
+                if (newer.Version > plan.Version && newer.Assignment[i] != device)
+                {
+                    plan = newer; // retry this segment on the newer plan
+                }
+                else
+                {
+                    fellBack = true;
+                    bytes = await RunLocalAsync(i, bytes); // the initiator holds every atom
+                    ranOn[i++] = me;
+                }
+            }
+        }
+        var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        AdaMecTelemetry.InferenceDuration.Record(latency, new KeyValuePair<string, object?>("model", Manifest.Model));
+        return new InferenceResult(id, bytes, latency, ranOn, startVersion, retries, fellBack);
+    }
+
+    /// <summary>Sets the latency requirement; the planner re-plans.</summary>
+    public Task SetLatencyRequirementAsync(double milliseconds)
+    {
+        _requirementMs = milliseconds;
+        return Planner.SetLatencyRequirementAsync(milliseconds);
+    }
+
+    /// <summary>The planner's status: live plan, target, migration.</summary>
+    public Task<PlannerStatus> GetStatusAsync() => Planner.GetStatusAsync();
+
+    /// <summary>Every plan decision so far.</summary>
+    public Task<IReadOnlyList<PlanRecord>> GetHistoryAsync() => Planner.GetHistoryAsync();
+
+    /// <summary>Operator override: run exactly this assignment (null clears).</summary>
+    public Task<PlanRecord> PinAsync(IReadOnlyList<string>? assignment) => Planner.PinAsync(assignment);
+
+    /// <summary>Polls the planner until <paramref name="done"/> holds or the timeout passes (then throws <see cref="TimeoutException"/>).</summary>
+    public async Task<PlannerStatus> WaitForAsync(Func<PlannerStatus, bool> done, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            var status = await GetStatusAsync();
+            if (done(status))
+            {
+                Adopt(status.Live);
+                return status;
+            }
+            if (Stopwatch.GetTimestamp() > deadline)
+                throw new TimeoutException($"deployment {Id}: condition not reached in {timeout.TotalSeconds:0.#} s; live [{string.Join(",", status.Live.Assignment)}], target [{string.Join(",", status.Target)}], migrating {status.Migrating}");
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    /// <summary>Waits until the live plan equals the target and no atom is in flight.</summary>
+    public Task<PlannerStatus> WaitUntilSettledAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        WaitForAsync(s => !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), timeout, cancellationToken);
+
+    Task<WeightChunk> IInitiatorCallback.ReadWeightsAsync(string deployment, int atomIndex, long offset, int count) => ReadWeightsAsync(deployment, atomIndex, offset, count);
+
+    private async Task<WeightChunk> ReadWeightsAsync(string deployment, int atomIndex, long offset, int count)
+    {
+        if (deployment != Id) throw new AdaMecException(AdaMecErrorCode.UnknownDeployment, $"this app serves deployment {Id}, not {deployment}");
+        if ((uint)atomIndex >= (uint)Manifest.Atoms.Count) throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"{Manifest.Model} has no atom {atomIndex}");
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        TensorSizeGuard.Check(count, _client.MaxMessageBodySize, $"weight slice of atom {atomIndex}");
+        await using var file = new FileStream(Path.Combine(_directory, Manifest.Atoms[atomIndex].File), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        file.Position = offset;
+        var data = new byte[(int)Math.Min(count, Math.Max(0, file.Length - offset))];
+        await file.ReadExactlyAsync(data);
+        var delay = _client.Options.UplinkDelay(data.Length);
+        if (delay > TimeSpan.Zero) await Task.Delay(delay);
+        return new WeightChunk(data, file.Length);
+    }
+
+    Task IInitiatorCallback.PlanChangedAsync(LivePlan plan)
+    {
+        Adopt(plan);
+        return Task.CompletedTask;
+    }
+
+    private void Adopt(LivePlan plan)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _plan);
+            if (plan.Version < current.Version && current.Version != 0) return;
+            if (Interlocked.CompareExchange(ref _plan, plan, current) == current) break;
+        }
+        PlanChanged?.Invoke(this, plan);
+    }
+
+    private async Task<LivePlan> RefreshPlanAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            Adopt(await Planner.GetPlanAsync().WaitAsync(cancellationToken));
+        }
+        catch (AdaMecException e) when (e.Code == AdaMecErrorCode.UnknownDeployment)
+        {
+            // The silo holding the planner went away: deploy again (this app holds everything needed).
+            try { await RegisterAsync(cancellationToken); }
+            catch (Exception inner) when (inner is not OutOfMemoryException && !cancellationToken.IsCancellationRequested) { LogRefreshFailed(_logger, inner, Id); }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+        {
+            LogRefreshFailed(_logger, e, Id);
+        }
+        return Plan;
+    }
+
+    private async Task<byte[]> RunLocalAsync(int index, byte[] input)
+    {
+        var started = Stopwatch.GetTimestamp();
+        byte[] output;
+        lock (_locks[index]) output = AtomChain.RunAtom(_local[index], Manifest.Atoms[index], input);
+        var options = _client.Options;
+        if (options.Emulation && options.SpeedFactor > 1)
+            await Task.Delay(TimeSpan.FromMilliseconds(Stopwatch.GetElapsedTime(started).TotalMilliseconds * (options.SpeedFactor - 1)));
+        return output;
+    }
+
+    /// <summary>Frees the local atoms and the observer reference.</summary>
+    public void Dispose()
+    {
+        if (_reference is not null)
+        {
+            _client.Cluster.DeleteObjectReference<IInitiatorCallback>(_reference);
+            _reference = null;
+        }
+        foreach (var module in _local) module.Dispose();
+    }
+
+    [LoggerMessage(1, LogLevel.Warning, "Request {Request}: cluster segment from atom {Atom} on {Device} failed (retry {Retry})")]
+    private static partial void LogSegmentFailed(ILogger logger, Exception exception, Guid request, int atom, string device, int retry);
+
+    [LoggerMessage(2, LogLevel.Warning, "Deployment {Deployment}: could not refresh the plan; finishing locally")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception, string deployment);
+}

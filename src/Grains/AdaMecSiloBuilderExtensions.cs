@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
+using Orleans.Runtime.Placement;
+
+namespace AdaMec.Grains;
+
+/// <summary>Registers AdaMec's grains' services on a silo.</summary>
+public static class AdaMecSiloBuilderExtensions
+{
+    /// <summary>Device placement and validated options. Bind <see cref="DeviceOptions"/> (Device:Id is required) before starting.</summary>
+    public static ISiloBuilder AddAdaMec(this ISiloBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddPlacementDirector<DevicePlacement, DevicePlacementDirector>();
+        builder.Services.AddOptions<DeviceOptions>().ValidateOnStart();
+        builder.Services.AddOptions<EmulationOptions>().ValidateOnStart();
+        builder.Services.AddOptions<PlannerOptions>().ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DeviceOptions>, AnnotatedOptionsValidator<DeviceOptions>>();
+        builder.Services.AddSingleton<IValidateOptions<EmulationOptions>, AnnotatedOptionsValidator<EmulationOptions>>();
+        builder.Services.AddSingleton<IValidateOptions<PlannerOptions>, AnnotatedOptionsValidator<PlannerOptions>>();
+        return builder;
+    }
+}
+
+/// <summary>Validates an options class against its data annotations (and the planner strategy name).</summary>
+internal sealed class AnnotatedOptionsValidator<T> : IValidateOptions<T> where T : class
+{
+    public ValidateOptionsResult Validate(string? name, T options)
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+        var failures = results.Select(r => $"{typeof(T).Name}: {r.ErrorMessage}").ToList();
+        if (options is PlannerOptions planner && !Core.Planning.PlanningStrategies.Names.Contains(planner.Strategy))
+            failures.Add($"Planner:Strategy must be one of {string.Join(", ", Core.Planning.PlanningStrategies.Names)}, not '{planner.Strategy}'");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

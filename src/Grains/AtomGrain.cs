@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using AdaMec.Core.Atoms;
+using AdaMec.Core.Serialization;
+using AdaMec.Inference.Atoms;
+using AdaMec.Inference.Execution;
+using AdaMec.Interfaces;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace AdaMec.Grains;
+
+/// <summary>
+/// One atom of one deployment on one device (key <c>deployment/index@device</c>), pinned to that
+/// device. Pulls its weights from a peer device or the initiator, verifies SHA-256, keeps them in the
+/// device cache folder, runs forward on byte[] tensors and forwards the output along the route.
+/// </summary>
+[DevicePlacement]
+[CollectionAgeLimit(Days = 7)]
+internal sealed class AtomGrain(
+    IOptions<DeviceOptions> device,
+    IOptions<EmulationOptions> emulation,
+    IOptions<PlannerOptions> planner,
+    IOptions<SiloMessagingOptions> messaging,
+    IHostApplicationLifetime lifetime,
+    ILogger<AtomGrain> logger) : Grain, IAtomGrain
+{
+    private AtomSpec? _spec;
+    private GraphSliceModule? _module;
+    private string? _weightsPath;
+
+    private string Key => this.GetPrimaryKeyString();
+
+    private string DeviceId => device.Value.Id;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var expected = GrainKeys.DeviceOf(Key);
+        if (expected != DeviceId)
+        {
+            // A re-activation can land on a silo picked from a stale cache: send it home.
+            Log.Misplaced(logger, Key, DeviceId, expected);
+            this.MigrateOnIdle();
+        }
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _module?.Dispose();
+        _module = null;
+        if (_spec is not null)
+        {
+            try { await GrainFactory.GetGrain<IDeviceGrain>(DeviceId).ReleaseAsync(Key); }
+            catch (Exception e) when (e is not OutOfMemoryException) { /* the device grain may be gone with the silo */ }
+        }
+    }
+
+    public Task<bool> IsResidentAsync() => Task.FromResult(_module is not null);
+
+    public async Task<AtomLoadResult> LoadAsync(AtomLoadRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_module is not null) return new AtomLoadResult(Key, DeviceId, "resident", 0, 0, 0);
+        AtomSpec spec;
+        try
+        {
+            spec = JsonSerializer.Deserialize<AtomSpec>(request.SpecJson, AdaMecJson.Options) ?? throw new JsonException("empty spec");
+        }
+        catch (JsonException e)
+        {
+            throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"atom {Key}: spec is not valid JSON: {e.Message}");
+        }
+        var (deployment, index, _) = GrainKeys.ParseAtom(Key);
+        if (spec.Index != index) throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"atom {Key}: spec is for atom {spec.Index}");
+
+        var cache = device.Value.ResolvedCacheDirectory;
+        Directory.CreateDirectory(cache);
+        var path = Path.Combine(cache, spec.Sha256 + ".amw");
+        var source = "cache";
+        long transferred = 0;
+        double transferMs = 0;
+        byte[]? weights = null;
+        if (File.Exists(path))
+        {
+            weights = await File.ReadAllBytesAsync(path);
+            if (weights.Length != spec.FileBytes || !Convert.ToHexStringLower(SHA256.HashData(weights)).Equals(spec.Sha256, StringComparison.OrdinalIgnoreCase))
+                weights = null; // a damaged cache entry: pull again
+        }
+        if (weights is null)
+        {
+            var started = Stopwatch.GetTimestamp();
+            if (request.PeerDevice is { } peer && peer != DeviceId && peer != request.InitiatorDevice)
+            {
+                try
+                {
+                    var peerGrain = GrainFactory.GetGrain<IAtomGrain>(GrainKeys.Atom(deployment, index, peer));
+                    weights = await PullAsync(spec, peer, (offset, count) => peerGrain.ReadWeightsAsync(offset, count));
+                    source = peer;
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Log.PeerPullFailed(logger, e, Key, peer);
+                }
+            }
+            if (weights is null)
+            {
+                weights = await PullAsync(spec, request.InitiatorDevice, (offset, count) => request.Initiator.ReadWeightsAsync(deployment, index, offset, count));
+                source = request.InitiatorDevice;
+            }
+            transferred = weights.Length;
+            transferMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
+
+        var loadStarted = Stopwatch.GetTimestamp();
+        GraphSliceModule module;
+        try
+        {
+            module = AtomLoader.Load(weights, spec); // verifies size, SHA-256, tensor names and shapes
+        }
+        catch (AtomFileException e)
+        {
+            throw new AdaMecException(AdaMecErrorCode.AtomCorrupt, $"atom {Key} from {source}: {e.Message}");
+        }
+        if (source != "cache")
+        {
+            var temporary = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+            await File.WriteAllBytesAsync(temporary, weights);
+            File.Move(temporary, path, overwrite: true);
+        }
+        _spec = spec;
+        _module = module;
+        _weightsPath = path;
+        var loadMs = Stopwatch.GetElapsedTime(loadStarted).TotalMilliseconds;
+        if (transferred > 0) AdaMecTelemetry.WeightBytesReceived.Add(transferred, new KeyValuePair<string, object?>("device", DeviceId));
+        await GrainFactory.GetGrain<IDeviceGrain>(DeviceId).AdmitAsync(Key, spec.MemoryBytes, transferred);
+        Log.AtomResident(logger, Key, DeviceId, transferred, source, transferMs, loadMs);
+        return new AtomLoadResult(Key, DeviceId, source, transferred, transferMs, loadMs);
+    }
+
+    private async Task<byte[]> PullAsync(AtomSpec spec, string from, Func<long, int, Task<WeightChunk>> read)
+    {
+        var chunk = (int)Math.Min(planner.Value.WeightChunkBytes, messaging.Value.MaxMessageBodySize - TensorSizeGuard.EnvelopeBytes);
+        var buffer = new byte[spec.FileBytes];
+        var link = GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(from, DeviceId));
+        long offset = 0;
+        while (offset < buffer.Length)
+        {
+            var count = (int)Math.Min(chunk, buffer.Length - offset);
+            var started = Stopwatch.GetTimestamp();
+            // A silo shutting down must not wait for a pull from an initiator that may be gone.
+            var piece = await read(offset, count).WaitAsync(lifetime.ApplicationStopping);
+            var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (piece.TotalBytes != buffer.Length)
+                throw new AdaMecException(AdaMecErrorCode.AtomCorrupt, $"atom {Key}: {from} serves a {piece.TotalBytes}-byte weight file, the manifest says {buffer.Length}");
+            if (piece.Data.Length == 0 || piece.Data.Length > count)
+                throw new AdaMecException(AdaMecErrorCode.AtomCorrupt, $"atom {Key}: {from} returned {piece.Data.Length} bytes for a {count}-byte read at {offset}");
+            piece.Data.CopyTo(buffer, offset);
+            offset += piece.Data.Length;
+            _ = link.RecordTransferAsync(new TransferSample(piece.Data.Length, ms));
+        }
+        return buffer;
+    }
+
+    public async Task<WeightChunk> ReadWeightsAsync(long offset, int count)
+    {
+        if (_spec is null || _weightsPath is null)
+            throw new AdaMecException(AdaMecErrorCode.AtomNotResident, $"atom {Key} is not resident on {DeviceId}; it cannot serve weights");
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        TensorSizeGuard.Check(count, messaging.Value.MaxMessageBodySize, $"weight slice of atom {Key}");
+        await using var file = new FileStream(_weightsPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        file.Position = offset;
+        var data = new byte[(int)Math.Min(count, Math.Max(0, file.Length - offset))];
+        await file.ReadExactlyAsync(data);
+        await Emulate(emulation.Value.TransferDelay(data.Length));
+        return new WeightChunk(data, file.Length);
+    }
+
+    public async Task<ForwardResult> ForwardAsync(ForwardRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = Stopwatch.GetTimestamp();
+        if (_module is null || _spec is null)
+            throw new AdaMecException(AdaMecErrorCode.AtomNotResident, $"atom {Key} is not resident on {DeviceId} (evicted or never offloaded here)");
+        if (request.Input.Length != _spec.InputBytes)
+            throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"atom {Key} expects {_spec.InputShape} ({_spec.InputBytes} bytes), got {request.Input.Length} bytes");
+
+        var computeStarted = Stopwatch.GetTimestamp();
+        var output = AtomChain.RunAtom(_module, _spec, request.Input);
+        var computeMs = Stopwatch.GetElapsedTime(computeStarted).TotalMilliseconds;
+        AdaMecTelemetry.AtomForwardDuration.Record(computeMs, new KeyValuePair<string, object?>("device", DeviceId));
+        if (emulation.Value.Enabled && device.Value.SpeedFactor > 1)
+            await Emulate(TimeSpan.FromMilliseconds(computeMs * (device.Value.SpeedFactor - 1)));
+
+        var next = request.AtomIndex + 1;
+        var nextDevice = request.Route.Count > 1 ? request.Route[1] : null;
+        var limit = messaging.Value.MaxMessageBodySize;
+        if (nextDevice is null || nextDevice == request.Initiator)
+        {
+            TensorSizeGuard.Check(output.Length, limit, $"output of atom {Key} to {request.Initiator}");
+            await Emulate(emulation.Value.TransferDelay(output.Length));
+            AdaMecTelemetry.TensorBytesSent.Add(output.Length);
+            return new ForwardResult(output, next, Stopwatch.GetElapsedTime(started).TotalMilliseconds, [DeviceId]);
+        }
+
+        TensorSizeGuard.Check(output.Length, limit, $"output of atom {Key} to {nextDevice}");
+        var hopStarted = Stopwatch.GetTimestamp();
+        await Emulate(emulation.Value.TransferDelay(output.Length));
+        AdaMecTelemetry.TensorBytesSent.Add(output.Length);
+        var (deployment, _, _) = GrainKeys.ParseAtom(Key);
+        var downstream = await GrainFactory.GetGrain<IAtomGrain>(GrainKeys.Atom(deployment, next, nextDevice)).ForwardAsync(request with
+        {
+            AtomIndex = next,
+            Route = request.Route.Skip(1).ToArray(),
+            Input = output,
+            FromDevice = DeviceId,
+        });
+        var hopMs = Stopwatch.GetElapsedTime(hopStarted).TotalMilliseconds - downstream.ServerMs;
+        if (nextDevice != DeviceId)
+            _ = GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(DeviceId, nextDevice)).RecordTransferAsync(new TransferSample(output.Length, Math.Max(0, hopMs)));
+        return downstream with
+        {
+            ServerMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            Devices = [DeviceId, .. downstream.Devices],
+        };
+    }
+
+    public Task EvictAsync()
+    {
+        _module?.Dispose();
+        _module = null;
+        _spec = null;
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    private static Task Emulate(TimeSpan delay) => delay > TimeSpan.Zero ? Task.Delay(delay) : Task.CompletedTask;
+}

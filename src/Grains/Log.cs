@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+
+namespace AdaMec.Grains;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "Activation {Grain} is on device {Actual} but its key names {Expected}; migrating it back")]
+    public static partial void Misplaced(ILogger logger, string grain, string actual, string expected);
+
+    [LoggerMessage(2, LogLevel.Information, "Atom {Atom} resident on {Device}: {Bytes} bytes from {Source} in {TransferMs:0.0} ms, loaded in {LoadMs:0.0} ms")]
+    public static partial void AtomResident(ILogger logger, string atom, string device, long bytes, string source, double transferMs, double loadMs);
+
+    [LoggerMessage(3, LogLevel.Warning, "Atom {Atom}: pulling weights from peer {Peer} failed, falling back to the initiator")]
+    public static partial void PeerPullFailed(ILogger logger, Exception exception, string atom, string peer);
+
+    [LoggerMessage(4, LogLevel.Information, "Device {Device} evicts {Atom} (FIFO) to stay within {BudgetBytes} bytes")]
+    public static partial void Evicting(ILogger logger, string device, string atom, long budgetBytes);
+
+    [LoggerMessage(5, LogLevel.Information, "Deployment {Deployment} re-planned ({Trigger}) with {Strategy} in {DecisionMs:0.00} ms: [{Plan}] predicted {LatencyMs:0.0} ms, feasible {Feasible}")]
+    public static partial void Replanned(ILogger logger, string deployment, string trigger, string strategy, double decisionMs, string plan, double latencyMs, bool feasible);
+
+    [LoggerMessage(6, LogLevel.Information, "Deployment {Deployment}: atom {Atom} now runs on {Device} (plan v{Version})")]
+    public static partial void Switched(ILogger logger, string deployment, int atom, string device, int version);
+
+    [LoggerMessage(7, LogLevel.Warning, "Deployment {Deployment}: offloading atom {Atom} to {Device} failed; re-planning")]
+    public static partial void OffloadFailed(ILogger logger, Exception exception, string deployment, int atom, string device);
+
+    [LoggerMessage(8, LogLevel.Information, "Deployment {Deployment}: devices changed ({Change})")]
+    public static partial void MembershipChanged(ILogger logger, string deployment, string change);
+
+    [LoggerMessage(9, LogLevel.Debug, "Link {Link} changed to {Mbps:0.0} Mbps / {LatencyMs:0.00} ms ({Source}); telling {Count} planners")]
+    public static partial void LinkChanged(ILogger logger, string link, double mbps, double latencyMs, string source, int count);
+
+    [LoggerMessage(10, LogLevel.Warning, "Could not tell the initiator of {Deployment} about plan v{Version}")]
+    public static partial void NotifyFailed(ILogger logger, Exception exception, string deployment, int version);
+}

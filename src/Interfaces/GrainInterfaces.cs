@@ -1,0 +1,137 @@
+using Orleans.Concurrency;
+
+namespace AdaMec.Interfaces;
+
+/// <summary>One per deployment (key: deployment id): plans, offloads atoms, switches the live plan, keeps history.</summary>
+[Alias("AdaMec.IPlannerGrain")]
+public interface IPlannerGrain : IGrainWithStringKey
+{
+    /// <summary>Deploys (or re-deploys) the model; starts with every atom on the initiator and re-plans at once.</summary>
+    [Alias("Deploy")]
+    Task<LivePlan> DeployAsync(DeploymentRequest request);
+
+    /// <summary>The live plan; throws <see cref="AdaMecException"/> (UnknownDeployment) when nothing is deployed here.</summary>
+    [Alias("GetPlan")]
+    Task<LivePlan> GetPlanAsync();
+
+    /// <summary>Live plan, target plan and migration state.</summary>
+    [Alias("GetStatus")]
+    Task<PlannerStatus> GetStatusAsync();
+
+    /// <summary>Sets the latency requirement (finite, &gt; 0) and re-plans.</summary>
+    [Alias("SetLatencyRequirement")]
+    Task SetLatencyRequirementAsync(double milliseconds);
+
+    /// <summary>Re-plans now; returns the new history entry.</summary>
+    [Alias("Replan")]
+    Task<PlanRecord> ReplanAsync(string trigger);
+
+    /// <summary>Operator override: moves to this exact assignment (device per atom) and keeps it until cleared with null.</summary>
+    [Alias("Pin")]
+    Task<PlanRecord> PinAsync(IReadOnlyList<string>? assignment);
+
+    /// <summary>Every plan decision so far, oldest first.</summary>
+    [Alias("GetHistory")]
+    Task<IReadOnlyList<PlanRecord>> GetHistoryAsync();
+
+    /// <summary>A context grain saw a change beyond its threshold.</summary>
+    [Alias("ContextChanged"), OneWay]
+    Task ContextChangedAsync(string what);
+}
+
+/// <summary>One per device (key: device id), pinned to that device's silo.</summary>
+[Alias("AdaMec.IDeviceGrain")]
+public interface IDeviceGrain : IGrainWithStringKey
+{
+    /// <summary>Budgets, speed and live resources (memory and CPU load read from the OS or cgroup).</summary>
+    [Alias("GetStatus")]
+    Task<DeviceStatus> GetStatusAsync();
+
+    /// <summary>Overrides the budgets (non-negative, finite); subscribed planners re-plan.</summary>
+    [Alias("SetBudgets")]
+    Task SetBudgetsAsync(DeviceBudgets budgets);
+
+    /// <summary>Records that an atom became resident; evicts the oldest residents (FIFO) while over the memory budget.</summary>
+    [Alias("Admit")]
+    Task<IReadOnlyList<string>> AdmitAsync(string atomKey, long memoryBytes, long bytesReceived);
+
+    /// <summary>Forgets a resident atom (it was evicted or deactivated).</summary>
+    [Alias("Release")]
+    Task ReleaseAsync(string atomKey);
+
+    /// <summary>Planners to tell when budgets change.</summary>
+    [Alias("Subscribe")]
+    Task SubscribeAsync(string deployment);
+}
+
+/// <summary>One atom of one deployment on one device (key: <c>deployment/index@device</c>), pinned to that device.</summary>
+[Alias("AdaMec.IAtomGrain")]
+public interface IAtomGrain : IGrainWithStringKey
+{
+    /// <summary>Pulls the weights (peer device, else initiator), verifies size and SHA-256, loads the module.</summary>
+    [Alias("Load")]
+    Task<AtomLoadResult> LoadAsync(AtomLoadRequest request);
+
+    /// <summary>Whether the module is loaded here.</summary>
+    [Alias("IsResident")]
+    Task<bool> IsResidentAsync();
+
+    /// <summary>Runs this atom and forwards along the route while the next atom is on a cluster device.</summary>
+    [Alias("Forward")]
+    Task<ForwardResult> ForwardAsync(ForwardRequest request);
+
+    /// <summary>Serves a slice of the verified weight file to another device.</summary>
+    [Alias("ReadWeights")]
+    Task<WeightChunk> ReadWeightsAsync(long offset, int count);
+
+    /// <summary>Drops the module (FIFO eviction or plan change) and deactivates.</summary>
+    [Alias("Evict")]
+    Task EvictAsync();
+}
+
+/// <summary>One per directed link (key: <c>from-&gt;to</c>): bandwidth and latency measured from real transfers, or declared.</summary>
+[Alias("AdaMec.ILinkGrain")]
+public interface ILinkGrain : IGrainWithStringKey
+{
+    /// <summary>Adds a measured transfer (bytes &gt; 0, milliseconds finite and &gt;= 0).</summary>
+    [Alias("RecordTransfer"), OneWay]
+    Task RecordTransferAsync(TransferSample sample);
+
+    /// <summary>Declares the link (mbps finite &gt; 0, latency finite &gt;= 0); overrides measurements until cleared.</summary>
+    [Alias("Declare")]
+    Task DeclareAsync(double mbps, double latencyMs);
+
+    /// <summary>Drops the declared values; measurements apply again.</summary>
+    [Alias("ClearDeclaration")]
+    Task ClearDeclarationAsync();
+
+    /// <summary>The current estimate.</summary>
+    [Alias("Get")]
+    Task<LinkEstimate> GetAsync();
+
+    /// <summary>Planners to tell when the estimate changes beyond the threshold.</summary>
+    [Alias("Subscribe")]
+    Task SubscribeAsync(string deployment);
+}
+
+/// <summary>The initiator (mobile app) side, as a grain observer: serves atom weights and hears plan changes.</summary>
+[Alias("AdaMec.IInitiatorCallback")]
+public interface IInitiatorCallback : IGrainObserver
+{
+    /// <summary>A slice of the weight file of atom <paramref name="atomIndex"/>.</summary>
+    [Alias("ReadWeights")]
+    Task<WeightChunk> ReadWeightsAsync(string deployment, int atomIndex, long offset, int count);
+
+    /// <summary>The live plan changed.</summary>
+    [Alias("PlanChanged")]
+    Task PlanChangedAsync(LivePlan plan);
+}
+
+/// <summary>Measures the cost of passing a tensor between devices (key: device id; pinned to it).</summary>
+[Alias("AdaMec.IProbeGrain")]
+public interface IProbeGrain : IGrainWithStringKey
+{
+    /// <summary>Passes <paramref name="payload"/> on along <paramref name="route"/> (device ids); returns its length at the end.</summary>
+    [Alias("Relay")]
+    Task<int> RelayAsync(byte[] payload, IReadOnlyList<string> route);
+}

@@ -1,0 +1,154 @@
+namespace AdaMec.Interfaces;
+
+/// <summary>The live assignment of a deployment: the device of every atom, in chain order.</summary>
+/// <param name="Deployment">The deployment id (the planner grain's key).</param>
+/// <param name="Version">Grows by one whenever any atom switches device.</param>
+/// <param name="Initiator">The device that holds the input and receives the output.</param>
+/// <param name="Assignment">Device id per atom, chain order.</param>
+/// <param name="PredictedLatencyMs">The cost model's latency of this assignment.</param>
+/// <param name="Feasible">Whether the plan being moved towards meets the latency requirement and budgets.</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.LivePlan")]
+public sealed record LivePlan(
+    [property: Id(0)] string Deployment,
+    [property: Id(1)] int Version,
+    [property: Id(2)] string Initiator,
+    [property: Id(3)] IReadOnlyList<string> Assignment,
+    [property: Id(4)] double PredictedLatencyMs,
+    [property: Id(5)] bool Feasible);
+
+/// <summary>What the initiator (the mobile app) says about itself when it deploys a model.</summary>
+[GenerateSerializer, Immutable, Alias("AdaMec.InitiatorInfo")]
+public sealed record InitiatorInfo(
+    [property: Id(0)] string DeviceId,
+    [property: Id(1)] double SpeedFactor,
+    [property: Id(2)] long? MemoryBudgetBytes,
+    [property: Id(3)] double? ComputeBudgetFlops);
+
+/// <summary>Deploys one model for one initiator.</summary>
+/// <param name="ManifestJson">The atoms folder's manifest.json, verbatim (atom specs, shapes, SHA-256).</param>
+/// <param name="Callback">The initiator's observer: serves atom weight files and hears plan changes.</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.DeploymentRequest")]
+public sealed record DeploymentRequest(
+    [property: Id(0)] string ManifestJson,
+    [property: Id(1)] InitiatorInfo Initiator,
+    [property: Id(2)] double LatencyRequirementMs,
+    [property: Id(3)] IInitiatorCallback Callback);
+
+/// <summary>One entry of a deployment's plan history.</summary>
+[GenerateSerializer, Immutable, Alias("AdaMec.PlanRecord")]
+public sealed record PlanRecord(
+    [property: Id(0)] int Sequence,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] string Trigger,
+    [property: Id(3)] IReadOnlyList<string> OldPlan,
+    [property: Id(4)] IReadOnlyList<string> NewPlan,
+    [property: Id(5)] string Strategy,
+    [property: Id(6)] bool Feasible,
+    [property: Id(7)] double PredictedLatencyMs,
+    [property: Id(8)] double DecisionTimeMs,
+    [property: Id(9)] long PlannedBytesToMove,
+    [property: Id(10)] long BytesMoved,
+    [property: Id(11)] int AtomsSwitched,
+    [property: Id(12)] bool Completed);
+
+/// <summary>A planner's state: the live plan, the plan it is moving towards, and whether atoms are in flight.</summary>
+[GenerateSerializer, Immutable, Alias("AdaMec.PlannerStatus")]
+public sealed record PlannerStatus(
+    [property: Id(0)] LivePlan Live,
+    [property: Id(1)] IReadOnlyList<string> Target,
+    [property: Id(2)] bool Migrating,
+    [property: Id(3)] int Replans,
+    [property: Id(4)] double LatencyRequirementMs,
+    [property: Id(5)] IReadOnlyList<string> Devices);
+
+/// <summary>Budgets of one device. Absent means unlimited.</summary>
+[GenerateSerializer, Immutable, Alias("AdaMec.DeviceBudgets")]
+public sealed record DeviceBudgets(
+    [property: Id(0)] long? MemoryBudgetBytes,
+    [property: Id(1)] double? ComputeBudgetFlops);
+
+/// <summary>A device's budgets, declared speed and live resources.</summary>
+/// <param name="SpeedFactor">How many times slower than the machine the atoms were profiled on (1 = same).</param>
+/// <param name="Emulated">True when speed or bandwidth is emulated (a testbed on one machine).</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.DeviceStatus")]
+public sealed record DeviceStatus(
+    [property: Id(0)] string DeviceId,
+    [property: Id(1)] string Silo,
+    [property: Id(2)] double SpeedFactor,
+    [property: Id(3)] DeviceBudgets Budgets,
+    [property: Id(4)] long AvailableMemoryBytes,
+    [property: Id(5)] double CpuLoad,
+    [property: Id(6)] long ResidentBytes,
+    [property: Id(7)] IReadOnlyList<string> ResidentAtoms,
+    [property: Id(8)] long WeightBytesReceived,
+    [property: Id(9)] IReadOnlyList<string> Evicted,
+    [property: Id(10)] bool Emulated);
+
+/// <summary>Asks an atom grain to become resident: pull weights, verify SHA-256, load.</summary>
+/// <param name="SpecJson">The atom's spec from the manifest (JSON).</param>
+/// <param name="Initiator">The initiator's callback, which can always serve the weights.</param>
+/// <param name="PeerDevice">A device where the atom is resident now; preferred over the initiator.</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.AtomLoadRequest")]
+public sealed record AtomLoadRequest(
+    [property: Id(0)] string SpecJson,
+    [property: Id(1)] string InitiatorDevice,
+    [property: Id(2)] IInitiatorCallback Initiator,
+    [property: Id(3)] string? PeerDevice);
+
+/// <summary>How an atom became resident.</summary>
+/// <param name="Source">"cache", "resident", a peer device id, or the initiator's id.</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.AtomLoadResult")]
+public sealed record AtomLoadResult(
+    [property: Id(0)] string AtomKey,
+    [property: Id(1)] string Device,
+    [property: Id(2)] string Source,
+    [property: Id(3)] long BytesTransferred,
+    [property: Id(4)] double TransferMs,
+    [property: Id(5)] double LoadMs);
+
+/// <summary>A slice of an atom's weight file.</summary>
+[GenerateSerializer, Immutable, Alias("AdaMec.WeightChunk")]
+public sealed record WeightChunk(
+    [property: Id(0)] byte[] Data,
+    [property: Id(1)] long TotalBytes);
+
+/// <summary>Runs atoms starting at <paramref name="AtomIndex"/> along <paramref name="Route"/>.</summary>
+/// <param name="Route">Device of each atom from AtomIndex on; the chain goes on while the next device is not the initiator.</param>
+/// <param name="Input">The tensor entering atom AtomIndex, float32 little-endian bytes.</param>
+/// <param name="FromDevice">Who sent the tensor (to attribute the measured transfer to a link).</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.ForwardRequest")]
+public sealed record ForwardRequest(
+    [property: Id(0)] Guid RequestId,
+    [property: Id(1)] string Deployment,
+    [property: Id(2)] int AtomIndex,
+    [property: Id(3)] IReadOnlyList<string> Route,
+    [property: Id(4)] string Initiator,
+    [property: Id(5)] byte[] Input,
+    [property: Id(6)] string FromDevice);
+
+/// <summary>What comes back from a segment of atoms: the tensor and where the chain resumes.</summary>
+/// <param name="NextAtomIndex">The first atom not run (the initiator runs it), or the atom count when done.</param>
+/// <param name="ServerMs">Time spent inside the segment's grains (compute and inner hops), to tell transfer time from compute.</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.ForwardResult")]
+public sealed record ForwardResult(
+    [property: Id(0)] byte[] Output,
+    [property: Id(1)] int NextAtomIndex,
+    [property: Id(2)] double ServerMs,
+    [property: Id(3)] IReadOnlyList<string> Devices);
+
+/// <summary>A measured transfer over a link.</summary>
+[GenerateSerializer, Immutable, Alias("AdaMec.TransferSample")]
+public sealed record TransferSample(
+    [property: Id(0)] long Bytes,
+    [property: Id(1)] double Milliseconds);
+
+/// <summary>The planner's view of a link.</summary>
+/// <param name="Source">"declared", "measured" or "default".</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.LinkEstimate")]
+public sealed record LinkEstimate(
+    [property: Id(0)] string From,
+    [property: Id(1)] string To,
+    [property: Id(2)] double Mbps,
+    [property: Id(3)] double LatencyMs,
+    [property: Id(4)] string Source,
+    [property: Id(5)] int Samples);

@@ -1,0 +1,92 @@
+using AdaMec.Interfaces;
+
+namespace AdaMec.Cluster.Tests;
+
+[Collection(SharedCluster.Name)]
+public sealed class ContextTests(ThreeSiloCluster fixture)
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Bandwidth_LinksToEdgesCollapse_PlannerReplansBackToTheInitiator()
+    {
+        var (directory, manifest) = fixture.Models.Get("alexnet");
+        // A slow phone: the planner offloads when links are fast.
+        await using var client = fixture.Client(o =>
+        {
+            o.DeviceId = "phone-bw";
+            o.SpeedFactor = 50;
+        });
+        using var deployment = await client.DeployAsync(directory, 10_000, "bw-" + Guid.NewGuid().ToString("N")[..6]);
+        var offloaded = await deployment.WaitForAsync(s => !s.Migrating && s.Live.Assignment.Any(d => d != "phone-bw") && s.Live.Assignment.SequenceEqual(s.Target), Settle);
+        var replansBefore = offloaded.Replans;
+
+        foreach (var edge in ThreeSiloCluster.Devices)
+        {
+            await Link("phone-bw", edge).DeclareAsync(0.001, 500);
+            await Link(edge, "phone-bw").DeclareAsync(0.001, 500);
+        }
+        var local = await deployment.WaitForAsync(s => s.Replans > replansBefore && s.Live.Assignment.All(d => d == "phone-bw") && !s.Migrating, Settle);
+
+        var history = await deployment.GetHistoryAsync();
+        Assert.Contains(history, r => r.Trigger.StartsWith("context: link", StringComparison.Ordinal) && r.NewPlan.All(d => d == "phone-bw"));
+        Assert.All(local.Live.Assignment, d => Assert.Equal("phone-bw", d));
+    }
+
+    [Fact]
+    public async Task Context_NaNOrNegativeValues_AreRejectedWithAClearError()
+    {
+        var link = Link("x", "y");
+        Assert.Equal(AdaMecErrorCode.InvalidContext, (await Assert.ThrowsAsync<AdaMecException>(() => link.DeclareAsync(double.NaN, 1))).Code);
+        Assert.Equal(AdaMecErrorCode.InvalidContext, (await Assert.ThrowsAsync<AdaMecException>(() => link.DeclareAsync(-5, 1))).Code);
+        Assert.Equal(AdaMecErrorCode.InvalidContext, (await Assert.ThrowsAsync<AdaMecException>(() => link.DeclareAsync(10, double.PositiveInfinity))).Code);
+        var device = fixture.Cluster.Client.GetGrain<IDeviceGrain>("edge1");
+        var error = await Assert.ThrowsAsync<AdaMecException>(() => device.SetBudgetsAsync(new DeviceBudgets(-1, null)));
+        Assert.Contains("memory budget", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<AdaMecException>(() => device.SetBudgetsAsync(new DeviceBudgets(null, double.NaN)));
+
+        var (directory, _) = fixture.Models.Get("alexnet");
+        await using var client = fixture.Client();
+        using var deployment = await client.DeployAsync(directory, 100, "ctx-" + Guid.NewGuid().ToString("N")[..6]);
+        Assert.Equal(AdaMecErrorCode.InvalidContext, (await Assert.ThrowsAsync<AdaMecException>(() => deployment.SetLatencyRequirementAsync(double.NaN))).Code);
+        Assert.Equal(AdaMecErrorCode.InvalidContext, (await Assert.ThrowsAsync<AdaMecException>(() => deployment.SetLatencyRequirementAsync(-1))).Code);
+        Assert.Equal(AdaMecErrorCode.InvalidContext, (await Assert.ThrowsAsync<AdaMecException>(() => client.DeployAsync(directory, 0, "ctx-zero"))).Code);
+    }
+
+    [Fact]
+    public async Task Errors_UnknownDeploymentOrDevice_AreReportedByName()
+    {
+        var missing = await Assert.ThrowsAsync<AdaMecException>(() => fixture.Cluster.Client.GetGrain<IPlannerGrain>("no-such-deployment").GetPlanAsync());
+        Assert.Equal(AdaMecErrorCode.UnknownDeployment, missing.Code);
+        Assert.Contains("no-such-deployment", missing.Message, StringComparison.Ordinal);
+
+        var atom = fixture.Cluster.Client.GetGrain<IAtomGrain>(GrainKeys.Atom("d", 0, "edge9"));
+        var device = await Assert.ThrowsAsync<AdaMecException>(() => atom.IsResidentAsync());
+        Assert.Equal(AdaMecErrorCode.UnknownDevice, device.Code);
+        Assert.Contains("edge9", device.Message, StringComparison.Ordinal);
+
+        var (directory, manifest) = fixture.Models.Get("alexnet");
+        await using var client = fixture.Client();
+        using var deployment = await client.DeployAsync(directory, 10_000, "err-" + Guid.NewGuid().ToString("N")[..6]);
+        var pin = await Assert.ThrowsAsync<AdaMecException>(() => deployment.PinAsync(Enumerable.Repeat("edge9", manifest.Atoms.Count).ToArray()));
+        Assert.Equal(AdaMecErrorCode.UnknownDevice, pin.Code);
+    }
+
+    [Fact]
+    public async Task Tensor_OverTheMessageLimit_FailsFastWithAClearErrorInsteadOfATimeout()
+    {
+        var (directory, manifest) = fixture.Models.Get("alexnet");
+        // A 200 kB message limit: AlexNet's 602 kB input cannot travel.
+        await using var client = fixture.Client(maxMessageBodySize: 200_000);
+        using var deployment = await client.DeployAsync(directory, 10_000, "big-" + Guid.NewGuid().ToString("N")[..6]);
+        await deployment.PinAsync(Enumerable.Repeat("edge1", manifest.Atoms.Count).ToArray());
+        await deployment.WaitUntilSettledAsync(Settle);
+
+        var error = await Assert.ThrowsAsync<AdaMecException>(() => deployment.InferAsync(Models.Input(manifest)));
+        Assert.Equal(AdaMecErrorCode.TensorTooLarge, error.Code);
+        Assert.Contains("602,112 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxMessageBodySize", error.Message, StringComparison.Ordinal);
+    }
+
+    private ILinkGrain Link(string from, string to) => fixture.Cluster.Client.GetGrain<ILinkGrain>(GrainKeys.Link(from, to));
+}

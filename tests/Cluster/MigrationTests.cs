@@ -1,0 +1,116 @@
+using AdaMec.Interfaces;
+
+namespace AdaMec.Cluster.Tests;
+
+[Collection(SharedCluster.Name)]
+public sealed class MigrationTests(ThreeSiloCluster fixture)
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Migration_AtomsMoveBetweenDevices_WeightBytesAreTransferredAndCounted()
+    {
+        var (directory, manifest) = fixture.Models.Get("alexnet");
+        await using var client = fixture.Client();
+        using var deployment = await client.DeployAsync(directory, 10_000, "move-" + Guid.NewGuid().ToString("N")[..6]);
+        var device2 = fixture.Cluster.Client.GetGrain<IDeviceGrain>("edge2");
+        var before = (await device2.GetStatusAsync()).WeightBytesReceived;
+        var total = manifest.Atoms.Sum(a => a.FileBytes);
+
+        await deployment.PinAsync(Enumerable.Repeat("edge1", manifest.Atoms.Count).ToArray());
+        await deployment.WaitUntilSettledAsync(Settle);
+        await deployment.PinAsync(Enumerable.Repeat("edge2", manifest.Atoms.Count).ToArray());
+        await deployment.WaitUntilSettledAsync(Settle);
+
+        var history = await deployment.GetHistoryAsync();
+        var toEdge1 = history.Single(r => r.NewPlan.All(d => d == "edge1"));
+        var toEdge2 = history.Single(r => r.NewPlan.All(d => d == "edge2"));
+        Assert.Equal(total, toEdge1.BytesMoved);
+        Assert.Equal(total, toEdge2.BytesMoved);
+        Assert.Equal(manifest.Atoms.Count, toEdge2.AtomsSwitched);
+        Assert.True(toEdge2.Completed);
+        Assert.Equal(total, (await device2.GetStatusAsync()).WeightBytesReceived - before);
+
+        var input = Models.Input(manifest);
+        var result = await deployment.InferAsync(input);
+        Assert.All(result.Assignment, d => Assert.Equal("edge2", d));
+        Assert.True(Models.RelativeDifference(result.Output, Models.WholeModelOutput(manifest, input)) <= 1e-5);
+    }
+
+    [Fact]
+    public async Task Migration_RequestsWhileAtomsMove_EverySucceedsWithTheRightOutput()
+    {
+        var (directory, manifest) = fixture.Models.Get("resnet18");
+        await using var client = fixture.Client();
+        using var deployment = await client.DeployAsync(directory, 10_000, "live-" + Guid.NewGuid().ToString("N")[..6]);
+        var input = Models.Input(manifest);
+        var expected = Models.WholeModelOutput(manifest, input);
+        var n = manifest.Atoms.Count;
+
+        using var stop = new CancellationTokenSource();
+        var results = new List<Client.InferenceResult>();
+        var requests = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested) results.Add(await deployment.InferAsync(input));
+        });
+
+        string[][] plans =
+        [
+            DistributedInferenceTests.RoundRobin(n),
+            Enumerable.Repeat("edge3", n).ToArray(),
+            Enumerable.Range(0, n).Select(i => i < n / 2 ? "mobile" : "edge1").ToArray(),
+        ];
+        foreach (var plan in plans)
+        {
+            await deployment.PinAsync(plan);
+            await deployment.WaitUntilSettledAsync(Settle);
+        }
+        stop.Cancel();
+        await requests;
+
+        Assert.NotEmpty(results);
+        Assert.All(results, r => Assert.True(Models.RelativeDifference(r.Output, expected) <= 1e-5, $"request {r.Id} on [{string.Join(",", r.Assignment)}]"));
+        Assert.Contains(results, r => r.Assignment.Any(d => d != "mobile"));
+        var history = await deployment.GetHistoryAsync();
+        Assert.All(history.Skip(1), r => Assert.True(r.Completed, $"plan {r.Sequence} ({r.Trigger}) did not complete"));
+    }
+
+    [Fact]
+    public async Task Eviction_MemoryBudgetShrinks_OldestResidentAtomsGoFirst()
+    {
+        var (directory, manifest) = fixture.Models.Get("alexnet");
+        await using var client = fixture.Client();
+        using var deployment = await client.DeployAsync(directory, 10_000, "fifo-" + Guid.NewGuid().ToString("N")[..6]);
+        var n = manifest.Atoms.Count;
+        // Offload one atom at a time, in chain order, so residency order is known.
+        var plan = Enumerable.Repeat("mobile", n).ToArray();
+        for (var i = 0; i < n; i++)
+        {
+            plan[i] = "edge3";
+            await deployment.PinAsync(plan.ToArray());
+            await deployment.WaitUntilSettledAsync(Settle);
+        }
+        var device = fixture.Cluster.Client.GetGrain<IDeviceGrain>("edge3");
+        var mine = (await device.GetStatusAsync()).ResidentAtoms.Where(k => k.StartsWith(deployment.Id + "/", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(n, mine.Length);
+
+        try
+        {
+            // Room for the newest atom only.
+            await device.SetBudgetsAsync(new DeviceBudgets(manifest.Atoms[^1].MemoryBytes, null));
+            var status = await device.GetStatusAsync();
+            var evicted = status.Evicted.Where(k => k.StartsWith(deployment.Id + "/", StringComparison.Ordinal)).ToArray();
+            Assert.Equal(Enumerable.Range(0, n - 1).Select(i => GrainKeys.Atom(deployment.Id, i, "edge3")), evicted);
+            Assert.DoesNotContain(status.ResidentAtoms, k => evicted.Contains(k));
+        }
+        finally
+        {
+            await device.SetBudgetsAsync(new DeviceBudgets(null, null));
+        }
+
+        // Requests whose atoms were evicted still answer (retried on a newer plan or run locally).
+        var input = Models.Input(manifest);
+        var result = await deployment.InferAsync(input);
+        Assert.True(Models.RelativeDifference(result.Output, Models.WholeModelOutput(manifest, input)) <= 1e-5);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using AdaMec.Core.Atoms;
+using AdaMec.Core.Partitioning;
+using AdaMec.Inference.Atoms;
+using AdaMec.Inference.Zoo;
+using static TorchSharp.torch;
+
+namespace AdaMec.Cluster.Tests;
+
+/// <summary>Zoo models partitioned once per fixture (FLOPs latency model: no measuring), plus reference outputs.</summary>
+public sealed class Models : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "adamec-cluster-models-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly ConcurrentDictionary<string, Lazy<(string Directory, AtomManifest Manifest)>> _models = new();
+
+    public (string Directory, AtomManifest Manifest) Get(string model) =>
+        _models.GetOrAdd(model, m => new Lazy<(string, AtomManifest)>(() =>
+        {
+            var directory = Path.Combine(_root, m);
+            return (directory, ModelPartitioning.Partition(m, directory, new FlopsLatencyModel()));
+        })).Value;
+
+    /// <summary>A seeded random input of the model's input shape.</summary>
+    public static byte[] Input(AtomManifest manifest, int seed = 42)
+    {
+        using var scope = NewDisposeScope();
+        return TensorCodec.Encode(randn(manifest.InputShape.ToLongArray(), generator: new Generator((ulong)seed)));
+    }
+
+    /// <summary>The whole zoo model (built from its seed, not from the atom files) on one device.</summary>
+    public static byte[] WholeModelOutput(AtomManifest manifest, byte[] input)
+    {
+        using var whole = ModelZoo.Create(ModelZoo.Graph(manifest.Model), manifest.Seed ?? ModelZoo.DefaultSeed);
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode();
+        using var x = TensorCodec.Decode(input, manifest.InputShape);
+        return TensorCodec.Encode(whole.call(x));
+    }
+
+    /// <summary>max |a - b| / max |b|.</summary>
+    public static double RelativeDifference(byte[] actual, byte[] expected)
+    {
+        var a = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(actual);
+        var b = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(expected);
+        if (a.Length != b.Length) return double.PositiveInfinity;
+        double diff = 0, magnitude = 1e-12;
+        for (var i = 0; i < a.Length; i++)
+        {
+            diff = Math.Max(diff, Math.Abs(a[i] - b[i]));
+            magnitude = Math.Max(magnitude, Math.Abs(b[i]));
+        }
+        return diff / magnitude;
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+}
