@@ -128,6 +128,8 @@ internal static class ClusterDemo
             await Infer(2);
             Flush();
             var busiest = deployment.Plan.Assignment.Where(d => d != Phone && d != Edges[0].Device).GroupBy(d => d).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault() ?? Edges[1].Device;
+            Console.WriteLine("   plan history so far (planner grain):");
+            await PrintHistory(deployment);
             Console.WriteLine($"   c) device {busiest} shuts down while requests flow");
             var victim = hosts[Array.FindIndex(Edges, e => e.Device == busiest)];
             var flowing = Task.Run(() => Infer(4));
@@ -137,11 +139,8 @@ internal static class ClusterDemo
             await Infer(2);
             Flush();
             Console.WriteLine();
-            Console.WriteLine("   plan history (planner grain):");
-            var history = new TextTable("#", "trigger", "new plan", "predicted ms", "decide ms", "bytes moved", "feasible");
-            foreach (var r in await deployment.GetHistoryAsync())
-                history.Add(r.Sequence, r.Trigger.Length > 48 ? r.Trigger[..48] + "…" : r.Trigger, string.Join(" ", r.NewPlan), r.PredictedLatencyMs, r.DecisionTimeMs, r.BytesMoved, r.Feasible);
-            history.Write(Console.Out);
+            Console.WriteLine("   plan history after the device left (a planner that lived on it starts afresh):");
+            await PrintHistory(deployment);
             Console.WriteLine("Every request above returned the model's output (max relative difference to the local run in the last column).");
             return 0;
         }
@@ -173,5 +172,13 @@ internal static class ClusterDemo
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task PrintHistory(Client.Deployment deployment)
+    {
+        var history = new TextTable("#", "trigger", "new plan", "predicted ms", "decide ms", "bytes moved", "feasible");
+        foreach (var r in await deployment.GetHistoryAsync())
+            history.Add(r.Sequence, r.Trigger.Length > 48 ? r.Trigger[..48] + "…" : r.Trigger, string.Join(" ", r.NewPlan), r.PredictedLatencyMs, r.DecisionTimeMs, r.BytesMoved, r.Feasible);
+        history.Write(Console.Out);
     }
 }
