@@ -38,19 +38,7 @@ public sealed class Models : IDisposable
     }
 
     /// <summary>max |a - b| / max |b|.</summary>
-    public static double RelativeDifference(byte[] actual, byte[] expected)
-    {
-        var a = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(actual);
-        var b = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(expected);
-        if (a.Length != b.Length) return double.PositiveInfinity;
-        double diff = 0, magnitude = 1e-12;
-        for (var i = 0; i < a.Length; i++)
-        {
-            diff = Math.Max(diff, Math.Abs(a[i] - b[i]));
-            magnitude = Math.Max(magnitude, Math.Abs(b[i]));
-        }
-        return diff / magnitude;
-    }
+    public static double RelativeDifference(byte[] actual, byte[] expected) => TensorCodec.RelativeDifference(actual, expected);
 
     public void Dispose()
     {

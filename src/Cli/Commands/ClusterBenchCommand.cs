@@ -49,7 +49,7 @@ internal static class ClusterBenchCommand
             int? primary = null;
             foreach (var device in Devices)
             {
-                var (silo, gateway) = (FreePort(), FreePort());
+                var (silo, gateway) = (LoopbackPorts.Free(), LoopbackPorts.Free());
                 var settings = new Dictionary<string, string?>
                 {
                     ["Device:Id"] = device,
@@ -111,7 +111,7 @@ internal static class ClusterBenchCommand
                 byte[] output = [];
                 var distributed = await Median(async () => output = (await deployment.InferAsync(input)).Output);
                 var boundaries = plan.Length + 1; // client -> first, between every atom pair, last -> client
-                table.Add(model, manifest.Atoms.Count, boundaries, local, distributed, distributed - local, (distributed - local) / boundaries, Relative(output, localOutput).ToString("0.0e0", CultureInfo.InvariantCulture));
+                table.Add(model, manifest.Atoms.Count, boundaries, local, distributed, distributed - local, (distributed - local) / boundaries, TensorCodec.RelativeDifference(output, localOutput).ToString("0.0e0", CultureInfo.InvariantCulture));
                 await deployment.PinAsync(Enumerable.Repeat(options.DeviceId, plan.Length).ToArray());
             }
             table.Write(Console.Out);
@@ -129,24 +129,4 @@ internal static class ClusterBenchCommand
         }
     }
 
-    private static double Relative(byte[] actual, byte[] expected)
-    {
-        var a = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(actual);
-        var b = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(expected);
-        if (a.Length != b.Length) return double.PositiveInfinity;
-        double diff = 0, magnitude = 1e-12;
-        for (var i = 0; i < a.Length; i++)
-        {
-            diff = Math.Max(diff, Math.Abs(a[i] - b[i]));
-            magnitude = Math.Max(magnitude, Math.Abs(b[i]));
-        }
-        return diff / magnitude;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -36,7 +36,7 @@ internal static class ClusterDemo
         {
             foreach (var (device, speed) in Edges)
             {
-                var (siloPort, gatewayPort) = (FreePort(), FreePort());
+                var (siloPort, gatewayPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
                 var settings = new Dictionary<string, string?>
                 {
                     ["Device:Id"] = device,
@@ -97,7 +97,7 @@ internal static class ClusterDemo
                 for (var i = 0; i < count; i++)
                 {
                     var r = await deployment.InferAsync(input);
-                    table.Add(++n, r.LatencyMs, r.PlanVersion, string.Join(" ", r.Assignment), Relative(r.Output, local).ToString("0.0e0", CultureInfo.InvariantCulture));
+                    table.Add(++n, r.LatencyMs, r.PlanVersion, string.Join(" ", r.Assignment), TensorCodec.RelativeDifference(r.Output, local).ToString("0.0e0", CultureInfo.InvariantCulture));
                 }
             }
             await Infer(2);
@@ -152,26 +152,6 @@ internal static class ClusterDemo
                 host.Dispose();
             }
         }
-    }
-
-    private static double Relative(byte[] actual, byte[] expected)
-    {
-        var a = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(actual);
-        var b = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(expected);
-        double diff = 0, magnitude = 1e-12;
-        for (var i = 0; i < a.Length; i++)
-        {
-            diff = Math.Max(diff, Math.Abs(a[i] - b[i]));
-            magnitude = Math.Max(magnitude, Math.Abs(b[i]));
-        }
-        return diff / magnitude;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task PrintHistory(Client.Deployment deployment)
