@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using AdaMec.Client;
 using AdaMec.Core.Partitioning;
 using AdaMec.Grains;

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using AdaMec.Client;
 using AdaMec.Grains;
 using AdaMec.Inference.Atoms;
