@@ -23,10 +23,11 @@ internal static class ProfileCommand
         var memoryMb = new Option<double?>("--memory-mb") { Description = "Record this memory limit (MB) in the rows; set by `profile memory` for its child processes.", Hidden = true };
         var currentKey = new Option<string?>("--current-key-file") { Description = "Write the configuration being timed here (crash diagnosis by a parent process).", Hidden = true };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output." };
+        var passes = new Option<int>("--passes") { Description = "Time every configuration this many times, one pass over all at a time; training keeps the fastest pass (contention only adds time).", DefaultValueFactory = _ => 1 };
 
         var command = new Command("profile", "Time operators over the configuration space (paper Table 1) and append them to a sample CSV.")
         {
-            output, ops, count, threads, seed, zoo, memoryMb, currentKey, quiet,
+            output, ops, count, threads, seed, zoo, passes, memoryMb, currentKey, quiet,
         };
         command.SetAction(parse =>
         {
@@ -41,7 +42,7 @@ internal static class ProfileCommand
             var bar = new ConsoleProgress(Console.Error, "profile");
             var progress = parse.GetValue(quiet) ? null : new SyncProgress<ProfileProgress>(p =>
                 bar.Report(p.Done, p.Total, string.Create(CultureInfo.InvariantCulture, $"{p.Last.Config.Kind.ToName()} {p.Last.LatencyMs:F3} ms")));
-            var taken = profiler.Run(configs, progress);
+            var taken = profiler.Run(configs, progress, parse.GetValue(passes));
             Console.WriteLine($"profile: {taken.Count} new samples appended to {path}");
             return 0;
         });

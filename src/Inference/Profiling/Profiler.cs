@@ -17,13 +17,22 @@ public sealed class Profiler(string path, int threads, TimingOptions? timing = n
     /// <summary>Optional file that names the configuration being timed (a parent process reads it after a crash).</summary>
     public string? CurrentKeyPath { get; init; }
 
-    /// <summary>Measures the configurations not yet in the CSV; returns the new samples.</summary>
-    public IReadOnlyList<OperatorSample> Run(IEnumerable<OperatorConfig> configs, IProgress<ProfileProgress>? progress = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Measures each configuration until the CSV holds <paramref name="passes"/> rows of it, one
+    /// pass over all configurations at a time (so a burst of load on the machine hits one pass of
+    /// a configuration, not all); returns the new samples. Readers keep the fastest pass
+    /// (<see cref="SampleCsv.Collapse"/>): contention only ever adds time.
+    /// </summary>
+    public IReadOnlyList<OperatorSample> Run(IEnumerable<OperatorConfig> configs, IProgress<ProfileProgress>? progress = null,
+        int passes = 1, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(configs);
         OperatorTimer.SetThreads(threads);
-        var existing = SampleCsv.ExistingKeys(path, memoryMb);
-        var todo = configs.Where(c => !existing.Contains(c.Key)).DistinctBy(c => c.Key).ToArray();
+        var existing = SampleCsv.ExistingCounts(path, memoryMb);
+        var distinct = configs.DistinctBy(c => c.Key).ToArray();
+        var todo = Enumerable.Range(1, passes)
+            .SelectMany(pass => distinct.Where(c => existing.GetValueOrDefault(c.Key) < pass))
+            .ToArray();
         var taken = new List<OperatorSample>(todo.Length);
         foreach (var config in todo)
         {

@@ -100,7 +100,12 @@ public static class SampleCsv
         return Read(reader, path, unit);
     }
 
-    public static IReadOnlyList<OperatorSample> Read(TextReader reader, string source, LatencyUnit unit = LatencyUnit.Milliseconds)
+    /// <summary>Measured samples; a configuration timed in several passes yields one row per pass (see <see cref="Collapse"/>).</summary>
+    public static IReadOnlyList<OperatorSample> Read(TextReader reader, string source, LatencyUnit unit = LatencyUnit.Milliseconds) =>
+        ReadRows(reader, source, unit).Where(s => double.IsFinite(s.LatencyMs) && s.LatencyMs > 0).ToArray();
+
+    /// <summary>Every row, unmeasured ones (empty latency: e.g. the process ran out of memory) as NaN.</summary>
+    public static IReadOnlyList<OperatorSample> ReadRows(TextReader reader, string source, LatencyUnit unit = LatencyUnit.Milliseconds)
     {
         ArgumentNullException.ThrowIfNull(reader);
         var headerLine = reader.ReadLine() ?? throw new FormatException($"{source}: empty file, expected a header line.");
@@ -150,9 +155,9 @@ public static class SampleCsv
                 var config = new OperatorConfig(kind, ParseInt(Field(hw), 1), ParseInt(Field(cin), 1), ParseInt(Field(cout), 1), k,
                     Math.Max(1, ParseInt(Field(stride), 1)), ParseInt(Field(padding), defaultPadding), Math.Max(1, ParseInt(Field(groups), 1)),
                     Math.Max(1, ParseInt(Field(inputs), kind is OperatorKind.Add or OperatorKind.Concat ? 2 : 1)), ParseInt(Field(ceil), 0) != 0);
-                if (Field(latency).Length == 0) continue; // not measured (e.g. the process ran out of memory)
-                var value = double.Parse(Field(latency), NumberStyles.Float, CultureInfo.InvariantCulture) * scale;
-                if (!double.IsFinite(value) || value <= 0) continue; // a failed or missing measurement
+                var value = Field(latency).Length == 0
+                    ? double.NaN
+                    : double.Parse(Field(latency), NumberStyles.Float, CultureInfo.InvariantCulture) * scale;
                 var mem = Field(memory);
                 samples.Add(new OperatorSample(config, value, ParseDouble(Field(iqr)), ParseInt(Field(repeats), 0), ParseInt(Field(threads), 0),
                     mem.Length == 0 ? null : double.Parse(mem, CultureInfo.InvariantCulture)));
@@ -165,11 +170,34 @@ public static class SampleCsv
         return samples;
     }
 
-    /// <summary>Keys of the configurations a CSV already holds (empty if the file does not exist).</summary>
+    /// <summary>Keys of the configurations a CSV already holds at a memory limit (empty if the file does not exist).</summary>
     public static HashSet<string> ExistingKeys(string path, double? memoryMb = null) =>
-        File.Exists(path) && new FileInfo(path).Length > 0
-            ? Read(path).Where(s => s.MemoryMb == memoryMb).Select(s => s.Config.Key).ToHashSet(StringComparer.Ordinal)
-            : new HashSet<string>(StringComparer.Ordinal);
+        ExistingCounts(path, memoryMb).Keys.ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>How many rows (passes) each configuration has in a CSV at a memory limit, unmeasured rows included.</summary>
+    public static Dictionary<string, int> ExistingCounts(string path, double? memoryMb = null)
+    {
+        if (!File.Exists(path) || new FileInfo(path).Length == 0) return new Dictionary<string, int>(StringComparer.Ordinal);
+        using var reader = new StreamReader(path);
+        return ReadRows(reader, path, LatencyUnit.Milliseconds).Where(s => s.MemoryMb == memoryMb)
+            .GroupBy(s => s.Config.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// One sample per configuration and memory limit: the fastest of its passes (load from other
+    /// processes only ever slows an operator down), with the passes' spread folded into the IQR.
+    /// </summary>
+    public static IReadOnlyList<OperatorSample> Collapse(IEnumerable<OperatorSample> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        return samples.GroupBy(s => (s.Config.Key, s.MemoryMb))
+            .Select(g =>
+            {
+                var best = g.MinBy(s => s.LatencyMs)!;
+                return best with { IqrMs = Math.Max(best.IqrMs, g.Max(s => s.LatencyMs) - best.LatencyMs), Repeats = g.Sum(s => s.Repeats) };
+            })
+            .ToArray();
+    }
 
     private static string[] Split(string line) => line.Split(',');
 
