@@ -23,16 +23,20 @@ internal static class ProfileCommand
         var memoryMb = new Option<double?>("--memory-mb") { Description = "Record this memory limit (MB) in the rows; set by `profile memory` for its child processes.", Hidden = true };
         var currentKey = new Option<string?>("--current-key-file") { Description = "Write the configuration being timed here (crash diagnosis by a parent process).", Hidden = true };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output." };
+        var configsFrom = new Option<string?>("--configs-from") { Description = "Time the configurations listed in this CSV (same columns; latency ignored) instead of drawing them.", Hidden = true };
         var passes = new Option<int>("--passes") { Description = "Time every configuration this many times, one pass over all at a time; training keeps the fastest pass (contention only adds time).", DefaultValueFactory = _ => 1 };
 
         var command = new Command("profile", "Time operators over the configuration space (paper Table 1) and append them to a sample CSV.")
         {
-            output, ops, count, threads, seed, zoo, passes, memoryMb, currentKey, quiet,
+            output, ops, count, threads, seed, zoo, passes, memoryMb, currentKey, quiet, configsFrom,
         };
+        command.Subcommands.Add(ProfileMemoryCommand.Create());
         command.SetAction(parse =>
         {
             var kinds = Profiler.ParseKinds(parse.GetValue(ops));
-            var configs = new SamplingSpace(parse.GetValue(seed)).Draw(kinds, parse.GetValue(count)).ToList();
+            var configs = parse.GetValue(configsFrom) is { } from
+                ? ReadConfigs(from)
+                : new SamplingSpace(parse.GetValue(seed)).Draw(kinds, parse.GetValue(count)).ToList();
             if (parse.GetValue(zoo)) configs.AddRange(SamplingSpace.ZooConfigs().Where(c => kinds.Contains(c.Kind)));
             var path = parse.GetValue(output)!;
             var profiler = new Profiler(path, parse.GetValue(threads), memoryMb: parse.GetValue(memoryMb)) { CurrentKeyPath = parse.GetValue(currentKey) };
@@ -47,6 +51,12 @@ internal static class ProfileCommand
             return 0;
         });
         return command;
+    }
+
+    private static List<OperatorConfig> ReadConfigs(string path)
+    {
+        using var reader = new StreamReader(path);
+        return SampleCsv.ReadRows(reader, path).Select(s => s.Config).ToList();
     }
 }
 

@@ -33,6 +33,16 @@ public sealed record OperatorConfig(
     public string Key => string.Create(CultureInfo.InvariantCulture,
         $"{Kind.ToName()}|{Hw}|{Cin}|{Cout}|{Kernel}|{Stride}|{Padding}|{Groups}|{Inputs}|{(CeilMode ? 1 : 0)}");
 
+    /// <summary>Parses a <see cref="Key"/> back into its configuration.</summary>
+    public static OperatorConfig FromKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var f = key.Trim().Split('|');
+        if (f.Length != 10) throw new FormatException($"'{key}' is not an operator configuration key (10 '|'-separated fields).");
+        int I(int i) => int.Parse(f[i], CultureInfo.InvariantCulture);
+        return new OperatorConfig(OperatorKindNames.Parse(f[0]), I(1), I(2), I(3), I(4), I(5), I(6), I(7), I(8), I(9) != 0);
+    }
+
     /// <summary>The configuration of an operator the zoo (or any graph) contains.</summary>
     public static OperatorConfig FromNode(OperatorNode node)
     {
