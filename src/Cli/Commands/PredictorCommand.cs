@@ -21,6 +21,7 @@ internal static class PredictorCommand
         command.Subcommands.Add(Train());
         command.Subcommands.Add(Eval());
         command.Subcommands.Add(PredictorModelsCommand.Create());
+        command.Subcommands.Add(PredictorMemoryCommand.Create());
         return command;
     }
 

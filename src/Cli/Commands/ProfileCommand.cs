@@ -31,6 +31,7 @@ internal static class ProfileCommand
             output, ops, count, threads, seed, zoo, passes, memoryMb, currentKey, quiet, configsFrom,
         };
         command.Subcommands.Add(ProfileMemoryCommand.Create());
+        command.Subcommands.Add(ProfileAdaptiveCommand.Create());
         command.SetAction(parse =>
         {
             var kinds = Profiler.ParseKinds(parse.GetValue(ops));

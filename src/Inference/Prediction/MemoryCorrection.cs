@@ -10,8 +10,12 @@ namespace AdaMec.Inference.Prediction;
 /// <param name="Node">The operator.</param>
 /// <param name="BudgetBytes">Memory limit of the process that timed it.</param>
 /// <param name="BaseMs">Latency without a limit (measured, or f_pre's prediction).</param>
-/// <param name="ConstrainedMs">Latency measured under the limit.</param>
-public sealed record MemoryObservation(OperatorNode Node, double BudgetBytes, double BaseMs, double ConstrainedMs);
+/// <param name="ConstrainedMs">Latency under the limit on the scale of <paramref name="BaseMs"/> (the training target).</param>
+public sealed record MemoryObservation(OperatorNode Node, double BudgetBytes, double BaseMs, double ConstrainedMs)
+{
+    /// <summary>The latency actually measured under the limit (what accuracy is judged against).</summary>
+    public double MeasuredMs { get; init; } = ConstrainedMs;
+}
 
 /// <summary>
 /// f_mem of formula 6: the latency bias an operator suffers when the device has only
