@@ -35,11 +35,16 @@ public sealed class MemoryCorrection : IDisposable
     private readonly float[] _std;
     private readonly Lock _gate = new();
 
-    private MemoryCorrection(Net net, float[] mean, float[] std)
+    private readonly float _low;
+    private readonly float _high;
+
+    private MemoryCorrection(Net net, float[] mean, float[] std, float low, float high)
     {
         _net = net;
         _mean = mean;
         _std = std;
+        _low = low;
+        _high = high;
     }
 
     public int Hidden => _net.Hidden;
@@ -79,7 +84,9 @@ public sealed class MemoryCorrection : IDisposable
             }
             net.eval();
         }
-        return new MemoryCorrection(net, mean, std);
+        // Never predict beyond the slowdowns seen in training: a ReLU net extrapolates linearly,
+        // and e^r of an extrapolated r is how one odd operator ruins a whole-model estimate.
+        return new MemoryCorrection(net, mean, std, Math.Min(0, labels.Min()), Math.Max(0, labels.Max()));
     }
 
     /// <summary>Predicted log slowdown of <paramref name="node"/> under <paramref name="budgetBytes"/>.</summary>
@@ -91,7 +98,7 @@ public sealed class MemoryCorrection : IDisposable
         {
             using var scope = NewDisposeScope();
             using var mode = inference_mode();
-            return _net.call(tensor(input, [1, Inputs])).item<float>();
+            return Math.Clamp(_net.call(tensor(input, [1, Inputs])).item<float>(), _low, _high);
         }
     }
 
@@ -101,7 +108,7 @@ public sealed class MemoryCorrection : IDisposable
 
     public void Save(Stream stream)
     {
-        var state = new State(Hidden, _mean, _std,
+        var state = new State(Hidden, _mean, _std, _low, _high,
             _net.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>().ToArray()));
         JsonSerializer.Serialize(stream, state, Json);
     }
@@ -120,7 +127,7 @@ public sealed class MemoryCorrection : IDisposable
             }
         }
         net.eval();
-        return new MemoryCorrection(net, state.Mean, state.Std);
+        return new MemoryCorrection(net, state.Mean, state.Std, state.Low, state.High);
     }
 
     public void Dispose() => _net.Dispose();
@@ -143,7 +150,7 @@ public sealed class MemoryCorrection : IDisposable
         return v;
     }
 
-    private sealed record State(int Hidden, float[] Mean, float[] Std, Dictionary<string, float[]> Parameters);
+    private sealed record State(int Hidden, float[] Mean, float[] Std, float Low, float High, Dictionary<string, float[]> Parameters);
 
     /// <summary>Two fully connected layers: inputs → hidden (ReLU) → log slowdown.</summary>
     private sealed class Net : nn.Module<Tensor, Tensor>
