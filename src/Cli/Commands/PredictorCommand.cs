@@ -89,7 +89,8 @@ internal static class PredictorCommand
         var learners = new Option<string>("--learners") { Description = "Comma-separated learners or 'all'.", DefaultValueFactory = _ => "all" };
         var ops = new Option<string>("--ops") { Description = "Only these operator kinds ('all' by default).", DefaultValueFactory = _ => "all" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
-        var command = new Command("eval", "k-fold accuracy of every learner, per operator kind, on the same folds.") { samples, unit, json, folds, learners, ops, seed };
+        var dump = new Option<string?>("--predictions") { Description = "Also write every held-out prediction to this CSV (learner, sample columns, predicted_ms)." };
+        var command = new Command("eval", "k-fold accuracy of every learner, per operator kind, on the same folds.") { samples, unit, json, folds, learners, ops, seed, dump };
         command.SetAction(parse => Guard(() =>
         {
             var kinds = Profiler.ParseKinds(parse.GetValue(ops)).ToHashSet();
@@ -98,6 +99,11 @@ internal static class PredictorCommand
             var predictions = CrossValidation.Predict(data, LearnerNames.ParseList(parse.GetValue(learners)), parse.GetValue(folds), parse.GetValue(seed),
                 quiet ? null : m => Console.Error.WriteLine(m));
             var results = CrossValidation.Summarise(predictions);
+            if (parse.GetValue(dump) is { } dumpPath)
+            {
+                File.WriteAllLines(dumpPath, predictions.Select(p => string.Create(CultureInfo.InvariantCulture,
+                    $"{p.Learner.ToName()},{SampleCsv.Format(p.Sample)},{p.PredictedMs:G6}")).Prepend("learner," + SampleCsv.Header + ",predicted_ms"));
+            }
             if (quiet)
             {
                 Console.WriteLine(JsonSerializer.Serialize(new { results }, Json));

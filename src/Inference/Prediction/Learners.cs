@@ -95,7 +95,7 @@ internal sealed class KindModel
         ArgumentNullException.ThrowIfNull(samples);
         var median = samples.Count == 0 ? 0.0 : Median(samples.Select(s => s.LatencyMs));
         if (samples.Count < MinSamples) return new KindModel(ml, learner, null, median);
-        var rows = samples.Select(s => new FeatureRow { Features = Encode(learner, s.Node), Label = (float)EncodeLabel(learner, s.LatencyMs, median) }).ToArray();
+        var rows = samples.Select(s => new FeatureRow { Features = Encode(learner, s.Node), Label = (float)EncodeLabel(learner, s.Node, s.LatencyMs, median) }).ToArray();
         var data = ml.Data.LoadFromEnumerable(rows, Schema(learner));
         ITransformer transformer;
         try
@@ -117,7 +117,7 @@ internal sealed class KindModel
         {
             score = _engine.Predict(new FeatureRow { Features = Encode(Learner, node) }).Score;
         }
-        var ms = DecodeLabel(Learner, score, ConstantMs);
+        var ms = DecodeLabel(Learner, node, score, ConstantMs);
         return double.IsFinite(ms) ? Math.Max(ms, 1e-4) : ConstantMs;
     }
 
@@ -175,9 +175,17 @@ internal sealed class KindModel
 
     // Linear learners fit ms relative to the kind's median latency (labels near 1 keep the
     // gradient steps well scaled); tree learners fit log ms.
-    private static double EncodeLabel(LearnerKind learner, double ms, double median) => LogTarget(learner) ? Math.Log(ms) : ms / median;
+    // Trees fit log(ms / reference): the time per unit of work, which varies far less than the
+    // latency itself, so piecewise-constant trees need not staircase the smooth trend in FLOPs.
+    private static double EncodeLabel(LearnerKind learner, OperatorNode node, double ms, double median) =>
+        LogTarget(learner) ? Math.Log(ms) - LogReference(node) : ms / median;
 
-    private static double DecodeLabel(LearnerKind learner, double score, double median) => LogTarget(learner) ? Math.Exp(score) : score * median;
+    private static double DecodeLabel(LearnerKind learner, OperatorNode node, double score, double median) =>
+        LogTarget(learner) ? Math.Exp(score + LogReference(node)) : score * median;
+
+    /// <summary>A crude cost: 1 ms per 2 GFLOP plus 1 ms per 4 GB moved, plus 2 µs (only its shape matters).</summary>
+    internal static double LogReference(OperatorNode node) =>
+        Math.Log(0.002 + node.Flops / 2e9 + (node.InputBytes + node.OutputBytes + node.ParameterBytes) / 4e9);
 
     private static IEstimator<ITransformer> Pipeline(MLContext ml, LearnerKind learner, int count)
     {
