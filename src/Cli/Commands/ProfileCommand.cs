@@ -32,6 +32,7 @@ internal static class ProfileCommand
         };
         command.Subcommands.Add(ProfileMemoryCommand.Create());
         command.Subcommands.Add(ProfileAdaptiveCommand.Create());
+        command.Subcommands.Add(ProfileCollapseCommand.Create());
         command.SetAction(parse =>
         {
             var kinds = Profiler.ParseKinds(parse.GetValue(ops));
