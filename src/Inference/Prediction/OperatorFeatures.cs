@@ -11,13 +11,14 @@ namespace AdaMec.Inference.Prediction;
 public static class OperatorFeatures
 {
     /// <summary>Fixed vector length (ML.NET needs it at compile time); unused slots are zero.</summary>
-    public const int Count = 24;
+    public const int Count = 30;
 
     public static readonly string[] Names =
     [
         "log_flops", "log_in_bytes", "log_out_bytes", "log_param_bytes", "hw", "out_hw", "cin", "cout",
         "kernel", "stride", "padding", "groups", "log_cin_per_group", "log_intensity", "depthwise", "inputs",
         "log_out_elements", "log_reduction", "log_out_hw2", "log_cout", "ceil", "kind", "log_in_elements_per_channel", "log_weights_per_output",
+        "cin_mod8", "cout_mod8", "cin_mod16", "cout_mod16", "cin_per_group_mod8", "log_out_pixels_x_cout",
     ];
 
     public static float[] Extract(OperatorNode node)
@@ -63,6 +64,13 @@ public static class OperatorFeatures
         v[21] = (int)node.Kind;
         v[22] = Log((double)hw * hw);
         v[23] = Log(node.Kind == OperatorKind.Conv2d ? (double)a.OutChannels / groups * reduction : reduction);
+        // oneDNN and the vectorised CPU kernels block channels by 8 and 16: ragged counts run slower.
+        v[24] = cin % 8;
+        v[25] = cout % 8;
+        v[26] = cin % 16;
+        v[27] = cout % 16;
+        v[28] = node.Kind == OperatorKind.Conv2d ? a.InChannels / groups % 8 : cin % 8;
+        v[29] = Log((double)outHw * outHw * cout);
         return v;
     }
 
