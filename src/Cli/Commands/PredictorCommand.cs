@@ -11,7 +11,7 @@ namespace AdaMec.Cli.Commands;
 internal static class PredictorCommand
 {
     /// <summary>The learner `train` uses unless told otherwise: best measured on this machine (see README).</summary>
-    public const LearnerKind DefaultLearner = LearnerKind.FastTree;
+    public const LearnerKind DefaultLearner = LearnedLatencyModel.DefaultLearner;
 
     internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 

@@ -23,12 +23,13 @@ internal static class ProfileCommand
         var memoryMb = new Option<double?>("--memory-mb") { Description = "Record this memory limit (MB) in the rows; set by `profile memory` for its child processes.", Hidden = true };
         var currentKey = new Option<string?>("--current-key-file") { Description = "Write the configuration being timed here (crash diagnosis by a parent process).", Hidden = true };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output." };
+        var mode = new Option<string>("--mode") { Description = "Cache state: in-model (mean of hot and cold, default), hot (back-to-back repeats) or cold (weights evicted, input warm).", DefaultValueFactory = _ => "in-model" };
         var configsFrom = new Option<string?>("--configs-from") { Description = "Time the configurations listed in this CSV (same columns; latency ignored) instead of drawing them.", Hidden = true };
         var passes = new Option<int>("--passes") { Description = "Time every configuration this many times, one pass over all at a time; training keeps the fastest pass (contention only adds time).", DefaultValueFactory = _ => 1 };
 
         var command = new Command("profile", "Time operators over the configuration space (paper Table 1) and append them to a sample CSV.")
         {
-            output, ops, count, threads, seed, zoo, passes, memoryMb, currentKey, quiet, configsFrom,
+            output, ops, count, threads, seed, zoo, passes, mode, memoryMb, currentKey, quiet, configsFrom,
         };
         command.Subcommands.Add(ProfileMemoryCommand.Create());
         command.Subcommands.Add(ProfileAdaptiveCommand.Create());
@@ -41,7 +42,14 @@ internal static class ProfileCommand
                 : new SamplingSpace(parse.GetValue(seed)).Draw(kinds, parse.GetValue(count)).ToList();
             if (parse.GetValue(zoo)) configs.AddRange(SamplingSpace.ZooConfigs().Where(c => kinds.Contains(c.Kind)));
             var path = parse.GetValue(output)!;
-            var profiler = new Profiler(path, parse.GetValue(threads), memoryMb: parse.GetValue(memoryMb)) { CurrentKeyPath = parse.GetValue(currentKey) };
+            var timing = parse.GetValue(mode) switch
+            {
+                "hot" => TimingMode.Hot,
+                "cold" => TimingMode.Cold,
+                "in-model" => TimingMode.InModel,
+                var other => throw new FormatException($"Unknown timing mode '{other}': use in-model, hot or cold."),
+            };
+            var profiler = new Profiler(path, parse.GetValue(threads), memoryMb: parse.GetValue(memoryMb)) { CurrentKeyPath = parse.GetValue(currentKey), Mode = timing };
             var existing = SampleCsv.ExistingKeys(path, parse.GetValue(memoryMb));
             var already = configs.Count(c => existing.Contains(c.Key));
             if (!parse.GetValue(quiet)) Console.Error.WriteLine($"profile: {configs.Count} configurations, {already} already in {path}, {parse.GetValue(threads)} thread(s)");

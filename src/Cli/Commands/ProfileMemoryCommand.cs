@@ -77,7 +77,7 @@ internal static class ProfileMemoryCommand
         {
             File.Delete(keyFile);
             var arguments = prefix.Concat(["profile", "--configs-from", list, "--out", path, "--threads", threads.ToString(CultureInfo.InvariantCulture),
-                "--current-key-file", keyFile, "--quiet"]).ToList();
+                "--current-key-file", keyFile, "--quiet", "--mode", "hot"]).ToList();
             if (mb is not null) arguments.AddRange(["--memory-mb", mb.Value.ToString(CultureInfo.InvariantCulture)]);
             using var child = limit is null ? Start(program, arguments) : limit.StartInGroup(program, arguments);
             child.StandardOutput.ReadToEnd();

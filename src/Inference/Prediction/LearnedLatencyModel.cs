@@ -19,6 +19,12 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     /// <summary>Where <c>adamec predictor train</c> puts the default predictor, relative to the repository root.</summary>
     public const string DefaultRelativePath = "data/predictor/predictor.zip";
 
+    /// <summary>The profile of this machine the default predictor is trained from.</summary>
+    public const string DefaultSamplesRelativePath = "data/profile/samples.csv";
+
+    /// <summary>The learner that measured best here (see src/Inference/Prediction/README.md).</summary>
+    public const LearnerKind DefaultLearner = LearnerKind.FastTree;
+
     private const int FormatVersion = 1;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -155,6 +161,25 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         {
             var candidate = Path.Combine(dir.FullName, DefaultRelativePath);
             if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The predictor the partitioner and planner use by default: <see cref="DefaultRelativePath"/>
+    /// if present, else trained (about 30 s) with <see cref="DefaultLearner"/> from the committed
+    /// profile <see cref="DefaultSamplesRelativePath"/> and saved there. Null when neither exists.
+    /// </summary>
+    public static LearnedLatencyModel? LoadOrTrainDefault(string? start = null)
+    {
+        if (FindDefault(start) is { } path) return Load(path);
+        for (var dir = new DirectoryInfo(start ?? Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            var samples = Path.Combine(dir.FullName, DefaultSamplesRelativePath);
+            if (!File.Exists(samples)) continue;
+            var model = Train(SampleCsv.Read(samples), DefaultLearner);
+            model.Save(Path.Combine(dir.FullName, DefaultRelativePath));
+            return model;
         }
         return null;
     }

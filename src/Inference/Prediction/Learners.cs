@@ -203,7 +203,7 @@ internal sealed class KindModel
             LearnerKind.Forest => ml.Regression.Trainers.FastForest(label, features,
                 numberOfLeaves: 64, numberOfTrees: 300, minimumExampleCountPerLeaf: leafMin),
             LearnerKind.FastTree => ml.Regression.Trainers.FastTree(label, features,
-                numberOfLeaves: 48, numberOfTrees: 1500, minimumExampleCountPerLeaf: 2, learningRate: 0.03),
+                numberOfLeaves: count >= 1000 ? 48 : 16, numberOfTrees: count >= 1000 ? 1500 : 400, minimumExampleCountPerLeaf: 2, learningRate: count >= 1000 ? 0.03 : 0.05),
             LearnerKind.LightGbm => ml.Regression.Trainers.LightGbm(label, features,
                 numberOfLeaves: 24, minimumExampleCountPerLeaf: leafMin, learningRate: 0.05, numberOfIterations: 800),
             _ => throw new ArgumentOutOfRangeException(nameof(learner), learner, null),

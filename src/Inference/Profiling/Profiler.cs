@@ -14,6 +14,9 @@ public sealed class Profiler(string path, int threads, TimingOptions? timing = n
 {
     private readonly TimingOptions _timing = timing ?? TimingOptions.Default;
 
+    /// <summary>When set, overrides the timing options with a cache-state mode (what `adamec profile` uses).</summary>
+    public TimingMode? Mode { get; init; }
+
     /// <summary>Optional file that names the configuration being timed (a parent process reads it after a crash).</summary>
     public string? CurrentKeyPath { get; init; }
 
@@ -38,7 +41,7 @@ public sealed class Profiler(string path, int threads, TimingOptions? timing = n
         {
             if (cancellation.IsCancellationRequested) break;
             if (CurrentKeyPath is not null) File.WriteAllText(CurrentKeyPath, config.Key);
-            var timing = OperatorTimer.Time(config.ToNode(), _timing);
+            var timing = Mode is { } mode ? OperatorTimer.Time(config.ToNode(), mode) : OperatorTimer.Time(config.ToNode(), _timing);
             var sample = new OperatorSample(config, timing.MedianMs, timing.IqrMs, timing.Repeats, threads, memoryMb);
             SampleCsv.Append(path, [sample]);
             taken.Add(sample);

@@ -123,14 +123,14 @@ public sealed class SamplingSpace
     {
         var kernel = _random.NextDouble() < 0.04 ? 11 : One(1, 1, 3, 3, 3, 5, 7);
         var stride = kernel == 11 ? 4 : One(1, 1, 1, 2, 2, 3);
-        var side = kernel == 3 && _random.NextDouble() < 0.03 ? 416 : Side();
+        var side = kernel == 3 && _random.NextDouble() < 0.06 ? 416 : Side();
         var padding = _random.NextDouble() < 0.75 ? kernel / 2 : _random.Next(0, kernel / 2 + 1);
         if (_random.NextDouble() < 0.2 && kernel > 1)
         {
             var c = Channel(16);
             return new OperatorConfig(OperatorKind.Conv2d, side, c, c, kernel, stride, padding, c);
         }
-        var cin = side >= 208 && _random.NextDouble() < 0.5 ? 3 : Channel();
+        var cin = side >= 208 && _random.NextDouble() < 0.5 ? One(3, 3, 16, 32) : Channel();
         return new OperatorConfig(OperatorKind.Conv2d, side, cin, Channel(8), kernel, stride, padding);
     }
 
