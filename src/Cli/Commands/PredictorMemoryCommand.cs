@@ -18,14 +18,15 @@ internal static class PredictorMemoryCommand
         var predictor = new Option<string>("--predictor") { Description = "Predictor whose f_pre is corrected (default: data/predictor/predictor.zip)." };
         var output = new Option<string>("--out") { Description = "Write the predictor with f_mem attached here (may equal --predictor)." };
         var folds = new Option<int>("--folds") { DefaultValueFactory = _ => 5 };
-        var hidden = new Option<int>("--hidden") { Description = "Hidden units of the two-layer network.", DefaultValueFactory = _ => 32 };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 1500 };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden units of the two-layer network.", DefaultValueFactory = _ => 8 };
+        var epochs = new Option<int>("--epochs") { Description = "Full-batch Adam steps (few: the slowdowns are sparse and noisy, longer training fits the noise).", DefaultValueFactory = _ => 200 };
         var command = new Command("memory", "Train and evaluate the memory correction f_mem on constrained-memory measurements.")
         {
             samples, predictor, output, folds, hidden, epochs,
         };
         command.SetAction(parse => PredictorCommand.Guard(() =>
         {
+            OperatorTimer.SetThreads(1); // a 27-input network: more threads only add synchronisation
             var path = parse.GetValue(predictor) ?? PredictorCommand.DefaultPredictorPath();
             var model = LearnedLatencyModel.Load(path);
             List<OperatorSample> rows;
