@@ -14,5 +14,7 @@ internal static class CommandCatalog
         yield return ClientCommand.Create();
         yield return PlanCommand.Create();
         yield return BenchCommand.Create();
+        yield return ProfileCommand.Create();
+        yield return PredictorCommand.Create();
     }
 }

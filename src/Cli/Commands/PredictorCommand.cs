@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AdaMec.Core.Graph;
+using AdaMec.Inference.Prediction;
+using AdaMec.Inference.Profiling;
+
+namespace AdaMec.Cli.Commands;
+
+/// <summary>`adamec predictor train|eval|models|memory`: the learned runtime latency predictor (paper §4.2).</summary>
+internal static class PredictorCommand
+{
+    /// <summary>The learner `train` uses unless told otherwise: best measured on this machine (see README).</summary>
+    public const LearnerKind DefaultLearner = LearnedLatencyModel.DefaultLearner;
+
+    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static Command Create()
+    {
+        var command = new Command("predictor", "Train, evaluate and apply the learned operator latency predictor.");
+        command.Subcommands.Add(Train());
+        command.Subcommands.Add(Eval());
+        command.Subcommands.Add(PredictorModelsCommand.Create());
+        command.Subcommands.Add(PredictorMemoryCommand.Create());
+        return command;
+    }
+
+    internal static Option<string> SamplesOption() => new("--samples") { Description = "Sample CSV (adamec profile output, or external: op|type, hw, cin, cout, kernel, stride, latency).", Required = true };
+
+    internal static Option<string> UnitOption() => new("--latency-unit")
+    {
+        Description = "Unit of an external CSV's 'latency' column: ms or s (a 'latency_ms' column is always ms).",
+        DefaultValueFactory = _ => "ms",
+    };
+
+    internal static LatencyUnit ParseUnit(string? unit) => unit?.Trim().ToLowerInvariant() switch
+    {
+        "ms" or null or "" => LatencyUnit.Milliseconds,
+        "s" => LatencyUnit.Seconds,
+        _ => throw new FormatException($"Unknown latency unit '{unit}': use ms or s."),
+    };
+
+    internal static string DefaultPredictorPath() =>
+        LearnedLatencyModel.FindDefault() ?? Path.Combine(Directory.GetCurrentDirectory(), LearnedLatencyModel.DefaultRelativePath);
+
+    /// <summary>Runs <paramref name="body"/>, turning bad input into a one-line error and exit code 2.</summary>
+    internal static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is FormatException or FileNotFoundException or ArgumentException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static Command Train()
+    {
+        var samples = SamplesOption();
+        var unit = UnitOption();
+        var output = new Option<string>("--out") { Description = $"Predictor file to write (default {LearnedLatencyModel.DefaultRelativePath} under the repository)." };
+        var learner = new Option<string>("--learner") { Description = $"Learner: {string.Join(", ", LearnerNames.All.Select(l => l.ToName()))}.", DefaultValueFactory = _ => DefaultLearner.ToName() };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var command = new Command("train", "Train a predictor on a sample CSV and save it.") { samples, unit, output, learner, seed };
+        command.SetAction(parse => Guard(() =>
+        {
+            var data = SampleCsv.Read(parse.GetValue(samples)!, ParseUnit(parse.GetValue(unit)));
+            var kind = LearnerNames.Parse(parse.GetValue(learner)!);
+            var path = parse.GetValue(output) ?? DefaultPredictorPath();
+            var started = DateTime.UtcNow;
+            var model = LearnedLatencyModel.Train(data, kind, parse.GetValue(seed));
+            model.Save(path);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"predictor: {kind.ToName()} on {data.Count} samples ({string.Join(", ", data.GroupBy(s => s.Config.Kind).Select(g => $"{g.Key.ToName()} {g.Count()}"))}) in {(DateTime.UtcNow - started).TotalSeconds:F1} s -> {path}"));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Eval()
+    {
+        var samples = SamplesOption();
+        var unit = UnitOption();
+        var json = new Option<bool>("--json") { Description = "Print { \"results\": [ { learner, op, maeMs, rmseMs, r2, within5, within10, count } ] }." };
+        var folds = new Option<int>("--folds") { Description = "k of k-fold cross-validation.", DefaultValueFactory = _ => 5 };
+        var learners = new Option<string>("--learners") { Description = "Comma-separated learners or 'all'.", DefaultValueFactory = _ => "all" };
+        var ops = new Option<string>("--ops") { Description = "Only these operator kinds ('all' by default).", DefaultValueFactory = _ => "all" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var dump = new Option<string?>("--predictions") { Description = "Also write every held-out prediction to this CSV (learner, sample columns, predicted_ms)." };
+        var command = new Command("eval", "k-fold accuracy of every learner, per operator kind, on the same folds.") { samples, unit, json, folds, learners, ops, seed, dump };
+        command.SetAction(parse => Guard(() =>
+        {
+            var kinds = Profiler.ParseKinds(parse.GetValue(ops)).ToHashSet();
+            var data = SampleCsv.Read(parse.GetValue(samples)!, ParseUnit(parse.GetValue(unit))).Where(s => kinds.Contains(s.Config.Kind)).ToArray();
+            var quiet = parse.GetValue(json);
+            var predictions = CrossValidation.Predict(data, LearnerNames.ParseList(parse.GetValue(learners)), parse.GetValue(folds), parse.GetValue(seed),
+                quiet ? null : m => Console.Error.WriteLine(m));
+            var results = CrossValidation.Summarise(predictions);
+            if (parse.GetValue(dump) is { } dumpPath)
+            {
+                File.WriteAllLines(dumpPath, predictions.Select(p => string.Create(CultureInfo.InvariantCulture,
+                    $"{p.Learner.ToName()},{SampleCsv.Format(p.Sample)},{p.PredictedMs:G6}")).Prepend("learner," + SampleCsv.Header + ",predicted_ms"));
+            }
+            if (quiet)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new { results }, Json));
+                return 0;
+            }
+            PrintTable(results);
+            Console.WriteLine($"best (conv within ±10%, then all): {CrossValidation.Best(results)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    internal static void PrintTable(IReadOnlyList<AccuracyResult> results)
+    {
+        Console.WriteLine($"{"learner",-13} {"op",-16} {"count",6} {"MAE ms",10} {"RMSE ms",10} {"R2",7} {"±5%",7} {"±10%",7}");
+        foreach (var r in results)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Learner,-13} {r.Op,-16} {r.Count,6} {r.MaeMs,10:F4} {r.RmseMs,10:F4} {r.R2,7:F3} {r.Within5,7:P1} {r.Within10,7:P1}"));
+        }
+    }
+}

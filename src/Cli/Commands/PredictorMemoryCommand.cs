@@ -1,0 +1,54 @@
+using System.CommandLine;
+using System.Globalization;
+using AdaMec.Inference.Prediction;
+using AdaMec.Inference.Profiling;
+
+namespace AdaMec.Cli.Commands;
+
+/// <summary>
+/// `adamec predictor memory`: learns f_mem (formula 6) from `profile memory` data, reports RMSE
+/// under constrained memory without and with it (held-out configurations), and with --out saves
+/// the predictor with the correction attached.
+/// </summary>
+internal static class PredictorMemoryCommand
+{
+    public static Command Create()
+    {
+        var samples = new Option<string>("--samples") { Description = "CSV from `adamec profile memory`.", Required = true };
+        var predictor = new Option<string>("--predictor") { Description = "Predictor whose f_pre is corrected (default: data/predictor/predictor.zip)." };
+        var output = new Option<string>("--out") { Description = "Write the predictor with f_mem attached here (may equal --predictor)." };
+        var folds = new Option<int>("--folds") { DefaultValueFactory = _ => 5 };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden units of the two-layer network.", DefaultValueFactory = _ => 8 };
+        var epochs = new Option<int>("--epochs") { Description = "Full-batch Adam steps (few: the slowdowns are sparse and noisy, longer training fits the noise).", DefaultValueFactory = _ => 200 };
+        var command = new Command("memory", "Train and evaluate the memory correction f_mem on constrained-memory measurements.")
+        {
+            samples, predictor, output, folds, hidden, epochs,
+        };
+        command.SetAction(parse => PredictorCommand.Guard(() =>
+        {
+            OperatorTimer.SetThreads(1); // a 27-input network: more threads only add synchronisation
+            var path = parse.GetValue(predictor) ?? PredictorCommand.DefaultPredictorPath();
+            var model = LearnedLatencyModel.Load(path);
+            List<OperatorSample> rows;
+            using (var reader = new StreamReader(parse.GetValue(samples)!)) rows = SampleCsv.ReadRows(reader, parse.GetValue(samples)!).ToList();
+            var observations = MemoryCorrectionEvaluation.Observations(rows, model);
+            if (observations.Count < 10) throw new ArgumentException($"Only {observations.Count} constrained measurements with a baseline: run `adamec profile memory` first.");
+            var results = MemoryCorrectionEvaluation.CrossValidate(observations, parse.GetValue(folds), 1, parse.GetValue(hidden), parse.GetValue(epochs));
+            Console.WriteLine($"f_mem ({parse.GetValue(hidden)} hidden units), {parse.GetValue(folds)}-fold by configuration, f_pre = {model.Name}");
+            Console.WriteLine($"{"memory",10} {"count",6} {"RMSE f_pre ms",14} {"RMSE f_pre+f_mem ms",20} {"change",8}");
+            foreach (var r in results)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{(r.MemoryMb is { } mb ? $"{mb:F0} MB" : "all"),10} {r.Count,6} {r.UncorrectedRmseMs,14:F3} {r.CorrectedRmseMs,20:F3} {(r.CorrectedRmseMs - r.UncorrectedRmseMs) / r.UncorrectedRmseMs,8:+0.0%;-0.0%}"));
+            }
+            if (parse.GetValue(output) is { } target)
+            {
+                model.UseMemoryCorrection(MemoryCorrection.Train(observations, parse.GetValue(hidden), parse.GetValue(epochs)));
+                model.Save(target);
+                Console.WriteLine($"predictor with f_mem -> {target}");
+            }
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AdaMec.Inference.Prediction;
+using AdaMec.Inference.Profiling;
+using AdaMec.Inference.Zoo;
+
+namespace AdaMec.Cli.Commands;
+
+/// <summary>
+/// `adamec predictor models`: whole-model prediction (formulas 6 and 7 with every atom on one
+/// device, so no transfer term) next to the measured median forward time of each zoo model.
+/// </summary>
+internal static class PredictorModelsCommand
+{
+    public static Command Create()
+    {
+        var predictor = new Option<string>("--predictor") { Description = "Predictor file (default: data/predictor/predictor.zip found upwards from the current directory)." };
+        var models = new Option<string>("--models") { Description = "Comma-separated zoo models or 'all'.", DefaultValueFactory = _ => "all" };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads for the measurement (default: the predictor's profiling threads, else 1)." };
+        var repeats = new Option<int>("--repeats") { Description = "Timed forward passes per model (median reported).", DefaultValueFactory = _ => 15 };
+        var memoryMb = new Option<double?>("--memory-mb") { Description = "Predict for a device with this much memory (applies f_mem)." };
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var zooSamples = new Option<string?>("--zoo-samples") { Description = "CSV of the zoo's own operators timed in isolation (profile --include-zoo): adds their sum per model, the best any per-operator predictor can do." };
+        var command = new Command("models", "Whole-model predicted vs measured latency for the zoo models.") { predictor, models, threads, repeats, memoryMb, json, zooSamples };
+        command.SetAction(parse => PredictorCommand.Guard(() =>
+        {
+            var path = parse.GetValue(predictor) ?? PredictorCommand.DefaultPredictorPath();
+            var model = LearnedLatencyModel.Load(path);
+            var n = parse.GetValue(threads) ?? (model.Threads > 0 ? model.Threads : 1);
+            OperatorTimer.SetThreads(n);
+            var names = string.IsNullOrWhiteSpace(parse.GetValue(models)) || parse.GetValue(models) == "all"
+                ? ModelZoo.Names.ToArray()
+                : parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var budget = parse.GetValue(memoryMb) * 1e6;
+            var timing = new TimingOptions(Warmup: 3, MinRepeats: parse.GetValue(repeats), MaxRepeats: parse.GetValue(repeats), TargetMs: 0);
+            var rows = new List<ModelRow>();
+            var isolated = parse.GetValue(zooSamples) is { } zooPath
+                ? SampleCsv.Collapse(SampleCsv.Read(zooPath)).Where(s => s.MemoryMb is null).ToDictionary(s => s.Config.Key, s => s.LatencyMs)
+                : null;
+            if (!parse.GetValue(json)) Console.WriteLine($"{model.Name}, {n} thread(s){(budget is null ? "" : $", memory {parse.GetValue(memoryMb)} MB")}");
+            foreach (var name in names)
+            {
+                var graph = ModelZoo.Graph(name);
+                var predicted = model.PredictAtomMs(graph.Nodes, budget);
+                using var module = ModelZoo.Create(graph);
+                var measured = OperatorTimer.Time(module, timing);
+                double? opSum = isolated is null ? null : graph.Nodes.Sum(n => isolated.TryGetValue(OperatorConfig.FromNode(n).Key, out var ms) ? ms : double.NaN);
+                var row = new ModelRow(graph.Model, graph.Nodes.Count, predicted, measured.MedianMs, measured.IqrMs, (predicted - measured.MedianMs) / measured.MedianMs, opSum);
+                rows.Add(row);
+                if (!parse.GetValue(json))
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{row.Model,-14} ops {row.Operators,4} out {graph.Nodes.Sum(x => x.OutputBytes) / 1e6,6:F1} MB  predicted {row.PredictedMs,9:F2} ms  measured {row.MeasuredMs,9:F2} ms (IQR {row.MeasuredIqrMs:F2})  error {row.Error,7:+0.0%;-0.0%}{(row.IsolatedOperatorsMs is { } sum ? $"  measured ops summed {sum:F2} ms ({(sum - row.MeasuredMs) / row.MeasuredMs:+0.0%;-0.0%})" : "")}"));
+                }
+            }
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new { predictor = model.Name, threads = n, models = rows }, PredictorCommand.Json));
+            }
+            else
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"within ±10%: {rows.Count(r => Math.Abs(r.Error) <= 0.10)}/{rows.Count}, mean |error| {rows.Average(r => Math.Abs(r.Error)):P1}"));
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private sealed record ModelRow(string Model, int Operators, double PredictedMs, double MeasuredMs, double MeasuredIqrMs, double Error, double? IsolatedOperatorsMs);
+}

@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using AdaMec.Core.Graph;
+using AdaMec.Inference.Profiling;
+
+namespace AdaMec.Cli.Commands;
+
+/// <summary>
+/// `adamec profile memory`: times operators in child processes held to real cgroup memory limits
+/// (paper §4.2.1: latency rises sharply once available memory drops below a threshold), producing
+/// the data f_mem learns from. One unlimited run gives the baseline. A child the kernel kills for
+/// memory leaves the configuration it was timing recorded as unmeasured, and the next child
+/// carries on after it.
+/// </summary>
+internal static class ProfileMemoryCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--out") { Description = "CSV to append to (memory_mb column holds the limit; empty = unlimited baseline).", Required = true };
+        var budgets = new Option<string>("--budgets") { Description = "Comma-separated memory limits in MB.", DefaultValueFactory = _ => "1024,768,640,576,512,448" };
+        var zoo = new Option<bool>("--zoo") { Description = "Time the zoo's distinct operator configurations (default on).", DefaultValueFactory = _ => true };
+        var count = new Option<int>("--count") { Description = "Extra random configurations from the sampling space.", DefaultValueFactory = _ => 100 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 1 };
+        var root = new Option<string>("--cgroup-root") { Description = "cgroup v1 memory hierarchy.", DefaultValueFactory = _ => CgroupMemoryLimit.DefaultRoot };
+        var command = new Command("memory", "Time operators under real cgroup memory limits in child processes (data for the memory correction f_mem).")
+        {
+            output, budgets, zoo, count, seed, threads, root,
+        };
+        command.SetAction(parse =>
+        {
+            var probe = CgroupMemoryLimit.Probe(parse.GetValue(root)!);
+            if (!probe.Available)
+            {
+                Console.Error.WriteLine($"profile memory: this machine cannot impose a memory limit on a child process. {probe.Detail}");
+                return 3;
+            }
+            Console.Error.WriteLine($"profile memory: {probe.Detail}");
+            var configs = new List<OperatorConfig>();
+            if (parse.GetValue(zoo)) configs.AddRange(SamplingSpace.ZooConfigs());
+            configs.AddRange(new SamplingSpace(parse.GetValue(seed)).Draw(SamplingSpace.Kinds, parse.GetValue(count)));
+            var list = Path.GetTempFileName();
+            File.Delete(list);
+            SampleCsv.Append(list, configs.DistinctBy(c => c.Key).Select(c => new OperatorSample(c, double.NaN)));
+            var path = Path.GetFullPath(parse.GetValue(output)!);
+            var n = parse.GetValue(threads);
+            try
+            {
+                RunBudget(path, list, n, null, null);
+                foreach (var mb in parse.GetValue(budgets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                             .Select(b => double.Parse(b, CultureInfo.InvariantCulture)))
+                {
+                    using var limit = CgroupMemoryLimit.Create($"adamec-mem-{Environment.ProcessId}-{mb:F0}", (long)(mb * 1e6), parse.GetValue(root)!);
+                    RunBudget(path, list, n, mb, limit);
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  limit {limit.LimitBytes / 1e6:F0} MB: peak charged {limit.MaxUsageBytes / 1e6:F0} MB, limit hit {limit.FailCount} times, OOM kills {limit.OomKills}"));
+                }
+            }
+            finally
+            {
+                File.Delete(list);
+            }
+            Summarise(path);
+            return 0;
+        });
+        return command;
+    }
+
+    private static void RunBudget(string path, string list, int threads, double? mb, CgroupMemoryLimit? limit)
+    {
+        var label = mb is null ? "unlimited" : string.Create(CultureInfo.InvariantCulture, $"{mb} MB");
+        var keyFile = Path.GetTempFileName();
+        var (program, prefix) = Self();
+        for (var crashes = 0; crashes < 200;)
+        {
+            File.Delete(keyFile);
+            var arguments = prefix.Concat(["profile", "--configs-from", list, "--out", path, "--threads", threads.ToString(CultureInfo.InvariantCulture),
+                "--current-key-file", keyFile, "--quiet", "--mode", "hot"]).ToList();
+            if (mb is not null) arguments.AddRange(["--memory-mb", mb.Value.ToString(CultureInfo.InvariantCulture)]);
+            using var child = limit is null ? Start(program, arguments) : limit.StartInGroup(program, arguments);
+            child.StandardOutput.ReadToEnd();
+            child.StandardError.ReadToEnd();
+            child.WaitForExit();
+            if (child.ExitCode == 0)
+            {
+                Console.Error.WriteLine($"  {label}: done");
+                return;
+            }
+            crashes++;
+            if (!File.Exists(keyFile))
+            {
+                Console.Error.WriteLine($"  {label}: the child died (exit {child.ExitCode}) before timing anything: the limit is below the runtime's own footprint.");
+                return;
+            }
+            var key = File.ReadAllText(keyFile);
+            Console.Error.WriteLine($"  {label}: child killed (exit {child.ExitCode}) while timing {key}; recorded as unmeasured, continuing");
+            var config = OperatorConfig.FromKey(key);
+            SampleCsv.Append(path, [new OperatorSample(config, double.NaN, Threads: threads, MemoryMb: mb)]);
+        }
+    }
+
+    private static void Summarise(string path)
+    {
+        using var reader = new StreamReader(path);
+        var rows = SampleCsv.ReadRows(reader, path);
+        var baseline = SampleCsv.Collapse(rows.Where(r => r.MemoryMb is null && double.IsFinite(r.LatencyMs))).ToDictionary(r => r.Config.Key, r => r.LatencyMs);
+        foreach (var group in rows.Where(r => r.MemoryMb is not null).GroupBy(r => r.MemoryMb!.Value).OrderByDescending(g => g.Key))
+        {
+            var measured = group.Where(r => double.IsFinite(r.LatencyMs) && baseline.ContainsKey(r.Config.Key)).ToArray();
+            var ratios = measured.Select(r => r.LatencyMs / baseline[r.Config.Key]).Order().ToArray();
+            var median = ratios.Length == 0 ? double.NaN : ratios[ratios.Length / 2];
+            var p90 = ratios.Length == 0 ? double.NaN : ratios[(int)(ratios.Length * 0.9)];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{group.Key,6} MB: {measured.Length} measured, {group.Count(r => !double.IsFinite(r.LatencyMs))} unmeasured (OOM), slowdown vs unlimited median x{median:F2}, p90 x{p90:F2}, max x{(ratios.Length == 0 ? double.NaN : ratios[^1]):F2}"));
+        }
+    }
+
+    private static Process Start(string program, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        return Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
+    }
+
+    /// <summary>How to start this CLI again: the apphost, or `dotnet adamec.dll`.</summary>
+    private static (string Program, string[] Prefix) Self()
+    {
+        var process = Environment.ProcessPath ?? "dotnet";
+        return Path.GetFileNameWithoutExtension(process) == "dotnet"
+            ? (process, [Assembly.GetEntryAssembly()!.Location])
+            : (process, []);
+    }
+}

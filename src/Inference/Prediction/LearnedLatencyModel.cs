@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using System.IO.Compression;
+using System.Text.Json;
+using AdaMec.Core.Graph;
+using AdaMec.Core.Partitioning;
+using AdaMec.Inference.Profiling;
+using Microsoft.ML;
+
+namespace AdaMec.Inference.Prediction;
+
+/// <summary>
+/// The runtime latency predictor (paper §4.2): one learned regressor per operator kind, f_pre, plus
+/// an optional memory correction f_mem (formula 6). This is what the partitioner and the planner
+/// consume through <see cref="IOperatorLatencyModel"/>. A saved predictor is one zip file: a JSON
+/// manifest, one ML.NET model per kind, and the memory-correction network when trained with one.
+/// </summary>
+public sealed class LearnedLatencyModel : IOperatorLatencyModel
+{
+    /// <summary>Where <c>adamec predictor train</c> puts the default predictor, relative to the repository root.</summary>
+    public const string DefaultRelativePath = "data/predictor/predictor.zip";
+
+    /// <summary>The profile of this machine the default predictor is trained from.</summary>
+    public const string DefaultSamplesRelativePath = "data/profile/samples.csv";
+
+    /// <summary>The learner that measured best here (see src/Inference/Prediction/README.md).</summary>
+    public const LearnerKind DefaultLearner = LearnerKind.FastTree;
+
+    private const int FormatVersion = 1;
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    private readonly Dictionary<OperatorKind, KindModel> _models;
+    private readonly KindModel _pooled;
+    private readonly Dictionary<OperatorKind, int> _counts;
+    private readonly ConcurrentDictionary<string, double> _cache = new(StringComparer.Ordinal);
+
+    private LearnedLatencyModel(LearnerKind learner, Dictionary<OperatorKind, KindModel> models, KindModel pooled,
+        Dictionary<OperatorKind, int> counts, int threads, MemoryCorrection? memory)
+    {
+        Learner = learner;
+        _models = models;
+        _pooled = pooled;
+        _counts = counts;
+        Threads = threads;
+        Memory = memory;
+    }
+
+    public string Name => $"predictor:{Learner.ToName()}" + (Memory is null ? "" : "+mem");
+
+    public LearnerKind Learner { get; }
+
+    /// <summary>libtorch threads the training samples were taken with (0 if unknown).</summary>
+    public int Threads { get; }
+
+    /// <summary>Kinds with their own model; the others use a model pooled over all kinds.</summary>
+    public IReadOnlyCollection<OperatorKind> Kinds => _models.Keys;
+
+    /// <summary>The memory correction f_mem, if one was trained.</summary>
+    public MemoryCorrection? Memory { get; private set; }
+
+    /// <summary>Memory available on the target device, applied by <see cref="PredictMs(OperatorNode)"/>; null: unconstrained.</summary>
+    public double? MemoryBudgetBytes { get; set; }
+
+    public static LearnedLatencyModel Train(IReadOnlyList<OperatorSample> samples, LearnerKind learner, int seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        var usable = SampleCsv.Collapse(samples.Where(s => s.MemoryMb is null)).ToArray();
+        if (usable.Length == 0) throw new ArgumentException("No unconstrained samples to train on.", nameof(samples));
+        var ml = new MLContext(seed);
+        var models = new Dictionary<OperatorKind, KindModel>();
+        var counts = new Dictionary<OperatorKind, int>();
+        foreach (var group in usable.GroupBy(s => s.Config.Kind))
+        {
+            models[group.Key] = KindModel.Train(ml, learner, group.Select(s => (s.Node, s.LatencyMs)).ToArray());
+            counts[group.Key] = group.Count();
+        }
+        var pooled = KindModel.Train(ml, learner, usable.Select(s => (s.Node, s.LatencyMs)).ToArray());
+        var threads = usable.Select(s => s.Threads).Distinct().Count() == 1 ? usable[0].Threads : 0;
+        return new LearnedLatencyModel(learner, models, pooled, counts, threads, null);
+    }
+
+    /// <summary>f_pre: the predicted latency of <paramref name="node"/> with ample memory, in ms.</summary>
+    public double PredictBaseMs(OperatorNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var key = OperatorConfig.FromNode(node).Key;
+        return _cache.GetOrAdd(key, _ => (_models.TryGetValue(node.Kind, out var model) ? model : _pooled).PredictMs(node));
+    }
+
+    public double PredictMs(OperatorNode node) => PredictMs(node, MemoryBudgetBytes);
+
+    /// <summary>f_pre(op) + f_mem(op, M_budg) (the per-operator term of formula 6).</summary>
+    public double PredictMs(OperatorNode node, double? memoryBudgetBytes)
+    {
+        var baseMs = PredictBaseMs(node);
+        return memoryBudgetBytes is { } budget && Memory is { } memory ? Math.Max(0, baseMs + memory.BiasMs(node, baseMs, budget)) : baseMs;
+    }
+
+    /// <summary>Formula 6: the latency of an atom (any run of operators) on a device with the given memory.</summary>
+    public double PredictAtomMs(IEnumerable<OperatorNode> nodes, double? memoryBudgetBytes = null)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        return nodes.Sum(n => PredictMs(n, memoryBudgetBytes));
+    }
+
+    /// <summary>Attaches (or replaces) the memory correction.</summary>
+    public void UseMemoryCorrection(MemoryCorrection? memory) => Memory = memory;
+
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory) Directory.CreateDirectory(directory);
+        var temporary = path + ".tmp";
+        using (var file = File.Create(temporary))
+        using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
+        {
+            var entries = new List<KindEntry>();
+            foreach (var (kind, model) in _models.OrderBy(p => p.Key))
+            {
+                var name = model.IsConstant ? null : $"models/{kind.ToName()}.zip";
+                if (name is not null) Write(zip, name, model.Save);
+                entries.Add(new KindEntry(kind.ToName(), name, model.ConstantMs, _counts.GetValueOrDefault(kind)));
+            }
+            var pooledName = _pooled.IsConstant ? null : "models/pooled.zip";
+            if (pooledName is not null) Write(zip, pooledName, _pooled.Save);
+            string? memoryName = null;
+            if (Memory is not null)
+            {
+                memoryName = "memory/f_mem.json";
+                Write(zip, memoryName, Memory.Save);
+            }
+            var manifest = new Manifest(FormatVersion, Learner.ToName(), Threads, DateTimeOffset.UtcNow, entries,
+                new KindEntry("pooled", pooledName, _pooled.ConstantMs, _counts.Values.Sum()), memoryName);
+            Write(zip, "manifest.json", s => JsonSerializer.Serialize(s, manifest, Json));
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public static LearnedLatencyModel Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"No predictor at '{path}'. Train one with `adamec predictor train --samples CSV --out FILE`.", path);
+        using var zip = ZipFile.OpenRead(path);
+        var manifest = JsonSerializer.Deserialize<Manifest>(Read(zip, "manifest.json", path), Json)
+            ?? throw new InvalidDataException($"{path}: empty manifest.");
+        if (manifest.Format != FormatVersion) throw new InvalidDataException($"{path}: predictor format {manifest.Format}, this build reads {FormatVersion}.");
+        var learner = LearnerNames.Parse(manifest.Learner);
+        var ml = new MLContext(1);
+        KindModel LoadEntry(KindEntry e) => e.Entry is null
+            ? new KindModel(ml, learner, null, e.ConstantMs)
+            : KindModel.Load(ml, learner, Read(zip, e.Entry, path), e.ConstantMs);
+        var models = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), LoadEntry);
+        var counts = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), e => e.Count);
+        var memory = manifest.Memory is null ? null : MemoryCorrection.Load(Read(zip, manifest.Memory, path));
+        return new LearnedLatencyModel(learner, models, LoadEntry(manifest.Pooled), counts, manifest.Threads, memory);
+    }
+
+    /// <summary>Finds the default predictor by walking up from <paramref name="start"/> (default: current directory).</summary>
+    public static string? FindDefault(string? start = null)
+    {
+        for (var dir = new DirectoryInfo(start ?? Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, DefaultRelativePath);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The predictor the partitioner and planner use by default: <see cref="DefaultRelativePath"/>
+    /// if present, else trained (about 30 s) with <see cref="DefaultLearner"/> from the committed
+    /// profile <see cref="DefaultSamplesRelativePath"/> and saved there. Null when neither exists.
+    /// </summary>
+    public static LearnedLatencyModel? LoadOrTrainDefault(string? start = null)
+    {
+        if (FindDefault(start) is { } path) return Load(path);
+        for (var dir = new DirectoryInfo(start ?? Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            var samples = Path.Combine(dir.FullName, DefaultSamplesRelativePath);
+            if (!File.Exists(samples)) continue;
+            var model = Train(SampleCsv.Read(samples), DefaultLearner);
+            model.Save(Path.Combine(dir.FullName, DefaultRelativePath));
+            return model;
+        }
+        return null;
+    }
+
+    private static void Write(ZipArchive zip, string name, Action<Stream> write)
+    {
+        using var stream = zip.CreateEntry(name, CompressionLevel.Optimal).Open();
+        write(stream);
+    }
+
+    private static MemoryStream Read(ZipArchive zip, string name, string path)
+    {
+        var entry = zip.GetEntry(name) ?? throw new InvalidDataException($"{path}: entry '{name}' is missing.");
+        var copy = new MemoryStream();
+        using (var stream = entry.Open()) stream.CopyTo(copy);
+        copy.Position = 0;
+        return copy;
+    }
+
+    private sealed record KindEntry(string Op, string? Entry, double ConstantMs, int Count);
+
+    private sealed record Manifest(int Format, string Learner, int Threads, DateTimeOffset Trained, List<KindEntry> Kinds, KindEntry Pooled, string? Memory);
+}

@@ -1,0 +1,219 @@
+using AdaMec.Core.Graph;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace AdaMec.Inference.Prediction;
+
+/// <summary>The regressors compared side by side (all from ML.NET; none hand-written).</summary>
+public enum LearnerKind
+{
+    /// <summary>Neurosurgeon: latency linear in the operator's FLOPs (bytes for ops without arithmetic), per kind.</summary>
+    LinearFlops,
+
+    /// <summary>Edgent: degree-2 polynomial of FLOPs, input, output and parameter sizes, per kind.</summary>
+    Polynomial,
+
+    /// <summary>The paper's random forest (ML.NET FastForest) on the engineered features, log latency.</summary>
+    Forest,
+
+    /// <summary>Gradient-boosted trees (ML.NET FastTree) on the engineered features, log latency.</summary>
+    FastTree,
+
+    /// <summary>Gradient-boosted trees (LightGBM through ML.NET) on the engineered features, log latency.</summary>
+    LightGbm,
+}
+
+public static class LearnerNames
+{
+    private static readonly Dictionary<LearnerKind, string> Names = new()
+    {
+        [LearnerKind.LinearFlops] = "linear-flops",
+        [LearnerKind.Polynomial] = "polynomial",
+        [LearnerKind.Forest] = "forest",
+        [LearnerKind.FastTree] = "fasttree",
+        [LearnerKind.LightGbm] = "lightgbm",
+    };
+
+    public static IReadOnlyList<LearnerKind> All { get; } = Enum.GetValues<LearnerKind>();
+
+    public static string ToName(this LearnerKind kind) => Names[kind];
+
+    public static LearnerKind Parse(string name) =>
+        Names.FirstOrDefault(p => p.Value.Equals(name.Trim(), StringComparison.OrdinalIgnoreCase)) is { Value: not null } hit
+            ? hit.Key
+            : throw new FormatException($"Unknown learner '{name}'. Known: {string.Join(", ", Names.Values)}.");
+
+    public static IReadOnlyList<LearnerKind> ParseList(string? list) =>
+        string.IsNullOrWhiteSpace(list) || list.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)
+            ? All
+            : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Parse).Distinct().ToArray();
+}
+
+internal sealed class FeatureRow
+{
+    public float[] Features { get; set; } = [];
+
+    public float Label { get; set; }
+}
+
+internal sealed class ScoreRow
+{
+    public float Score { get; set; }
+}
+
+/// <summary>
+/// A trained regressor for one operator kind (or the pooled fallback): an ML.NET transformer plus
+/// how its inputs and outputs are encoded, or a constant when a kind had too few samples to learn.
+/// </summary>
+internal sealed class KindModel
+{
+    /// <summary>Below this many samples a kind is predicted by its median latency.</summary>
+    public const int MinSamples = 12;
+
+    private readonly MLContext _ml;
+    private readonly ITransformer? _transformer;
+    private readonly PredictionEngine<FeatureRow, ScoreRow>? _engine;
+    private readonly Lock _gate = new();
+
+    public KindModel(MLContext ml, LearnerKind learner, ITransformer? transformer, double constantMs)
+    {
+        _ml = ml;
+        Learner = learner;
+        _transformer = transformer;
+        ConstantMs = constantMs;
+        if (transformer is not null) _engine = ml.Model.CreatePredictionEngine<FeatureRow, ScoreRow>(transformer, inputSchemaDefinition: Schema(learner));
+    }
+
+    public LearnerKind Learner { get; }
+
+    public double ConstantMs { get; }
+
+    public bool IsConstant => _transformer is null;
+
+    public static KindModel Train(MLContext ml, LearnerKind learner, IReadOnlyList<(OperatorNode Node, double LatencyMs)> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        var median = samples.Count == 0 ? 0.0 : Median(samples.Select(s => s.LatencyMs));
+        if (samples.Count < MinSamples) return new KindModel(ml, learner, null, median);
+        var rows = samples.Select(s => new FeatureRow { Features = Encode(learner, s.Node), Label = (float)EncodeLabel(learner, s.Node, s.LatencyMs, median) }).ToArray();
+        var data = ml.Data.LoadFromEnumerable(rows, Schema(learner));
+        ITransformer transformer;
+        try
+        {
+            transformer = Pipeline(ml, learner, samples.Count).Fit(data);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{learner.ToName()} failed on {samples.Count} {samples[0].Node.Kind} samples, labels {rows.Min(r => r.Label)}..{rows.Max(r => r.Label)}, x0 {rows.Min(r => r.Features[0])}..{rows.Max(r => r.Features[0])}: {e.Message}", e);
+        }
+        return new KindModel(ml, learner, transformer, median);
+    }
+
+    public double PredictMs(OperatorNode node)
+    {
+        if (_engine is null) return ConstantMs;
+        float score;
+        lock (_gate)
+        {
+            score = _engine.Predict(new FeatureRow { Features = Encode(Learner, node) }).Score;
+        }
+        var ms = DecodeLabel(Learner, node, score, ConstantMs);
+        return double.IsFinite(ms) ? Math.Max(ms, 1e-4) : ConstantMs;
+    }
+
+    public void Save(Stream stream)
+    {
+        if (_transformer is null) throw new InvalidOperationException("A constant model has no transformer to save.");
+        _ml.Model.Save(_transformer, _ml.Data.LoadFromEnumerable(Array.Empty<FeatureRow>(), Schema(Learner)).Schema, stream);
+    }
+
+    public static KindModel Load(MLContext ml, LearnerKind learner, Stream stream, double constantMs) =>
+        new(ml, learner, ml.Model.Load(stream, out _), constantMs);
+
+    /// <summary>Feature vector length per learner: FLOPs only, the degree-2 terms of four sizes, or everything.</summary>
+    internal static int Width(LearnerKind learner) => learner switch
+    {
+        LearnerKind.LinearFlops => 1,
+        LearnerKind.Polynomial => 14,
+        _ => OperatorFeatures.Count,
+    };
+
+    private static SchemaDefinition Schema(LearnerKind learner)
+    {
+        var schema = SchemaDefinition.Create(typeof(FeatureRow));
+        schema[nameof(FeatureRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Width(learner));
+        return schema;
+    }
+
+    /// <summary>Tree learners see every feature and learn log latency; the baselines see only their own terms, in ms.</summary>
+    internal static float[] Encode(LearnerKind learner, OperatorNode node)
+    {
+        switch (learner)
+        {
+            case LearnerKind.LinearFlops:
+            {
+                return [(float)(OperatorFeatures.Work(node) / 1e9)];
+            }
+            case LearnerKind.Polynomial:
+            {
+                double[] x = [node.Flops / 1e9, node.InputBytes / 1e6, node.OutputBytes / 1e6, node.ParameterBytes / 1e6];
+                var v = new float[Width(learner)];
+                var i = 0;
+                foreach (var xi in x) v[i++] = (float)xi;
+                for (var p = 0; p < x.Length; p++)
+                {
+                    for (var q = p; q < x.Length; q++) v[i++] = (float)(x[p] * x[q]);
+                }
+                return v;
+            }
+            default:
+                return OperatorFeatures.Extract(node);
+        }
+    }
+
+    private static bool LogTarget(LearnerKind learner) => learner is LearnerKind.Forest or LearnerKind.FastTree or LearnerKind.LightGbm;
+
+    // Linear learners fit ms relative to the kind's median latency (labels near 1 keep the
+    // gradient steps well scaled); tree learners fit log ms.
+    // Trees fit log(ms / reference): the time per unit of work, which varies far less than the
+    // latency itself, so piecewise-constant trees need not staircase the smooth trend in FLOPs.
+    private static double EncodeLabel(LearnerKind learner, OperatorNode node, double ms, double median) =>
+        LogTarget(learner) ? Math.Log(ms) - LogReference(node) : ms / median;
+
+    private static double DecodeLabel(LearnerKind learner, OperatorNode node, double score, double median) =>
+        LogTarget(learner) ? Math.Exp(score + LogReference(node)) : score * median;
+
+    /// <summary>A crude cost: 1 ms per 2 GFLOP plus 1 ms per 4 GB moved, plus 2 µs (only its shape matters).</summary>
+    internal static double LogReference(OperatorNode node) =>
+        Math.Log(0.002 + node.Flops / 2e9 + (node.InputBytes + node.OutputBytes + node.ParameterBytes) / 4e9);
+
+    private static IEstimator<ITransformer> Pipeline(MLContext ml, LearnerKind learner, int count)
+    {
+        const string label = nameof(FeatureRow.Label);
+        const string features = nameof(FeatureRow.Features);
+        var leafMin = Math.Clamp(count / 200, 2, 5);
+        return learner switch
+        {
+            // ML.NET's SDCA diverges on this data (non-finite weights) and OLS needs MKL, which the
+            // package source lacks; online gradient descent on standardised features converges.
+            LearnerKind.LinearFlops => ml.Transforms.NormalizeMeanVariance(features)
+                .Append(ml.Regression.Trainers.OnlineGradientDescent(label, features, numberOfIterations: 200)),
+            LearnerKind.Polynomial => ml.Transforms.NormalizeMeanVariance(features)
+                .Append(ml.Regression.Trainers.OnlineGradientDescent(label, features, numberOfIterations: 200)),
+            LearnerKind.Forest => ml.Regression.Trainers.FastForest(label, features,
+                numberOfLeaves: 64, numberOfTrees: 300, minimumExampleCountPerLeaf: leafMin),
+            LearnerKind.FastTree => ml.Regression.Trainers.FastTree(label, features,
+                numberOfLeaves: count >= 1000 ? 48 : 16, numberOfTrees: count >= 1000 ? 1500 : 400, minimumExampleCountPerLeaf: 2, learningRate: count >= 1000 ? 0.03 : 0.05),
+            LearnerKind.LightGbm => ml.Regression.Trainers.LightGbm(label, features,
+                numberOfLeaves: 24, minimumExampleCountPerLeaf: leafMin, learningRate: 0.05, numberOfIterations: 800),
+            _ => throw new ArgumentOutOfRangeException(nameof(learner), learner, null),
+        };
+    }
+
+    internal static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0) return 0;
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text.Json;
+using AdaMec.Core.Graph;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace AdaMec.Inference.Prediction;
+
+/// <summary>One operator timed with ample memory and under a memory limit.</summary>
+/// <param name="Node">The operator.</param>
+/// <param name="BudgetBytes">Memory limit of the process that timed it.</param>
+/// <param name="BaseMs">Latency without a limit (measured, or f_pre's prediction).</param>
+/// <param name="ConstrainedMs">Latency under the limit on the scale of <paramref name="BaseMs"/> (the training target).</param>
+public sealed record MemoryObservation(OperatorNode Node, double BudgetBytes, double BaseMs, double ConstrainedMs)
+{
+    /// <summary>The latency actually measured under the limit (what accuracy is judged against).</summary>
+    public double MeasuredMs { get; init; } = ConstrainedMs;
+}
+
+/// <summary>
+/// f_mem of formula 6: the latency bias an operator suffers when the device has only
+/// <c>M_budg</c> bytes of memory, learned by a small two-layer fully connected network (TorchSharp).
+/// The network reads the operator's features, the budget and the operator's footprint relative to
+/// it, and outputs the log slowdown r; the bias is f_pre(op)·(e^r − 1), so
+/// f_pre + f_mem = f_pre·e^r.
+/// </summary>
+public sealed class MemoryCorrection : IDisposable
+{
+    private const int Extra = 3;
+    private const int Inputs = OperatorFeatures.Count + Extra;
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    private readonly Net _net;
+    private readonly float[] _mean;
+    private readonly float[] _std;
+    private readonly Lock _gate = new();
+
+    private readonly float _low;
+    private readonly float _high;
+
+    private MemoryCorrection(Net net, float[] mean, float[] std, float low, float high)
+    {
+        _net = net;
+        _mean = mean;
+        _std = std;
+        _low = low;
+        _high = high;
+    }
+
+    public int Hidden => _net.Hidden;
+
+    public static MemoryCorrection Train(IReadOnlyList<MemoryObservation> data, int hidden = 32, int epochs = 1500, int seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Count < 4) throw new ArgumentException("The memory correction needs at least 4 observations.", nameof(data));
+        var raw = data.Select(o => RawInputs(o.Node, o.BaseMs, o.BudgetBytes)).ToArray();
+        var mean = new float[Inputs];
+        var std = new float[Inputs];
+        for (var j = 0; j < Inputs; j++)
+        {
+            var column = raw.Select(r => (double)r[j]).ToArray();
+            var m = column.Average();
+            var s = Math.Sqrt(column.Sum(v => (v - m) * (v - m)) / column.Length);
+            mean[j] = (float)m;
+            std[j] = s > 1e-6 ? (float)s : 1f;
+        }
+        var labels = data.Select(o => (float)Math.Clamp(Math.Log(o.ConstrainedMs / o.BaseMs), -1, 6)).ToArray();
+
+        torch.manual_seed(seed);
+        var net = new Net(hidden);
+        using (var scope = NewDisposeScope())
+        {
+            var x = tensor(raw.SelectMany(r => Standardize(r, mean, std)).ToArray(), [data.Count, Inputs]);
+            var y = tensor(labels, [data.Count, 1]);
+            using var optimizer = optim.Adam(net.parameters(), lr: 0.01, weight_decay: 1e-4);
+            net.train();
+            for (var epoch = 0; epoch < epochs; epoch++)
+            {
+                using var step = NewDisposeScope();
+                optimizer.zero_grad();
+                var loss = nn.functional.mse_loss(net.call(x), y);
+                loss.backward();
+                optimizer.step();
+            }
+            net.eval();
+        }
+        // Never predict beyond the slowdowns seen in training: a ReLU net extrapolates linearly,
+        // and e^r of an extrapolated r is how one odd operator ruins a whole-model estimate.
+        return new MemoryCorrection(net, mean, std, Math.Min(0, labels.Min()), Math.Max(0, labels.Max()));
+    }
+
+    /// <summary>Predicted log slowdown of <paramref name="node"/> under <paramref name="budgetBytes"/>.</summary>
+    public double LogSlowdown(OperatorNode node, double baseMs, double budgetBytes)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var input = Standardize(RawInputs(node, baseMs, budgetBytes), _mean, _std);
+        lock (_gate)
+        {
+            using var scope = NewDisposeScope();
+            using var mode = inference_mode();
+            return Math.Clamp(_net.call(tensor(input, [1, Inputs])).item<float>(), _low, _high);
+        }
+    }
+
+    /// <summary>f_mem(op, M_budg): the additive bias in ms.</summary>
+    public double BiasMs(OperatorNode node, double baseMs, double budgetBytes) =>
+        baseMs * (Math.Exp(LogSlowdown(node, baseMs, budgetBytes)) - 1);
+
+    public void Save(Stream stream)
+    {
+        var state = new State(Hidden, _mean, _std, _low, _high,
+            _net.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>().ToArray()));
+        JsonSerializer.Serialize(stream, state, Json);
+    }
+
+    public static MemoryCorrection Load(Stream stream)
+    {
+        var state = JsonSerializer.Deserialize<State>(stream, Json) ?? throw new InvalidDataException("Empty memory-correction state.");
+        var net = new Net(state.Hidden);
+        using (no_grad())
+        {
+            foreach (var (name, parameter) in net.named_parameters())
+            {
+                if (!state.Parameters.TryGetValue(name, out var values) || values.Length != parameter.numel())
+                    throw new InvalidDataException($"Memory-correction parameter '{name}' is missing or has the wrong size.");
+                parameter.copy_(tensor(values, parameter.shape));
+            }
+        }
+        net.eval();
+        return new MemoryCorrection(net, state.Mean, state.Std, state.Low, state.High);
+    }
+
+    public void Dispose() => _net.Dispose();
+
+    private static float[] RawInputs(OperatorNode node, double baseMs, double budgetBytes)
+    {
+        var v = new float[Inputs];
+        OperatorFeatures.Extract(node).CopyTo(v, 0);
+        var footprint = (double)(node.InputBytes + node.OutputBytes + node.ParameterBytes);
+        v[OperatorFeatures.Count] = (float)Math.Log(budgetBytes / 1e6);
+        v[OperatorFeatures.Count + 1] = (float)Math.Log((footprint + 1) / budgetBytes);
+        v[OperatorFeatures.Count + 2] = (float)Math.Log(Math.Max(baseMs, 1e-4));
+        return v;
+    }
+
+    private static float[] Standardize(float[] raw, float[] mean, float[] std)
+    {
+        var v = new float[raw.Length];
+        for (var j = 0; j < raw.Length; j++) v[j] = (raw[j] - mean[j]) / std[j];
+        return v;
+    }
+
+    private sealed record State(int Hidden, float[] Mean, float[] Std, float Low, float High, Dictionary<string, float[]> Parameters);
+
+    /// <summary>Two fully connected layers: inputs → hidden (ReLU) → log slowdown.</summary>
+    private sealed class Net : nn.Module<Tensor, Tensor>
+    {
+        private readonly Linear _hidden;
+        private readonly Linear _output;
+
+        public Net(int hidden) : base("f_mem")
+        {
+            Hidden = hidden;
+            _hidden = nn.Linear(Inputs, hidden);
+            _output = nn.Linear(hidden, 1);
+            RegisterComponents();
+        }
+
+        public int Hidden { get; }
+
+        public override Tensor forward(Tensor input) => _output.call(nn.functional.relu(_hidden.call(input)));
+    }
+}

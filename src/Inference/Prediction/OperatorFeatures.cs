@@ -1,0 +1,85 @@
+using AdaMec.Core.Graph;
+
+namespace AdaMec.Inference.Prediction;
+
+/// <summary>
+/// The feature vector a learned latency model sees for one operator: the configuration
+/// hyper-parameters (paper Table 1) plus engineered cost terms (FLOPs, bytes moved, parameters,
+/// arithmetic intensity, per-group reduction length), sizes on a log scale. Every learner gets a
+/// vector of <see cref="Count"/> floats; baselines use only their own subset.
+/// </summary>
+public static class OperatorFeatures
+{
+    /// <summary>Fixed vector length (ML.NET needs it at compile time); unused slots are zero.</summary>
+    public const int Count = 30;
+
+    public static readonly string[] Names =
+    [
+        "log_flops", "log_in_bytes", "log_out_bytes", "log_param_bytes", "hw", "out_hw", "cin", "cout",
+        "kernel", "stride", "padding", "groups", "log_cin_per_group", "log_intensity", "depthwise", "inputs",
+        "log_out_elements", "log_reduction", "log_out_hw2", "log_cout", "ceil", "kind", "log_in_elements_per_channel", "log_weights_per_output",
+        "cin_mod8", "cout_mod8", "cin_mod16", "cout_mod16", "cin_per_group_mod8", "log_out_pixels_x_cout",
+    ];
+
+    public static float[] Extract(OperatorNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var a = node.Attributes;
+        var input = node.InputShapes[0];
+        var hw = input.Rank == 4 ? input.Height : 1;
+        var outHw = node.OutputShape.Rank == 4 ? node.OutputShape.Height : 1;
+        var cin = input.Rank >= 2 ? node.InputShapes.Sum(s => s.Channels) : 1;
+        var cout = node.OutputShape.Rank >= 2 ? node.OutputShape.Channels : 1;
+        var groups = Math.Max(1, a.Groups);
+        var bytes = node.InputBytes + node.OutputBytes + node.ParameterBytes;
+        var reduction = node.Kind switch
+        {
+            OperatorKind.Conv2d => (double)a.InChannels / groups * a.KernelSize * a.KernelSize,
+            OperatorKind.Linear => a.InChannels,
+            OperatorKind.MaxPool2d or OperatorKind.AvgPool2d => a.KernelSize * a.KernelSize,
+            _ => 1,
+        };
+        var v = new float[Count];
+        v[0] = Log(node.Flops);
+        v[1] = Log(node.InputBytes);
+        v[2] = Log(node.OutputBytes);
+        v[3] = Log(node.ParameterBytes);
+        v[4] = hw;
+        v[5] = outHw;
+        v[6] = cin;
+        v[7] = cout;
+        v[8] = a.KernelSize;
+        v[9] = a.Stride;
+        v[10] = a.Padding;
+        v[11] = groups;
+        v[12] = Log(node.Kind == OperatorKind.Conv2d ? (double)a.InChannels / groups : cin);
+        v[13] = (float)Math.Log((node.Flops + 1.0) / bytes);
+        v[14] = node.Kind == OperatorKind.Conv2d && groups > 1 && groups == a.InChannels ? 1 : 0;
+        v[15] = node.Inputs.Count;
+        v[16] = Log(node.OutputShape.Elements);
+        v[17] = Log(reduction);
+        v[18] = Log((double)outHw * outHw);
+        v[19] = Log(cout);
+        v[20] = a.CeilMode ? 1 : 0;
+        v[21] = (int)node.Kind;
+        v[22] = Log((double)hw * hw);
+        v[23] = Log(node.Kind == OperatorKind.Conv2d ? (double)a.OutChannels / groups * reduction : reduction);
+        // oneDNN and the vectorised CPU kernels block channels by 8 and 16: ragged counts run slower.
+        v[24] = cin % 8;
+        v[25] = cout % 8;
+        v[26] = cin % 16;
+        v[27] = cout % 16;
+        v[28] = node.Kind == OperatorKind.Conv2d ? a.InChannels / groups % 8 : cin % 8;
+        v[29] = Log((double)outHw * outHw * cout);
+        return v;
+    }
+
+    /// <summary>The amount of work a cost-proportional model (Neurosurgeon) scales with: FLOPs, or bytes moved for ops without arithmetic.</summary>
+    public static double Work(OperatorNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        return node.Flops > 0 ? node.Flops : node.InputBytes + node.OutputBytes;
+    }
+
+    private static float Log(double x) => (float)Math.Log(x + 1.0);
+}

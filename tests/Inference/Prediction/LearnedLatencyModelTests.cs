@@ -1,0 +1,95 @@
+using AdaMec.Core.Graph;
+using AdaMec.Inference.Prediction;
+using AdaMec.Inference.Profiling;
+using AdaMec.Inference.Zoo;
+
+namespace AdaMec.Inference.Tests.Prediction;
+
+public sealed class LearnedLatencyModelTests
+{
+    private static readonly IReadOnlyList<OperatorSample> Data = PredictionTestData.Samples(250, 3);
+
+    [Theory]
+    [InlineData(LearnerKind.LinearFlops)]
+    [InlineData(LearnerKind.Polynomial)]
+    [InlineData(LearnerKind.Forest)]
+    [InlineData(LearnerKind.FastTree)]
+    [InlineData(LearnerKind.LightGbm)]
+    public void Train_EachLearner_PredictsFinitePositiveForEveryZooOperator(LearnerKind learner)
+    {
+        var model = LearnedLatencyModel.Train(Data, learner);
+
+        foreach (var node in ModelZoo.Graph("googlenet").Nodes)
+        {
+            var ms = model.PredictMs(node);
+            Assert.True(double.IsFinite(ms) && ms >= 0, $"{learner.ToName()} predicted {ms} for {node.Name}");
+        }
+        Assert.StartsWith("predictor:", model.Name, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CrossValidate_RooflineLaw_BoostedTreesBeatLinearOnFlopsForConv()
+    {
+        var convs = PredictionTestData.Samples(300, 4, [OperatorKind.Conv2d]);
+
+        var results = CrossValidation.Summarise(CrossValidation.Predict(convs, [LearnerKind.LinearFlops, LearnerKind.FastTree], k: 3));
+
+        var tree = results.Single(r => r.Learner == "fasttree" && r.Op == "conv");
+        var linear = results.Single(r => r.Learner == "linear-flops" && r.Op == "conv");
+        Assert.Equal(convs.Count, tree.Count);
+        Assert.True(tree.Within10 > linear.Within10, $"fasttree {tree.Within10:P0} vs linear {linear.Within10:P0}");
+        Assert.True(tree.Within10 >= 0.6, $"fasttree within ±10% only {tree.Within10:P0} on a clean law");
+        Assert.Equal("fasttree", CrossValidation.Best(results));
+    }
+
+    [Fact]
+    public void SaveLoad_RoundTrip_IdenticalPredictions()
+    {
+        var model = LearnedLatencyModel.Train(Data, LearnerKind.FastTree);
+        var path = Path.Combine(Path.GetTempPath(), $"adamec-predictor-{Guid.NewGuid():N}.zip");
+        try
+        {
+            model.Save(path);
+            var loaded = LearnedLatencyModel.Load(path);
+
+            Assert.Equal(model.Name, loaded.Name);
+            Assert.Equal(1, loaded.Threads);
+            foreach (var node in ModelZoo.Names.SelectMany(n => ModelZoo.Graph(n).Nodes))
+            {
+                Assert.Equal(model.PredictMs(node), loaded.PredictMs(node));
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Load_MissingFile_ErrorTellsHowToTrain()
+    {
+        var error = Assert.Throws<FileNotFoundException>(() => LearnedLatencyModel.Load("/nonexistent/predictor.zip"));
+
+        Assert.Contains("adamec predictor train", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PredictMs_KindWithoutSamples_UsesPooledModel()
+    {
+        var model = LearnedLatencyModel.Train(Data.Where(s => s.Config.Kind != OperatorKind.LocalResponseNorm).ToArray(), LearnerKind.FastTree);
+        var lrn = ModelZoo.Graph("alexnet").Nodes.FirstOrDefault(n => n.Kind == OperatorKind.LocalResponseNorm)
+            ?? new OperatorConfig(OperatorKind.LocalResponseNorm, 27, 64, 64, 5).ToNode();
+
+        Assert.DoesNotContain(OperatorKind.LocalResponseNorm, model.Kinds);
+        Assert.True(model.PredictMs(lrn) > 0);
+    }
+
+    [Fact]
+    public void PredictAtomMs_SumsOperators()
+    {
+        var model = LearnedLatencyModel.Train(Data, LearnerKind.Forest);
+        var nodes = ModelZoo.Graph("alexnet").Nodes;
+
+        Assert.Equal(nodes.Sum(model.PredictMs), model.PredictAtomMs(nodes), 9);
+    }
+}
