@@ -37,8 +37,9 @@ internal static class DemoCommand
 
     private static int Run(string model, string directory, bool cluster)
     {
-        Console.WriteLine($"== 1/{Steps} partition {model}: measure every operator here, filter cut points by latency benefit, write atom files");
-        var manifest = ModelPartitioning.Partition(model, directory);
+        Console.WriteLine($"== 1/{Steps} partition {model}: predict every operator's latency, filter cut points by latency benefit, write atom files");
+        var latency = LatencySources.Resolve("auto", null, ModelZoo.Graph(model));
+        var manifest = ModelPartitioning.Partition(model, directory, latency);
         PartitionCommand.Print(manifest, directory, Console.Out);
 
         Console.WriteLine();

@@ -13,13 +13,17 @@ internal static class PartitionCommand
         var model = new Option<string>("--model") { Description = $"Zoo model: {string.Join(", ", ModelZoo.Names)}", Required = true };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for manifest.json and the atom weight files", Required = true };
         var weights = new Option<FileInfo?>("--weights") { Description = "Real weights as a TorchSharp state-dict file (default: seeded zoo weights)" };
+        var latency = LatencySources.KindOption();
+        var predictor = LatencySources.PredictorOption();
         var command = new Command("partition", "Cut a model into atoms at benefit-filtered operator cut points and store them as files")
         {
-            model, output, weights,
+            model, output, weights, latency, predictor,
         };
         command.SetAction(parse => CliErrors.Guard(() =>
         {
-            var manifest = ModelPartitioning.Partition(parse.GetValue(model)!, parse.GetValue(output)!.FullName, statedict: parse.GetValue(weights)?.FullName);
+            var name = parse.GetValue(model)!;
+            var source = LatencySources.Resolve(parse.GetValue(latency)!, parse.GetValue(predictor), ModelZoo.Graph(name));
+            var manifest = ModelPartitioning.Partition(name, parse.GetValue(output)!.FullName, source, statedict: parse.GetValue(weights)?.FullName);
             Print(manifest, parse.GetValue(output)!.FullName, Console.Out);
             return 0;
         }));
