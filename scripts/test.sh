@@ -41,6 +41,7 @@ status=${status:-0}
 
 # One closing line over all assemblies: "N passed, N failed, N skipped".
 awk '/^(Passed|Failed)!/ || /Total tests:/ {next}
+     /^Test Run Aborted/ {f+=1}   # a crashed test host counts as a failure
      /^ *Passed: +[0-9]/ {p+=$2} /^ *Failed: +[0-9]/ {f+=$2} /^ *Skipped: +[0-9]/ {s+=$2}
      match($0, /Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+/) {
        split(substr($0, RSTART, RLENGTH), a, /[^0-9]+/); f+=a[2]; p+=a[3]; s+=a[4] }
