@@ -1,4 +1,5 @@
 using AdaMec.Grains;
+using AdaMec.Inference.Execution;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,8 @@ if (args.Contains("--help") || args.Contains("-h"))
     foreach (var (option, key) in AdaMecSiloHost.Switches) Console.WriteLine($"  {option,-28} {key}");
     return 0;
 }
+
+NativeAllocator.KeepFreedMemory(); // the silo runs atoms: same allocator as the profile (see NativeAllocator)
 
 var configuration = new ConfigurationBuilder()
     .SetBasePath(AppContext.BaseDirectory)
