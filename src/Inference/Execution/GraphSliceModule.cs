@@ -75,6 +75,16 @@ public sealed class GraphSliceModule : nn.Module<Tensor, Tensor>
         return (output, captured);
     }
 
+    /// <summary>
+    /// Runs the slice and calls <paramref name="observe"/> with each operator's id and output right
+    /// after it ran (e.g. to time operators inside the model). The output may be freed later in the run.
+    /// </summary>
+    public Tensor ForwardObserved(Tensor input, Action<int, Tensor> observe)
+    {
+        ArgumentNullException.ThrowIfNull(observe);
+        return Run(input, observe);
+    }
+
     private Tensor Run(Tensor input, Action<int, Tensor>? capture)
     {
         ArgumentNullException.ThrowIfNull(input);

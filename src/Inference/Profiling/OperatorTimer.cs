@@ -23,7 +23,7 @@ public sealed record TimingOptions(int Warmup = 3, int MinRepeats = 7, int MaxRe
     public static TimingOptions Default { get; } = new();
 
     /// <summary>Cold weights, warm input: 64 MB (twice this machine's L3) rewritten before each run.</summary>
-    public static TimingOptions Cold { get; } = new(Warmup: 2, MinRepeats: 5, MaxRepeats: 11, TargetMs: 40, FlushBytes: 64L << 20);
+    public static TimingOptions Cold { get; } = new(Warmup: 2, MinRepeats: 9, MaxRepeats: 31, TargetMs: 60, FlushBytes: 64L << 20);
 }
 
 /// <summary>Which cache state an operator is timed in (see <see cref="OperatorTimer.Time(OperatorNode, TimingMode)"/>).</summary>
@@ -96,7 +96,7 @@ public static class OperatorTimer
             var flush = zeros(options.FlushBytes / sizeof(float));
             prepare = () =>
             {
-                flush.add_(1);
+                flush.sum().Dispose(); // read, not write: dirty flush lines would be written back during the timed run
                 foreach (var input in inputs) input.sum().Dispose();
             };
         }
@@ -112,6 +112,35 @@ public static class OperatorTimer
         using var mode = inference_mode();
         var input = randn(slice.InputShape.ToLongArray(), generator: new Generator(12345));
         return Measure(() => slice.call(input), options);
+    }
+
+    /// <summary>Default forward passes <see cref="TimeInside"/> takes the median of.</summary>
+    public const int InsideRepeats = 15;
+
+    /// <summary>
+    /// Each operator's median time inside whole forward passes of <paramref name="slice"/>: the
+    /// time from the previous operator's output to its own (bookkeeping between them included).
+    /// Keyed by operator id. What a per-operator predictor should sum to.
+    /// </summary>
+    public static IReadOnlyDictionary<int, double> TimeInside(GraphSliceModule slice, int warmup = 3, int repeats = InsideRepeats)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode();
+        var input = randn(slice.InputShape.ToLongArray(), generator: new Generator(12345));
+        var runs = slice.Nodes.ToDictionary(n => n.Id, _ => new List<double>(repeats));
+        for (var r = 0; r < warmup + repeats; r++)
+        {
+            var last = Stopwatch.GetTimestamp();
+            var timed = r >= warmup;
+            slice.ForwardObserved(input, (id, _) =>
+            {
+                var now = Stopwatch.GetTimestamp();
+                if (timed) runs[id].Add(Stopwatch.GetElapsedTime(last, now).TotalMilliseconds);
+                last = now;
+            }).Dispose();
+        }
+        return runs.ToDictionary(p => p.Key, p => Quantile(p.Value.Order().ToArray(), 0.5));
     }
 
     private static Timing Measure(Func<Tensor> run, TimingOptions options, Action? prepare = null)
