@@ -64,7 +64,8 @@ internal static class PredictorCommand
         var output = new Option<string>("--out") { Description = $"Predictor file to write (default {LearnedLatencyModel.DefaultRelativePath} under the repository)." };
         var learner = new Option<string>("--learner") { Description = $"Learner: {string.Join(", ", LearnerNames.All.Select(l => l.ToName()))}.", DefaultValueFactory = _ => DefaultLearner.ToName() };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
-        var command = new Command("train", "Train a predictor on a sample CSV and save it.") { samples, unit, output, learner, seed };
+        var calibration = new Option<string?>("--calibration") { Description = "Operators timed inside calibration networks (`adamec profile calibrate`): fits the in-model correction. Without it predictions are isolated, hot latencies." };
+        var command = new Command("train", "Train a predictor on a sample CSV and save it.") { samples, unit, output, learner, seed, calibration };
         command.SetAction(parse => Guard(() =>
         {
             var data = SampleCsv.Read(parse.GetValue(samples)!, ParseUnit(parse.GetValue(unit)));
@@ -72,6 +73,14 @@ internal static class PredictorCommand
             var path = parse.GetValue(output) ?? DefaultPredictorPath();
             var started = DateTime.UtcNow;
             var model = LearnedLatencyModel.Train(data, kind, parse.GetValue(seed));
+            if (parse.GetValue(calibration) is { } calibrationPath)
+            {
+                model.FitContext(SampleCsv.Read(calibrationPath));
+                foreach (var (op, line) in model.Context!.Lines.OrderBy(p => p.Key).Append(new("pooled", model.Context.Pooled)))
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in-model {op,-16} {line.Scale,6:F3} ms x (f_pre/ms)^{line.Exponent:F3}  ({line.Count} operators)"));
+                }
+            }
             model.Save(path);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"predictor: {kind.ToName()} on {data.Count} samples ({string.Join(", ", data.GroupBy(s => s.Config.Kind).Select(g => $"{g.Key.ToName()} {g.Count()}"))}) in {(DateTime.UtcNow - started).TotalSeconds:F1} s -> {path}"));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AdaMec.Core.Graph;
 using AdaMec.Inference.Prediction;
 using AdaMec.Inference.Profiling;
 using AdaMec.Inference.Zoo;
@@ -22,7 +23,8 @@ internal static class PredictorModelsCommand
         var memoryMb = new Option<double?>("--memory-mb") { Description = "Predict for a device with this much memory (applies f_mem)." };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
         var zooSamples = new Option<string?>("--zoo-samples") { Description = "CSV of the zoo's own operators timed in isolation (profile --include-zoo): adds their sum per model, the best any per-operator predictor can do." };
-        var command = new Command("models", "Whole-model predicted vs measured latency for the zoo models.") { predictor, models, threads, repeats, memoryMb, json, zooSamples };
+        var perKind = new Option<bool>("--per-kind") { Description = "Also time every operator inside the model and print, per operator kind, the in-model time next to the prediction (and the isolated timing with --zoo-samples)." };
+        var command = new Command("models", "Whole-model predicted vs measured latency for the zoo models.") { predictor, models, threads, repeats, memoryMb, json, zooSamples, perKind };
         command.SetAction(parse => PredictorCommand.Guard(() =>
         {
             var path = parse.GetValue(predictor) ?? PredictorCommand.DefaultPredictorPath();
@@ -48,10 +50,11 @@ internal static class PredictorModelsCommand
                 double? opSum = isolated is null ? null : graph.Nodes.Sum(n => isolated.TryGetValue(OperatorConfig.FromNode(n).Key, out var ms) ? ms : double.NaN);
                 var row = new ModelRow(graph.Model, graph.Nodes.Count, predicted, measured.MedianMs, measured.IqrMs, (predicted - measured.MedianMs) / measured.MedianMs, opSum);
                 rows.Add(row);
+                if (parse.GetValue(perKind) && !parse.GetValue(json)) PrintPerKind(graph.Nodes, OperatorTimer.TimeInside(module), model, isolated);
                 if (!parse.GetValue(json))
                 {
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{row.Model,-14} ops {row.Operators,4} out {graph.Nodes.Sum(x => x.OutputBytes) / 1e6,6:F1} MB  predicted {row.PredictedMs,9:F2} ms  measured {row.MeasuredMs,9:F2} ms (IQR {row.MeasuredIqrMs:F2})  error {row.Error,7:+0.0%;-0.0%}{(row.IsolatedOperatorsMs is { } sum ? $"  measured ops summed {sum:F2} ms ({(sum - row.MeasuredMs) / row.MeasuredMs:+0.0%;-0.0%})" : "")}"));
+                        $"{row.Model,-14} ops {row.Operators,4}  predicted {row.PredictedMs,9:F2} ms  measured {row.MeasuredMs,9:F2} ms (IQR {row.MeasuredIqrMs:F2})  error {row.Error,7:+0.0%;-0.0%}{(row.IsolatedOperatorsMs is { } sum ? $"  measured ops summed {sum:F2} ms ({(sum - row.MeasuredMs) / row.MeasuredMs:+0.0%;-0.0%})" : "")}"));
                 }
             }
             if (parse.GetValue(json))
@@ -66,6 +69,20 @@ internal static class PredictorModelsCommand
             return 0;
         }));
         return command;
+    }
+
+    private static void PrintPerKind(IReadOnlyList<OperatorNode> nodes, IReadOnlyDictionary<int, double> inside, LearnedLatencyModel model,
+        IReadOnlyDictionary<string, double>? isolated)
+    {
+        foreach (var kind in nodes.GroupBy(n => n.Kind).OrderByDescending(g => g.Sum(n => inside[n.Id])))
+        {
+            var inModel = kind.Sum(n => inside[n.Id]);
+            var predicted = kind.Sum(model.PredictMs);
+            var alone = isolated is null ? "" : string.Create(CultureInfo.InvariantCulture,
+                $"  isolated {kind.Sum(n => isolated.GetValueOrDefault(OperatorConfig.FromNode(n).Key, double.NaN)),8:F3} ms");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    {kind.Key.ToName(),-18} x{kind.Count(),3}  in model {inModel,8:F3} ms  predicted {predicted,8:F3} ms ({(predicted - inModel) / inModel,7:+0.0%;-0.0%}){alone}"));
+        }
     }
 
     private sealed record ModelRow(string Model, int Operators, double PredictedMs, double MeasuredMs, double MeasuredIqrMs, double Error, double? IsolatedOperatorsMs);

@@ -9,10 +9,12 @@ using Microsoft.ML;
 namespace AdaMec.Inference.Prediction;
 
 /// <summary>
-/// The runtime latency predictor (paper §4.2): one learned regressor per operator kind, f_pre, plus
-/// an optional memory correction f_mem (formula 6). This is what the partitioner and the planner
-/// consume through <see cref="IOperatorLatencyModel"/>. A saved predictor is one zip file: a JSON
-/// manifest, one ML.NET model per kind, and the memory-correction network when trained with one.
+/// The runtime latency predictor (paper §4.2): one learned regressor per operator kind, f_pre
+/// (trained on operators timed alone and hot, the repeatable measurement), the in-model
+/// correction that turns that into the operator's latency inside a network, and an optional
+/// memory correction f_mem (formula 6). This is what the partitioner and the planner consume
+/// through <see cref="IOperatorLatencyModel"/>. A saved predictor is one zip file: a JSON
+/// manifest, one ML.NET model per kind, the in-model lines and the memory-correction network.
 /// </summary>
 public sealed class LearnedLatencyModel : IOperatorLatencyModel
 {
@@ -21,6 +23,9 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     /// <summary>The profile of this machine the default predictor is trained from.</summary>
     public const string DefaultSamplesRelativePath = "data/profile/samples.csv";
+
+    /// <summary>Operators timed inside calibration networks on this machine (the in-model correction).</summary>
+    public const string DefaultCalibrationRelativePath = "data/profile/calibration.csv";
 
     /// <summary>The learner that measured best here (see src/Inference/Prediction/README.md).</summary>
     public const LearnerKind DefaultLearner = LearnerKind.FastTree;
@@ -44,7 +49,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         Memory = memory;
     }
 
-    public string Name => $"predictor:{Learner.ToName()}" + (Memory is null ? "" : "+mem");
+    public string Name => $"predictor:{Learner.ToName()}" + (Context is null ? "" : "+ctx") + (Memory is null ? "" : "+mem");
 
     public LearnerKind Learner { get; }
 
@@ -56,6 +61,9 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     /// <summary>The memory correction f_mem, if one was trained.</summary>
     public MemoryCorrection? Memory { get; private set; }
+
+    /// <summary>The in-model correction, if one was fitted (without it predictions are isolated, hot latencies).</summary>
+    public ContextCorrection? Context { get; private set; }
 
     /// <summary>Memory available on the target device, applied by <see cref="PredictMs(OperatorNode)"/>; null: unconstrained.</summary>
     public double? MemoryBudgetBytes { get; set; }
@@ -78,7 +86,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         return new LearnedLatencyModel(learner, models, pooled, counts, threads, null);
     }
 
-    /// <summary>f_pre: the predicted latency of <paramref name="node"/> with ample memory, in ms.</summary>
+    /// <summary>f_pre: the predicted latency of <paramref name="node"/> timed alone and hot, with ample memory, in ms.</summary>
     public double PredictBaseMs(OperatorNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
@@ -88,10 +96,17 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     public double PredictMs(OperatorNode node) => PredictMs(node, MemoryBudgetBytes);
 
-    /// <summary>f_pre(op) + f_mem(op, M_budg) (the per-operator term of formula 6).</summary>
+    /// <summary>f_pre with the in-model correction: the operator's latency inside a network, ample memory.</summary>
+    public double PredictInModelMs(OperatorNode node)
+    {
+        var isolated = PredictBaseMs(node);
+        return Context is { } context ? context.InModelMs(node, isolated) : isolated;
+    }
+
+    /// <summary>f_pre(op) + f_mem(op, M_budg) (the per-operator term of formula 6), f_pre taken inside a network.</summary>
     public double PredictMs(OperatorNode node, double? memoryBudgetBytes)
     {
-        var baseMs = PredictBaseMs(node);
+        var baseMs = PredictInModelMs(node);
         return memoryBudgetBytes is { } budget && Memory is { } memory ? Math.Max(0, baseMs + memory.BiasMs(node, baseMs, budget)) : baseMs;
     }
 
@@ -100,6 +115,15 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     {
         ArgumentNullException.ThrowIfNull(nodes);
         return nodes.Sum(n => PredictMs(n, memoryBudgetBytes));
+    }
+
+    /// <summary>
+    /// Fits (or replaces) the in-model correction from operators timed inside calibration networks.
+    /// </summary>
+    public void FitContext(IReadOnlyList<OperatorSample> calibration)
+    {
+        ArgumentNullException.ThrowIfNull(calibration);
+        Context = ContextCorrection.Fit(calibration, PredictBaseMs);
     }
 
     /// <summary>Attaches (or replaces) the memory correction.</summary>
@@ -122,6 +146,12 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
             }
             var pooledName = _pooled.IsConstant ? null : "models/pooled.zip";
             if (pooledName is not null) Write(zip, pooledName, _pooled.Save);
+            string? contextName = null;
+            if (Context is not null)
+            {
+                contextName = "context/in_model.json";
+                Write(zip, contextName, Context.Save);
+            }
             string? memoryName = null;
             if (Memory is not null)
             {
@@ -129,7 +159,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
                 Write(zip, memoryName, Memory.Save);
             }
             var manifest = new Manifest(FormatVersion, Learner.ToName(), Threads, DateTimeOffset.UtcNow, entries,
-                new KindEntry("pooled", pooledName, _pooled.ConstantMs, _counts.Values.Sum()), memoryName);
+                new KindEntry("pooled", pooledName, _pooled.ConstantMs, _counts.Values.Sum()), memoryName, contextName);
             Write(zip, "manifest.json", s => JsonSerializer.Serialize(s, manifest, Json));
         }
         File.Move(temporary, path, overwrite: true);
@@ -151,7 +181,8 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         var models = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), LoadEntry);
         var counts = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), e => e.Count);
         var memory = manifest.Memory is null ? null : MemoryCorrection.Load(Read(zip, manifest.Memory, path));
-        return new LearnedLatencyModel(learner, models, LoadEntry(manifest.Pooled), counts, manifest.Threads, memory);
+        var context = manifest.Context is null ? null : ContextCorrection.Load(Read(zip, manifest.Context, path));
+        return new LearnedLatencyModel(learner, models, LoadEntry(manifest.Pooled), counts, manifest.Threads, memory) { Context = context };
     }
 
     /// <summary>Finds the default predictor by walking up from <paramref name="start"/> (default: current directory).</summary>
@@ -168,7 +199,8 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     /// <summary>
     /// The predictor the partitioner and planner use by default: <see cref="DefaultRelativePath"/>
     /// if present, else trained (about 30 s) with <see cref="DefaultLearner"/> from the committed
-    /// profile <see cref="DefaultSamplesRelativePath"/> and saved there. Null when neither exists.
+    /// profile <see cref="DefaultSamplesRelativePath"/> (with the in-model correction from
+    /// <see cref="DefaultCalibrationRelativePath"/> when present) and saved there. Null when neither exists.
     /// </summary>
     public static LearnedLatencyModel? LoadOrTrainDefault(string? start = null)
     {
@@ -178,6 +210,8 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
             var samples = Path.Combine(dir.FullName, DefaultSamplesRelativePath);
             if (!File.Exists(samples)) continue;
             var model = Train(SampleCsv.Read(samples), DefaultLearner);
+            var calibration = Path.Combine(dir.FullName, DefaultCalibrationRelativePath);
+            if (File.Exists(calibration)) model.FitContext(SampleCsv.Read(calibration));
             model.Save(Path.Combine(dir.FullName, DefaultRelativePath));
             return model;
         }
@@ -201,5 +235,5 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     private sealed record KindEntry(string Op, string? Entry, double ConstantMs, int Count);
 
-    private sealed record Manifest(int Format, string Learner, int Threads, DateTimeOffset Trained, List<KindEntry> Kinds, KindEntry Pooled, string? Memory);
+    private sealed record Manifest(int Format, string Learner, int Threads, DateTimeOffset Trained, List<KindEntry> Kinds, KindEntry Pooled, string? Memory, string? Context = null);
 }

@@ -1,0 +1,162 @@
+using AdaMec.Core.Graph;
+using AdaMec.Inference.Zoo;
+
+namespace AdaMec.Inference.Profiling;
+
+/// <summary>
+/// Seeded random CNNs that are not zoo models: plain VGG-like stacks, residual stages,
+/// MobileNet-like separable blocks and inception-like branches, at random widths, input sides and
+/// activations. An operator inside a network runs slower than the same operator timed alone and
+/// hot (its weights were evicted by the layers in between, and every operator pays for dispatch
+/// and bookkeeping); timing these networks operator by operator is what the predictor's in-model
+/// correction (<see cref="Prediction.ContextCorrection"/>) learns from, so the zoo stays unseen
+/// until it is used to check the whole-model prediction.
+/// </summary>
+public static class CalibrationNetworks
+{
+    private enum Style
+    {
+        Plain,
+        Residual,
+        Separable,
+        Inception,
+    }
+
+    /// <summary>Network <paramref name="index"/> of the series drawn from <paramref name="seed"/> (styles cycle).</summary>
+    public static OperatorGraph Build(int seed, int index)
+    {
+        var random = new Random(unchecked(seed * 7919 + index)); // not HashCode.Combine: it is randomised per process
+        var style = (Style)(index % 4);
+        var side = One(random, 96, 112, 128, 160, 192, 224, 256, 320, 416);
+        var b = new GraphBuilder($"calibration-{seed}-{index}-{style.ToString().ToLowerInvariant()}", new TensorShape(1, 3, side, side));
+        var activation = One(random, 0, 0, 1, 2);
+        int Act(int x, string name) => activation switch
+        {
+            0 => b.ReLU(x, name),
+            1 => b.ReLU6(x, name),
+            _ => b.LeakyReLU(x, name, 0.1),
+        };
+
+        var width = Round8(random, side > 256 ? One(random, 16, 24, 32) : One(random, 16, 24, 32, 48, 64));
+        var stemKernel = One(random, 3, 5, 7);
+        var x = b.Conv(GraphBuilder.Input, "stem", width, stemKernel, stride: 2, padding: stemKernel / 2, bias: random.NextDouble() < 0.5);
+        x = Act(b.BatchNorm(x, "stem.bn"), "stem.act");
+        if (random.NextDouble() < 0.6) x = b.MaxPool(x, "stem.pool", 3, 2, padding: 1);
+        var stages = random.Next(3, 6);
+        for (var stage = 0; stage < stages; stage++)
+        {
+            var next = Math.Min(1024, Round8(random, width * (random.NextDouble() < 0.7 ? 2 : 1.5)));
+            var blocks = random.Next(1, 4);
+            for (var block = 0; block < blocks; block++)
+            {
+                var name = $"s{stage}.b{block}";
+                var stride = block == 0 && stage > 0 && b.ShapeOf(x).Height >= 8 ? 2 : 1;
+                x = style switch
+                {
+                    Style.Plain => PlainBlock(b, x, name, next, stride, random, Act),
+                    Style.Residual => ResidualBlock(b, x, name, next, stride, Act),
+                    Style.Separable => SeparableBlock(b, x, name, next, stride, random, Act),
+                    _ => InceptionBlock(b, x, name, next, stride, random, Act),
+                };
+            }
+            width = next;
+            if (style is Style.Plain or Style.Inception && b.ShapeOf(x).Height >= 8 && random.NextDouble() < 0.5)
+            {
+                x = random.NextDouble() < 0.7 ? b.MaxPool(x, $"s{stage}.pool", 2, 2) : b.AvgPool(x, $"s{stage}.pool", 3, 2, padding: 1);
+            }
+        }
+        // Half the networks end in a classifier with hidden layers on a pooled map (as AlexNet and
+        // VGG do), so large, memory-bound fc layers are calibrated too; the rest pool to 1x1.
+        var classifier = random.NextDouble() < 0.5;
+        x = b.Flatten(b.AdaptiveAvgPool(x, "head.pool", classifier ? One(random, 3, 5, 6, 7) : 1), "head.flatten");
+        for (var hidden = classifier ? random.Next(1, 3) : 0; hidden > 0; hidden--)
+        {
+            x = b.Dropout(b.ReLU(b.Linear(x, $"head.fc{hidden}", One(random, 512, 1024, 1536, 2048, 3072)), $"head.fc{hidden}.relu"), $"head.fc{hidden}.dropout", 0.5);
+        }
+        if (!classifier) x = b.Dropout(x, "head.dropout", 0.2);
+        b.Linear(x, "head.fc", One(random, 10, 100, 1000));
+        return b.Build();
+    }
+
+    /// <summary>
+    /// Builds networks 0..<paramref name="count"/>-1 with seeded weights and times every operator
+    /// inside whole forward passes (<see cref="OperatorTimer.TimeInside"/>): one sample per
+    /// operator, its in-model median latency.
+    /// </summary>
+    public static IReadOnlyList<OperatorSample> Time(int seed, int count, int threads, IProgress<(int Done, int Total, string Network)>? progress = null,
+        double? memoryMb = null)
+    {
+        if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "At least one calibration network is needed.");
+        return TimeInside(Enumerable.Range(0, count).Select(i => Build(seed, i)).ToArray(), threads, progress, memoryMb);
+    }
+
+    /// <summary>
+    /// Times every operator inside each of <paramref name="graphs"/> (weights seeded): one sample
+    /// per operator, its median latency inside the network, recorded with <paramref name="memoryMb"/>
+    /// (the limit the process runs under, if any).
+    /// </summary>
+    public static IReadOnlyList<OperatorSample> TimeInside(IReadOnlyList<OperatorGraph> graphs, int threads,
+        IProgress<(int Done, int Total, string Network)>? progress = null, double? memoryMb = null)
+    {
+        ArgumentNullException.ThrowIfNull(graphs);
+        OperatorTimer.SetThreads(threads);
+        var samples = new List<OperatorSample>();
+        for (var i = 0; i < graphs.Count; i++)
+        {
+            var graph = graphs[i];
+            using var module = ModelZoo.Create(graph);
+            var inside = OperatorTimer.TimeInside(module);
+            samples.AddRange(graph.Nodes.Select(n => new OperatorSample(OperatorConfig.FromNode(n), inside[n.Id], 0, OperatorTimer.InsideRepeats, threads, memoryMb)));
+            progress?.Report((i + 1, graphs.Count, graph.Model));
+        }
+        return samples;
+    }
+
+    private static int PlainBlock(GraphBuilder b, int x, string name, int width, int stride, Random random, Func<int, string, int> act)
+    {
+        var kernel = One(random, 3, 3, 3, 5);
+        var y = b.Conv(x, $"{name}.conv", width, kernel, stride, kernel / 2, bias: true);
+        if (random.NextDouble() < 0.15) return b.LocalResponseNorm(act(y, $"{name}.act"), $"{name}.lrn", 5, 1e-4, 0.75, 2.0);
+        return act(b.BatchNorm(y, $"{name}.bn"), $"{name}.act");
+    }
+
+    private static int ResidualBlock(GraphBuilder b, int x, string name, int width, int stride, Func<int, string, int> act)
+    {
+        var y = act(b.BatchNorm(b.Conv(x, $"{name}.conv1", width, 3, stride, 1, bias: false), $"{name}.bn1"), $"{name}.act1");
+        y = b.BatchNorm(b.Conv(y, $"{name}.conv2", width, 3, 1, 1, bias: false), $"{name}.bn2");
+        var identity = x;
+        if (stride != 1 || b.ShapeOf(x).Channels != width)
+        {
+            identity = b.BatchNorm(b.Conv(x, $"{name}.down", width, 1, stride, bias: false), $"{name}.down.bn");
+        }
+        return act(b.Sum($"{name}.add", y, identity), $"{name}.act2");
+    }
+
+    private static int SeparableBlock(GraphBuilder b, int x, string name, int width, int stride, Random random, Func<int, string, int> act)
+    {
+        var channels = b.ShapeOf(x).Channels;
+        var hidden = channels * One(random, 1, 3, 6);
+        var y = hidden == channels ? x : act(b.BatchNorm(b.Conv(x, $"{name}.expand", hidden, 1, bias: false), $"{name}.expand.bn"), $"{name}.expand.act");
+        var kernel = One(random, 3, 3, 5);
+        y = act(b.BatchNorm(b.Conv(y, $"{name}.dw", hidden, kernel, stride, kernel / 2, groups: hidden, bias: false), $"{name}.dw.bn"), $"{name}.dw.act");
+        y = b.BatchNorm(b.Conv(y, $"{name}.project", width, 1, bias: false), $"{name}.project.bn");
+        return stride == 1 && channels == width ? b.Sum($"{name}.add", x, y) : y;
+    }
+
+    private static int InceptionBlock(GraphBuilder b, int x, string name, int width, int stride, Random random, Func<int, string, int> act)
+    {
+        if (stride == 2) x = b.MaxPool(x, $"{name}.reduce", 3, 2, padding: 1, ceilMode: random.NextDouble() < 0.5);
+        var quarter = Math.Max(8, width / 4);
+        var one = act(b.Conv(x, $"{name}.b1", quarter, 1), $"{name}.b1.act");
+        var three = act(b.Conv(act(b.Conv(x, $"{name}.b2.reduce", quarter / 2 + 8, 1), $"{name}.b2.reduce.act"), $"{name}.b2", quarter, 3, padding: 1), $"{name}.b2.act");
+        var five = act(b.Conv(act(b.Conv(x, $"{name}.b3.reduce", quarter / 4 + 8, 1), $"{name}.b3.reduce.act"), $"{name}.b3", quarter / 2, 5, padding: 2), $"{name}.b3.act");
+        var pool = act(b.Conv(b.MaxPool(x, $"{name}.b4.pool", 3, 1, padding: 1), $"{name}.b4", Math.Max(8, width - 2 * quarter - quarter / 2), 1), $"{name}.b4.act");
+        return b.Concat($"{name}.concat", one, three, five, pool);
+    }
+
+    // Mostly multiples of 8, as designed networks are; sometimes ragged.
+    private static int Round8(Random random, double channels) =>
+        random.NextDouble() < 0.8 ? Math.Max(8, (int)Math.Round(channels / 8) * 8) : Math.Max(8, (int)Math.Round(channels * (0.9 + 0.2 * random.NextDouble())));
+
+    private static int One(Random random, params int[] values) => values[random.Next(values.Length)];
+}

@@ -1,0 +1,59 @@
+using AdaMec.Core.Graph;
+using AdaMec.Inference.Profiling;
+using AdaMec.Inference.Zoo;
+
+namespace AdaMec.Inference.Tests.Profiling;
+
+public sealed class CalibrationNetworksTests
+{
+    [Fact]
+    public void Build_SameSeedAndIndex_SameNetwork_DifferentIndex_DifferentNetwork()
+    {
+        var a = CalibrationNetworks.Build(3, 1);
+        var b = CalibrationNetworks.Build(3, 1);
+        var c = CalibrationNetworks.Build(3, 2);
+
+        Assert.Equal(a.Nodes.Select(n => OperatorConfig.FromNode(n).Key), b.Nodes.Select(n => OperatorConfig.FromNode(n).Key));
+        Assert.NotEqual(a.Model, c.Model);
+    }
+
+    [Fact]
+    public void Build_FourStyles_CoverTheZoosOperatorKindsButAreNotZooModels()
+    {
+        var graphs = Enumerable.Range(0, 16).Select(i => CalibrationNetworks.Build(1, i)).ToArray();
+        var kinds = graphs.SelectMany(g => g.Nodes).Select(n => n.Kind).ToHashSet();
+        var zooConfigs = SamplingSpace.ZooConfigs().Select(c => c.Key).ToHashSet();
+        var configs = graphs.SelectMany(g => g.Nodes).Select(n => OperatorConfig.FromNode(n).Key).Distinct().ToArray();
+
+        foreach (var kind in new[] { OperatorKind.Conv2d, OperatorKind.BatchNorm2d, OperatorKind.ReLU, OperatorKind.ReLU6, OperatorKind.Add, OperatorKind.Concat, OperatorKind.MaxPool2d, OperatorKind.Linear })
+        {
+            Assert.Contains(kind, kinds);
+        }
+        Assert.Contains(graphs.SelectMany(g => g.Nodes), n => n.Kind == OperatorKind.Conv2d && n.Attributes.Groups > 1);
+        Assert.True(configs.Count(zooConfigs.Contains) < configs.Length / 10, "calibration networks should not repeat the zoo");
+    }
+
+    [Fact]
+    public void Time_TwoNetworks_OneFinitePositiveSamplePerOperator()
+    {
+        var samples = CalibrationNetworks.Time(seed: 9, count: 2, threads: 1);
+
+        var operators = CalibrationNetworks.Build(9, 0).Nodes.Count + CalibrationNetworks.Build(9, 1).Nodes.Count;
+        Assert.Equal(operators, samples.Count);
+        Assert.All(samples, s => Assert.True(double.IsFinite(s.LatencyMs) && s.LatencyMs >= 0, $"{s.Config.Key}: {s.LatencyMs}"));
+        Assert.Contains(samples, s => s.LatencyMs > 0.01);
+    }
+
+    [Fact]
+    public void Build_EveryNetwork_RunsEndToEnd()
+    {
+        for (var i = 0; i < 8; i++)
+        {
+            var graph = CalibrationNetworks.Build(2, i);
+            using var module = ModelZoo.Create(graph);
+            using var output = module.call(TorchSharp.torch.randn(graph.InputShape.ToLongArray()));
+
+            Assert.Equal(graph.Nodes[^1].OutputShape.ToLongArray(), output.shape);
+        }
+    }
+}
