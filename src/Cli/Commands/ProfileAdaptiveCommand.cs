@@ -35,7 +35,7 @@ internal static class ProfileAdaptiveCommand
             var path = parse.GetValue(output)!;
             var kinds = Profiler.ParseKinds(parse.GetValue(ops)).ToHashSet();
             var kind = LearnerNames.Parse(parse.GetValue(learner)!);
-            var profiler = new Profiler(path, parse.GetValue(threads)) { Mode = TimingMode.InModel };
+            var profiler = new Profiler(path, parse.GetValue(threads)) { Mode = TimingMode.Hot }; // as `adamec profile` does by default
             var added = 0;
             for (var r = 1; ; r++)
             {

@@ -23,7 +23,7 @@ internal static class ProfileCommand
         var memoryMb = new Option<double?>("--memory-mb") { Description = "Record this memory limit (MB) in the rows; set by `profile memory` for its child processes.", Hidden = true };
         var currentKey = new Option<string?>("--current-key-file") { Description = "Write the configuration being timed here (crash diagnosis by a parent process).", Hidden = true };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output." };
-        var mode = new Option<string>("--mode") { Description = "Cache state: in-model (mean of hot and cold, default), hot (back-to-back repeats) or cold (weights evicted, input warm).", DefaultValueFactory = _ => "in-model" };
+        var mode = new Option<string>("--mode") { Description = "Cache state: hot (back-to-back repeats, default: the repeatable measurement the predictor learns; `profile calibrate` covers the rest), cold (weights evicted, input warm) or in-model (mean of the two).", DefaultValueFactory = _ => "hot" };
         var configsFrom = new Option<string?>("--configs-from") { Description = "Time the configurations listed in this CSV (same columns; latency ignored) instead of drawing them.", Hidden = true };
         var passes = new Option<int>("--passes") { Description = "Time every configuration this many times, one pass over all at a time; training keeps the fastest pass (contention only adds time).", DefaultValueFactory = _ => 1 };
 
@@ -34,6 +34,7 @@ internal static class ProfileCommand
         command.Subcommands.Add(ProfileMemoryCommand.Create());
         command.Subcommands.Add(ProfileAdaptiveCommand.Create());
         command.Subcommands.Add(ProfileCollapseCommand.Create());
+        command.Subcommands.Add(ProfileCalibrateCommand.Create());
         command.SetAction(parse =>
         {
             var kinds = Profiler.ParseKinds(parse.GetValue(ops));
