@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AdaMec.Core.Graph;
+using AdaMec.Inference.Profiling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -66,28 +67,74 @@ public sealed class MemoryCorrection : IDisposable
         }
         var labels = data.Select(o => (float)Math.Clamp(Math.Log(o.ConstrainedMs / o.BaseMs), -1, 6)).ToArray();
 
+        // A fifth of the configurations is held back: training stops where the error on them is
+        // least, and a network that does not beat "no correction" there is not used at all. On a
+        // machine where a memory limit only ever kills a process (no slowdown before it), the
+        // slowdowns are noise and this is what keeps f_mem from adding that noise to every estimate.
+        var configs = data.Select(o => OperatorConfig.FromNode(o.Node).Key).Distinct().ToArray();
+        var validation = configs.Length >= 10
+            ? configs.Where((_, i) => i % 5 == 4).ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>(StringComparer.Ordinal);
+        var inValidation = data.Select(o => validation.Contains(OperatorConfig.FromNode(o.Node).Key)).ToArray();
+
         torch.manual_seed(seed);
         var net = new Net(hidden);
+        var identity = false;
         using (var scope = NewDisposeScope())
         {
-            var x = tensor(raw.SelectMany(r => Standardize(r, mean, std)).ToArray(), [data.Count, Inputs]);
-            var y = tensor(labels, [data.Count, 1]);
+            Tensor Rows(bool held) => tensor(raw.Where((_, i) => inValidation[i] == held).SelectMany(r => Standardize(r, mean, std)).ToArray(),
+                [inValidation.Count(v => v == held), Inputs]);
+            var x = Rows(false);
+            var y = tensor(labels.Where((_, i) => !inValidation[i]).ToArray(), [inValidation.Count(v => !v), 1]);
+            var heldBase = data.Where((_, i) => inValidation[i]).Select(o => o.BaseMs).ToArray();
+            var heldTruth = data.Where((_, i) => inValidation[i]).Select(o => o.ConstrainedMs).ToArray();
+            var xHeld = validation.Count > 0 ? Rows(true) : null;
+            double HeldError(Func<int, double> predictedLogSlowdown) =>
+                heldBase.Select((b, i) => Math.Pow(b * Math.Exp(predictedLogSlowdown(i)) - heldTruth[i], 2)).Sum();
+            var noCorrection = HeldError(_ => 0);
+            var best = double.PositiveInfinity;
+            Dictionary<string, Tensor>? bestState = null;
             using var optimizer = optim.Adam(net.parameters(), lr: 0.01, weight_decay: 1e-4);
-            net.train();
             for (var epoch = 0; epoch < epochs; epoch++)
             {
-                using var step = NewDisposeScope();
-                optimizer.zero_grad();
-                var loss = nn.functional.mse_loss(net.call(x), y);
-                loss.backward();
-                optimizer.step();
+                using (var step = NewDisposeScope())
+                {
+                    net.train();
+                    optimizer.zero_grad();
+                    var loss = nn.functional.mse_loss(net.call(x), y);
+                    loss.backward();
+                    optimizer.step();
+                }
+                if (xHeld is null || (epoch % 5 != 4 && epoch != epochs - 1)) continue;
+                net.eval();
+                float[] r;
+                using (no_grad()) r = net.call(xHeld).data<float>().ToArray();
+                var error = HeldError(i => Math.Clamp(r[i], labels.Min(), labels.Max()));
+                if (error < best)
+                {
+                    best = error;
+                    if (bestState is not null) foreach (var t in bestState.Values) t.Dispose();
+                    bestState = net.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone().MoveToOuterDisposeScope());
+                }
+            }
+            if (bestState is not null)
+            {
+                net.load_state_dict(bestState);
+                foreach (var t in bestState.Values) t.Dispose();
+                identity = best >= noCorrection;
             }
             net.eval();
         }
         // Never predict beyond the slowdowns seen in training: a ReLU net extrapolates linearly,
         // and e^r of an extrapolated r is how one odd operator ruins a whole-model estimate.
-        return new MemoryCorrection(net, mean, std, Math.Min(0, labels.Min()), Math.Max(0, labels.Max()));
+        return new MemoryCorrection(net, mean, std, Math.Min(0, labels.Min()), Math.Max(0, labels.Max())) { IsIdentity = identity };
     }
+
+    /// <summary>
+    /// True when the network did not beat "no correction" on held-back configurations: f_mem is
+    /// then 0 (the measured slowdowns were indistinguishable from noise).
+    /// </summary>
+    public bool IsIdentity { get; private init; }
 
     /// <summary>Predicted log slowdown of <paramref name="node"/> under <paramref name="budgetBytes"/>.</summary>
     public double LogSlowdown(OperatorNode node, double baseMs, double budgetBytes)
@@ -98,7 +145,7 @@ public sealed class MemoryCorrection : IDisposable
         {
             using var scope = NewDisposeScope();
             using var mode = inference_mode();
-            return Math.Clamp(_net.call(tensor(input, [1, Inputs])).item<float>(), _low, _high);
+            return IsIdentity ? 0 : Math.Clamp(_net.call(tensor(input, [1, Inputs])).item<float>(), _low, _high);
         }
     }
 
@@ -109,7 +156,7 @@ public sealed class MemoryCorrection : IDisposable
     public void Save(Stream stream)
     {
         var state = new State(Hidden, _mean, _std, _low, _high,
-            _net.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>().ToArray()));
+            _net.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>().ToArray()), IsIdentity);
         JsonSerializer.Serialize(stream, state, Json);
     }
 
@@ -127,7 +174,7 @@ public sealed class MemoryCorrection : IDisposable
             }
         }
         net.eval();
-        return new MemoryCorrection(net, state.Mean, state.Std, state.Low, state.High);
+        return new MemoryCorrection(net, state.Mean, state.Std, state.Low, state.High) { IsIdentity = state.Identity };
     }
 
     public void Dispose() => _net.Dispose();
@@ -150,7 +197,7 @@ public sealed class MemoryCorrection : IDisposable
         return v;
     }
 
-    private sealed record State(int Hidden, float[] Mean, float[] Std, float Low, float High, Dictionary<string, float[]> Parameters);
+    private sealed record State(int Hidden, float[] Mean, float[] Std, float Low, float High, Dictionary<string, float[]> Parameters, bool Identity = false);
 
     /// <summary>Two fully connected layers: inputs → hidden (ReLU) → log slowdown.</summary>
     private sealed class Net : nn.Module<Tensor, Tensor>
