@@ -43,6 +43,13 @@ internal static class PredictorCommand
     internal static string DefaultPredictorPath() =>
         LearnedLatencyModel.FindDefault() ?? Path.Combine(Directory.GetCurrentDirectory(), LearnedLatencyModel.DefaultRelativePath);
 
+    /// <summary>The predictor at <paramref name="path"/>, or the default one (trained from the committed profile on first use).</summary>
+    internal static LearnedLatencyModel LoadPredictor(string? path) =>
+        path is not null
+            ? LearnedLatencyModel.Load(path)
+            : LearnedLatencyModel.LoadOrTrainDefault()
+                ?? throw new FileNotFoundException($"No predictor at {LearnedLatencyModel.DefaultRelativePath} and no {LearnedLatencyModel.DefaultSamplesRelativePath} to train one from. Train one with `adamec predictor train --samples CSV --out FILE`.");
+
     /// <summary>Runs <paramref name="body"/>, turning bad input into a one-line error and exit code 2.</summary>
     internal static int Guard(Func<int> body)
     {
@@ -76,9 +83,9 @@ internal static class PredictorCommand
             if (parse.GetValue(calibration) is { } calibrationPath)
             {
                 model.FitContext(SampleCsv.Read(calibrationPath));
-                foreach (var (op, line) in model.Context!.Lines.OrderBy(p => p.Key).Append(new("pooled", model.Context.Pooled)))
+                foreach (var (op, law) in model.Context!.Laws.OrderBy(p => p.Key).Append(new("pooled", model.Context.Pooled)))
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in-model {op,-16} {line.Scale,6:F3} ms x (f_pre/ms)^{line.Exponent:F3}  ({line.Count} operators)"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in-model {op,-16} {law.Scale,6:F3} ms x (f_pre/ms)^{law.Exponent:F3}  ({law.Count} operators)"));
                 }
             }
             model.Save(path);

@@ -15,7 +15,7 @@ internal static class PredictorMemoryCommand
     public static Command Create()
     {
         var samples = new Option<string>("--samples") { Description = "CSV from `adamec profile memory`.", Required = true };
-        var predictor = new Option<string>("--predictor") { Description = "Predictor whose f_pre is corrected (default: data/predictor/predictor.zip)." };
+        var predictor = new Option<string>("--predictor") { Description = "Predictor whose f_pre is corrected (default: data/predictor/predictor.zip, trained from the committed profile if missing)." };
         var output = new Option<string>("--out") { Description = "Write the predictor with f_mem attached here (may equal --predictor)." };
         var folds = new Option<int>("--folds") { DefaultValueFactory = _ => 5 };
         var hidden = new Option<int>("--hidden") { Description = "Hidden units of the two-layer network.", DefaultValueFactory = _ => 8 };
@@ -27,8 +27,7 @@ internal static class PredictorMemoryCommand
         command.SetAction(parse => PredictorCommand.Guard(() =>
         {
             OperatorTimer.SetThreads(1); // a 27-input network: more threads only add synchronisation
-            var path = parse.GetValue(predictor) ?? PredictorCommand.DefaultPredictorPath();
-            var model = LearnedLatencyModel.Load(path);
+            var model = PredictorCommand.LoadPredictor(parse.GetValue(predictor));
             List<OperatorSample> rows;
             using (var reader = new StreamReader(parse.GetValue(samples)!)) rows = SampleCsv.ReadRows(reader, parse.GetValue(samples)!).ToList();
             var observations = MemoryCorrectionEvaluation.Observations(rows, model);

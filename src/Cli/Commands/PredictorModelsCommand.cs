@@ -16,7 +16,7 @@ internal static class PredictorModelsCommand
 {
     public static Command Create()
     {
-        var predictor = new Option<string>("--predictor") { Description = "Predictor file (default: data/predictor/predictor.zip found upwards from the current directory)." };
+        var predictor = new Option<string>("--predictor") { Description = "Predictor file (default: data/predictor/predictor.zip found upwards from the current directory, trained from the committed profile if missing)." };
         var models = new Option<string>("--models") { Description = "Comma-separated zoo models or 'all'.", DefaultValueFactory = _ => "all" };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads for the measurement (default: the predictor's profiling threads, else 1)." };
         var repeats = new Option<int>("--repeats") { Description = "Timed forward passes per model (median reported).", DefaultValueFactory = _ => 15 };
@@ -27,8 +27,7 @@ internal static class PredictorModelsCommand
         var command = new Command("models", "Whole-model predicted vs measured latency for the zoo models.") { predictor, models, threads, repeats, memoryMb, json, zooSamples, perKind };
         command.SetAction(parse => PredictorCommand.Guard(() =>
         {
-            var path = parse.GetValue(predictor) ?? PredictorCommand.DefaultPredictorPath();
-            var model = LearnedLatencyModel.Load(path);
+            var model = PredictorCommand.LoadPredictor(parse.GetValue(predictor));
             var n = parse.GetValue(threads) ?? (model.Threads > 0 ? model.Threads : 1);
             OperatorTimer.SetThreads(n);
             var names = string.IsNullOrWhiteSpace(parse.GetValue(models)) || parse.GetValue(models) == "all"

@@ -204,7 +204,18 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     /// </summary>
     public static LearnedLatencyModel? LoadOrTrainDefault(string? start = null)
     {
-        if (FindDefault(start) is { } path) return Load(path);
+        if (FindDefault(start) is { } path)
+        {
+            try
+            {
+                return Load(path);
+            }
+            catch (Exception e) when (e is InvalidDataException or JsonException)
+            {
+                // The default predictor is a cache of the committed profile: one written by an
+                // older build is retrained below rather than failing every partition.
+            }
+        }
         for (var dir = new DirectoryInfo(start ?? Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
         {
             var samples = Path.Combine(dir.FullName, DefaultSamplesRelativePath);

@@ -121,7 +121,8 @@ public sealed class MemoryCorrection : IDisposable
             {
                 net.load_state_dict(bestState);
                 foreach (var t in bestState.Values) t.Dispose();
-                identity = best >= noCorrection;
+                // A margin, because the best of many checkpoints beats "no correction" on noise by chance.
+                identity = best > (1 - KeepMargin) * noCorrection;
             }
             net.eval();
         }
@@ -130,9 +131,12 @@ public sealed class MemoryCorrection : IDisposable
         return new MemoryCorrection(net, mean, std, Math.Min(0, labels.Min()), Math.Max(0, labels.Max())) { IsIdentity = identity };
     }
 
+    /// <summary>Share of the held-back squared error the network must remove to be used.</summary>
+    public const double KeepMargin = 0.05;
+
     /// <summary>
-    /// True when the network did not beat "no correction" on held-back configurations: f_mem is
-    /// then 0 (the measured slowdowns were indistinguishable from noise).
+    /// True when the network did not beat "no correction" on held-back configurations by
+    /// <see cref="KeepMargin"/>: f_mem is then 0 (the measured slowdowns were indistinguishable from noise).
     /// </summary>
     public bool IsIdentity { get; private init; }
 

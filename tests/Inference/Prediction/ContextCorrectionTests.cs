@@ -41,7 +41,7 @@ public sealed class ContextCorrectionTests
     {
         var correction = ContextCorrection.Fit(Calibration(), n => PredictionTestData.LawMs(n));
 
-        Assert.DoesNotContain("zeropad", correction.Lines.Keys);
+        Assert.DoesNotContain("zeropad", correction.Laws.Keys);
         Assert.Same(correction.Pooled, correction.For(OperatorKind.ZeroPad2d));
     }
 
@@ -62,7 +62,7 @@ public sealed class ContextCorrectionTests
 
         var correction = ContextCorrection.Fit(calibration, _ => 0.002);
 
-        Assert.All(correction.Lines.Values.Append(correction.Pooled), l => Assert.Equal(1, l.Exponent));
+        Assert.All(correction.Laws.Values.Append(correction.Pooled), l => Assert.Equal(1, l.Exponent));
         Assert.Equal(0.007, correction.For(OperatorKind.Dropout).Apply(0.002), 9);
     }
 
@@ -73,7 +73,7 @@ public sealed class ContextCorrectionTests
 
         var correction = ContextCorrection.Fit(calibration, n => PredictionTestData.LawMs(n));
 
-        Assert.All(correction.Lines.Values.Append(correction.Pooled), l => Assert.True(l.Scale >= 0 && l.Exponent >= 0, $"{l}"));
+        Assert.All(correction.Laws.Values.Append(correction.Pooled), l => Assert.True(l.Scale >= 0 && l.Exponent >= 0, $"{l}"));
     }
 
     [Fact]

@@ -74,6 +74,30 @@ public sealed class LearnedLatencyModelTests
     }
 
     [Fact]
+    public void LoadOrTrainDefault_UnreadableDefaultFile_RetrainsFromCommittedProfile()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"adamec-default-{Guid.NewGuid():N}");
+        try
+        {
+            var samples = Path.Combine(root, LearnedLatencyModel.DefaultSamplesRelativePath);
+            var predictor = Path.Combine(root, LearnedLatencyModel.DefaultRelativePath);
+            Directory.CreateDirectory(Path.GetDirectoryName(samples)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(predictor)!);
+            SampleCsv.Append(samples, Data);
+            File.WriteAllText(predictor, "written by an older build");
+
+            var model = LearnedLatencyModel.LoadOrTrainDefault(root);
+
+            Assert.NotNull(model);
+            Assert.Equal(model.Name, LearnedLatencyModel.Load(predictor).Name);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void PredictMs_KindWithoutSamples_UsesPooledModel()
     {
         var model = LearnedLatencyModel.Train(Data.Where(s => s.Config.Kind != OperatorKind.LocalResponseNorm).ToArray(), LearnerKind.FastTree);

@@ -32,6 +32,27 @@ public sealed class MemoryCorrectionTests
     }
 
     [Fact]
+    public void Train_SlowdownsPureNoise_DropsTheNetwork()
+    {
+        // A limit that never slows anything down: every "slowdown" is ±15% measurement noise.
+        var jitter = new Random(5);
+        var data = Observations(14).Select(o => o with { ConstrainedMs = o.BaseMs * (1 + 0.15 * (2 * jitter.NextDouble() - 1)) }).ToArray();
+
+        using var net = MemoryCorrection.Train(data, hidden: 8, epochs: 200);
+
+        Assert.True(net.IsIdentity);
+        Assert.All(data.Take(20), o => Assert.Equal(0, net.BiasMs(o.Node, o.BaseMs, o.BudgetBytes)));
+    }
+
+    [Fact]
+    public void Train_ConstructedThresholdEffect_KeepsTheNetwork()
+    {
+        using var net = MemoryCorrection.Train(Observations(15), hidden: 8, epochs: 300);
+
+        Assert.False(net.IsIdentity);
+    }
+
+    [Fact]
     public void SaveLoad_RoundTrip_SameSlowdown()
     {
         var data = Observations(12);
