@@ -14,7 +14,7 @@ namespace AdaMec.Inference.Prediction;
 /// correction that turns that into the operator's latency inside a network, and an optional
 /// memory correction f_mem (formula 6). This is what the partitioner and the planner consume
 /// through <see cref="IOperatorLatencyModel"/>. A saved predictor is one zip file: a JSON
-/// manifest, one ML.NET model per kind, the in-model lines and the memory-correction network.
+/// manifest, one ML.NET model per kind, the in-model laws and the memory-correction network.
 /// </summary>
 public sealed class LearnedLatencyModel : IOperatorLatencyModel
 {
@@ -198,7 +198,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     /// <summary>
     /// The predictor the partitioner and planner use by default: <see cref="DefaultRelativePath"/>
-    /// if present, else trained (about 30 s) with <see cref="DefaultLearner"/> from the committed
+    /// if present and readable, else trained (about 12 s) with <see cref="DefaultLearner"/> from the committed
     /// profile <see cref="DefaultSamplesRelativePath"/> (with the in-model correction from
     /// <see cref="DefaultCalibrationRelativePath"/> when present) and saved there. Null when neither exists.
     /// </summary>
