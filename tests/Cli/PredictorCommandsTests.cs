@@ -1,0 +1,63 @@
+using System.Text.Json;
+
+namespace AdaMec.Cli.Tests;
+
+public sealed class PredictorCommandsTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("adamec-predictor-").FullName;
+
+    private string PathOf(string name) => Path.Combine(_directory, name);
+
+    [Fact]
+    public void ProfileCalibrateTrainEvalModels_SmallProfile_SucceedEndToEnd()
+    {
+        var profile = AdamecProcess.Run("profile", "--ops", "conv,relu", "--count", "40", "--out", PathOf("samples.csv"), "--quiet");
+        Assert.True(profile.ExitCode == 0, profile.Error);
+
+        var calibrate = AdamecProcess.Run("profile", "calibrate", "--networks", "2", "--out", PathOf("calibration.csv"));
+        Assert.True(calibrate.ExitCode == 0, calibrate.Error);
+        Assert.Contains("operators in 2 networks", calibrate.Out, StringComparison.Ordinal);
+
+        var train = AdamecProcess.Run("predictor", "train", "--samples", PathOf("samples.csv"), "--calibration", PathOf("calibration.csv"),
+            "--out", PathOf("predictor.zip"));
+        Assert.True(train.ExitCode == 0, train.Error);
+        Assert.Contains("in-model conv", train.Out, StringComparison.Ordinal);
+
+        var eval = AdamecProcess.Run("predictor", "eval", "--samples", PathOf("samples.csv"), "--learners", "polynomial,fasttree", "--folds", "3", "--json");
+        Assert.True(eval.ExitCode == 0, eval.Error);
+        var results = JsonDocument.Parse(eval.Out).RootElement.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Contains(results, r => r.GetProperty("learner").GetString() == "polynomial" && r.GetProperty("op").GetString() == "conv"
+            && double.IsFinite(r.GetProperty("r2").GetDouble()));
+
+        var models = AdamecProcess.Run("predictor", "models", "--predictor", PathOf("predictor.zip"), "--models", "alexnet", "--repeats", "3");
+        Assert.True(models.ExitCode == 0, models.Error);
+        Assert.Contains("predictor:fasttree+ctx", models.Out, StringComparison.Ordinal);
+        Assert.Contains("within ±10%", models.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Calibrate_ZeroNetworksOrUnknownModel_ExitsTwo()
+    {
+        var none = AdamecProcess.Run("profile", "calibrate", "--networks", "0", "--out", PathOf("c.csv"));
+        var unknown = AdamecProcess.Run("profile", "calibrate", "--models", "lenet", "--out", PathOf("c.csv"));
+
+        Assert.Equal(2, none.ExitCode);
+        Assert.Contains("--networks", none.Error, StringComparison.Ordinal);
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("Unknown model 'lenet'", unknown.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_MissingCalibrationFile_ExitsTwoNamingIt()
+    {
+        File.WriteAllText(PathOf("ext.csv"), "type,hw,cin,cout,kernel,stride,latency\n" +
+            string.Join('\n', Enumerable.Range(1, 20).Select(i => $"conv,{8 * i},16,32,3,1,{0.01 * i}")) + "\n");
+
+        var result = AdamecProcess.Run("predictor", "train", "--samples", PathOf("ext.csv"), "--calibration", PathOf("missing.csv"), "--out", PathOf("p.zip"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("missing.csv", result.Error, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}
