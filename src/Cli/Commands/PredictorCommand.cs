@@ -4,6 +4,7 @@ using System.Text.Json;
 using AdaMec.Core.Graph;
 using AdaMec.Inference.Prediction;
 using AdaMec.Inference.Profiling;
+using AdaMec.Inference.Zoo;
 
 namespace AdaMec.Cli.Commands;
 
@@ -42,6 +43,12 @@ internal static class PredictorCommand
 
     internal static string DefaultPredictorPath() =>
         LearnedLatencyModel.FindDefault() ?? Path.Combine(Directory.GetCurrentDirectory(), LearnedLatencyModel.DefaultRelativePath);
+
+    /// <summary>Zoo model names from a comma-separated list; empty or "all" means every model (unknown names fail in <see cref="ModelZoo.Graph"/>).</summary>
+    internal static IReadOnlyList<string> ParseModels(string? list) =>
+        string.IsNullOrWhiteSpace(list) || list.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)
+            ? ModelZoo.Names.ToArray()
+            : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>The predictor at <paramref name="path"/>, or the default one (trained from the committed profile on first use).</summary>
     internal static LearnedLatencyModel LoadPredictor(string? path) =>

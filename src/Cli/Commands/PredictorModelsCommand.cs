@@ -30,9 +30,7 @@ internal static class PredictorModelsCommand
             var model = PredictorCommand.LoadPredictor(parse.GetValue(predictor));
             var n = parse.GetValue(threads) ?? (model.Threads > 0 ? model.Threads : 1);
             OperatorTimer.SetThreads(n);
-            var names = string.IsNullOrWhiteSpace(parse.GetValue(models)) || parse.GetValue(models) == "all"
-                ? ModelZoo.Names.ToArray()
-                : parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var names = PredictorCommand.ParseModels(parse.GetValue(models));
             var budget = parse.GetValue(memoryMb) * 1e6;
             var timing = new TimingOptions(Warmup: 3, MinRepeats: parse.GetValue(repeats), MaxRepeats: parse.GetValue(repeats), TargetMs: 0);
             var rows = new List<ModelRow>();

@@ -26,7 +26,7 @@ internal static class ProfileCalibrateCommand
             if (parse.GetValue(threads) <= 0) throw new ArgumentException("--threads must be at least 1.");
             var bar = new ConsoleProgress(Console.Error, "calibrate");
             var graphs = parse.GetValue(models) is { } list
-                ? (list == "all" ? ModelZoo.Names : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(ModelZoo.Graph).ToArray()
+                ? PredictorCommand.ParseModels(list).Select(ModelZoo.Graph).ToArray()
                 : Enumerable.Range(0, parse.GetValue(networks)).Select(i => CalibrationNetworks.Build(parse.GetValue(seed), i)).ToArray();
             var samples = CalibrationNetworks.TimeInside(graphs, parse.GetValue(threads),
                 new SyncProgress<(int Done, int Total, string Network)>(p => bar.Report(p.Done, p.Total, p.Network)), parse.GetValue(memoryMb));

@@ -28,17 +28,10 @@ public static partial class NativeAllocator
     private const int TrimThreshold = -1;
     private const int MmapMax = -4;
 
-    private static readonly Lock Gate = new();
-    private static AllocatorTuning? _applied;
+    private static readonly Lazy<AllocatorTuning> Applied = new(Apply);
 
     /// <summary>Tells glibc to keep freed blocks (idempotent; a no-op off glibc or when opted out).</summary>
-    public static AllocatorTuning KeepFreedMemory()
-    {
-        lock (Gate)
-        {
-            return _applied ??= Apply();
-        }
-    }
+    public static AllocatorTuning KeepFreedMemory() => Applied.Value;
 
     private static AllocatorTuning Apply()
     {

@@ -71,11 +71,16 @@ public sealed class MemoryCorrection : IDisposable
         // least, and a network that does not beat "no correction" there is not used at all. On a
         // machine where a memory limit only ever kills a process (no slowdown before it), the
         // slowdowns are noise and this is what keeps f_mem from adding that noise to every estimate.
-        var configs = data.Select(o => OperatorConfig.FromNode(o.Node).Key).Distinct().ToArray();
+        var keys = data.Select(o => OperatorConfig.FromNode(o.Node).Key).ToArray();
+        var configs = keys.Distinct().ToArray();
         var validation = configs.Length >= 10
             ? configs.Where((_, i) => i % 5 == 4).ToHashSet(StringComparer.Ordinal)
             : new HashSet<string>(StringComparer.Ordinal);
-        var inValidation = data.Select(o => validation.Contains(OperatorConfig.FromNode(o.Node).Key)).ToArray();
+        var inValidation = keys.Select(validation.Contains).ToArray();
+        // Never predict beyond the slowdowns seen in training: a ReLU net extrapolates linearly,
+        // and e^r of an extrapolated r is how one odd operator ruins a whole-model estimate.
+        var low = Math.Min(0, labels.Min());
+        var high = Math.Max(0, labels.Max());
 
         torch.manual_seed(seed);
         var net = new Net(hidden);
@@ -109,7 +114,7 @@ public sealed class MemoryCorrection : IDisposable
                 net.eval();
                 float[] r;
                 using (no_grad()) r = net.call(xHeld).data<float>().ToArray();
-                var error = HeldError(i => Math.Clamp(r[i], labels.Min(), labels.Max()));
+                var error = HeldError(i => Math.Clamp(r[i], low, high));
                 if (error < best)
                 {
                     best = error;
@@ -126,9 +131,7 @@ public sealed class MemoryCorrection : IDisposable
             }
             net.eval();
         }
-        // Never predict beyond the slowdowns seen in training: a ReLU net extrapolates linearly,
-        // and e^r of an extrapolated r is how one odd operator ruins a whole-model estimate.
-        return new MemoryCorrection(net, mean, std, Math.Min(0, labels.Min()), Math.Max(0, labels.Max())) { IsIdentity = identity };
+        return new MemoryCorrection(net, mean, std, low, high) { IsIdentity = identity };
     }
 
     /// <summary>Share of the held-back squared error the network must remove to be used.</summary>

@@ -79,18 +79,6 @@ public static class CalibrationNetworks
     }
 
     /// <summary>
-    /// Builds networks 0..<paramref name="count"/>-1 with seeded weights and times every operator
-    /// inside whole forward passes (<see cref="OperatorTimer.TimeInside"/>): one sample per
-    /// operator, its in-model median latency.
-    /// </summary>
-    public static IReadOnlyList<OperatorSample> Time(int seed, int count, int threads, IProgress<(int Done, int Total, string Network)>? progress = null,
-        double? memoryMb = null)
-    {
-        if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "At least one calibration network is needed.");
-        return TimeInside(Enumerable.Range(0, count).Select(i => Build(seed, i)).ToArray(), threads, progress, memoryMb);
-    }
-
-    /// <summary>
     /// Times every operator inside each of <paramref name="graphs"/> (weights seeded): one sample
     /// per operator, its median latency inside the network, recorded with <paramref name="memoryMb"/>
     /// (the limit the process runs under, if any).

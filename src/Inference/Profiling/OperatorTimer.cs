@@ -12,7 +12,7 @@ namespace AdaMec.Inference.Profiling;
 /// <param name="MaxRepeats">At most this many timed runs.</param>
 /// <param name="TargetMs">Keep repeating (up to <paramref name="MaxRepeats"/>) until this much time was measured, so short ops get more runs.</param>
 /// <param name="FlushBytes">
-/// When positive, before each timed run a buffer this large is rewritten (evicting the operator's
+/// When positive, before each timed run a buffer this large is read (evicting the operator's
 /// weights and code from the caches) and the inputs are read back in: an operator whose input was
 /// just written by its predecessor while other layers pushed its own weights out. Zero: hot,
 /// back-to-back repeats.
@@ -22,7 +22,7 @@ public sealed record TimingOptions(int Warmup = 3, int MinRepeats = 7, int MaxRe
     /// <summary>Hot repeats: the median of back-to-back runs.</summary>
     public static TimingOptions Default { get; } = new();
 
-    /// <summary>Cold weights, warm input: 64 MB (twice this machine's L3) rewritten before each run.</summary>
+    /// <summary>Cold weights, warm input: 64 MB (twice this machine's L3) read before each run.</summary>
     public static TimingOptions Cold { get; } = new(Warmup: 2, MinRepeats: 9, MaxRepeats: 31, TargetMs: 60, FlushBytes: 64L << 20);
 }
 

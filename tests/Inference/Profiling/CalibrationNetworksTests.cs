@@ -36,7 +36,7 @@ public sealed class CalibrationNetworksTests
     [Fact]
     public void Time_TwoNetworks_OneFinitePositiveSamplePerOperator()
     {
-        var samples = CalibrationNetworks.Time(seed: 9, count: 2, threads: 1);
+        var samples = CalibrationNetworks.TimeInside([CalibrationNetworks.Build(9, 0), CalibrationNetworks.Build(9, 1)], threads: 1);
 
         var operators = CalibrationNetworks.Build(9, 0).Nodes.Count + CalibrationNetworks.Build(9, 1).Nodes.Count;
         Assert.Equal(operators, samples.Count);
