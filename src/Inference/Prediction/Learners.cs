@@ -183,9 +183,12 @@ internal sealed class KindModel
     private static double DecodeLabel(LearnerKind learner, OperatorNode node, double score, double median) =>
         LogTarget(learner) ? Math.Exp(score + LogReference(node)) : score * median;
 
-    /// <summary>A crude cost: 1 ms per 2 GFLOP plus 1 ms per 4 GB moved, plus 2 µs (only its shape matters).</summary>
+    /// <summary>
+    /// A crude cost: 1 ms per 2 GFLOP (as the vector units execute them, see
+    /// <see cref="OperatorFeatures.BlockedFlops"/>) plus 1 ms per 4 GB moved, plus 2 µs (only its shape matters).
+    /// </summary>
     internal static double LogReference(OperatorNode node) =>
-        Math.Log(0.002 + node.Flops / 2e9 + (node.InputBytes + node.OutputBytes + node.ParameterBytes) / 4e9);
+        Math.Log(0.002 + OperatorFeatures.BlockedFlops(node) / 2e9 + (node.InputBytes + node.OutputBytes + node.ParameterBytes) / 4e9);
 
     private static IEstimator<ITransformer> Pipeline(MLContext ml, LearnerKind learner, int count)
     {

@@ -81,5 +81,31 @@ public static class OperatorFeatures
         return node.Flops > 0 ? node.Flops : node.InputBytes + node.OutputBytes;
     }
 
+    /// <summary>Channels a vectorised conv kernel processes together (oneDNN's AVX-512 fp32 block).</summary>
+    public const int ChannelBlock = 16;
+
+    /// <summary>
+    /// A conv's FLOPs with its per-group channels rounded up to whole <see cref="ChannelBlock"/>s (depthwise:
+    /// the channels), the work the vector units really do; other kinds: their FLOPs. Measured here, a 3x3
+    /// conv at 28x28 costs 8.4 ms/GFLOP with 100 input channels and 7.0 with 112, and jumps back at 113
+    /// (`profile` data, 5-fold: conv within ±10% +1.2 to +1.9 points with this as the trees' reference
+    /// cost). Fewer than 8 input channels (an image) are read unblocked. On a device with narrower vectors
+    /// the trees learn the remainder from its own profile.
+    /// </summary>
+    public static double BlockedFlops(OperatorNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (node.Kind != OperatorKind.Conv2d) return node.Flops;
+        var a = node.Attributes;
+        var groups = Math.Max(1, a.Groups);
+        var inPerGroup = a.InChannels / groups;
+        var outPerGroup = a.OutChannels / groups;
+        if (inPerGroup == 1 && outPerGroup == 1) return node.Flops * RoundUp(groups) / groups;
+        var blockedIn = inPerGroup < 8 ? inPerGroup : RoundUp(inPerGroup);
+        return node.Flops * blockedIn / inPerGroup * RoundUp(outPerGroup) / outPerGroup;
+    }
+
+    private static double RoundUp(int channels) => Math.Ceiling(channels / (double)ChannelBlock) * ChannelBlock;
+
     private static float Log(double x) => (float)Math.Log(x + 1.0);
 }
