@@ -19,7 +19,7 @@ internal static class PredictorModelsCommand
         var predictor = new Option<string>("--predictor") { Description = "Predictor file (default: data/predictor/predictor.zip found upwards from the current directory, trained from the committed profile if missing)." };
         var models = new Option<string>("--models") { Description = "Comma-separated zoo models or 'all'.", DefaultValueFactory = _ => "all" };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads for the measurement (default: the predictor's profiling threads, else 1)." };
-        var repeats = new Option<int>("--repeats") { Description = "Timed forward passes per model (median reported).", DefaultValueFactory = _ => 15 };
+        var repeats = new Option<int>("--repeats") { Description = "Rounds of timed forward passes, one pass of every model per round (median reported per model).", DefaultValueFactory = _ => 21 };
         var memoryMb = new Option<double?>("--memory-mb") { Description = "Predict for a device with this much memory (applies f_mem)." };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
         var zooSamples = new Option<string?>("--zoo-samples") { Description = "CSV of the zoo's own operators timed in isolation (profile --include-zoo): adds their sum per model, the best any per-operator predictor can do." };
@@ -27,32 +27,38 @@ internal static class PredictorModelsCommand
         var command = new Command("models", "Whole-model predicted vs measured latency for the zoo models.") { predictor, models, threads, repeats, memoryMb, json, zooSamples, perKind };
         command.SetAction(parse => PredictorCommand.Guard(() =>
         {
+            if (parse.GetValue(repeats) < 1) throw new ArgumentException("--repeats must be at least 1.");
             var model = PredictorCommand.LoadPredictor(parse.GetValue(predictor));
             var n = parse.GetValue(threads) ?? (model.Threads > 0 ? model.Threads : 1);
             OperatorTimer.SetThreads(n);
             var names = PredictorCommand.ParseModels(parse.GetValue(models));
             var budget = parse.GetValue(memoryMb) * 1e6;
-            var timing = new TimingOptions(Warmup: 3, MinRepeats: parse.GetValue(repeats), MaxRepeats: parse.GetValue(repeats), TargetMs: 0);
             var rows = new List<ModelRow>();
             var isolated = parse.GetValue(zooSamples) is { } zooPath
                 ? SampleCsv.Collapse(SampleCsv.Read(zooPath)).Where(s => s.MemoryMb is null).ToDictionary(s => s.Config.Key, s => s.LatencyMs)
                 : null;
             if (!parse.GetValue(json)) Console.WriteLine($"{model.Name}, {n} thread(s){(budget is null ? "" : $", memory {parse.GetValue(memoryMb)} MB")}");
-            foreach (var name in names)
+            var graphs = names.Select(ModelZoo.Graph).ToArray();
+            var modules = graphs.Select(g => ModelZoo.Create(g)).ToArray();
+            try
             {
-                var graph = ModelZoo.Graph(name);
-                var predicted = model.PredictAtomMs(graph.Nodes, budget);
-                using var module = ModelZoo.Create(graph);
-                var measured = OperatorTimer.Time(module, timing);
-                double? opSum = isolated is null ? null : graph.Nodes.Sum(n => isolated.TryGetValue(OperatorConfig.FromNode(n).Key, out var ms) ? ms : double.NaN);
-                var row = new ModelRow(graph.Model, graph.Nodes.Count, predicted, measured.MedianMs, measured.IqrMs, (predicted - measured.MedianMs) / measured.MedianMs, opSum);
-                rows.Add(row);
-                if (parse.GetValue(perKind) && !parse.GetValue(json)) PrintPerKind(graph.Nodes, OperatorTimer.TimeInside(module), model, isolated);
-                if (!parse.GetValue(json))
+                var measured = OperatorTimer.TimeRoundRobin(modules, rounds: parse.GetValue(repeats));
+                for (var i = 0; i < graphs.Length; i++)
                 {
+                    var graph = graphs[i];
+                    var predicted = model.PredictAtomMs(graph.Nodes, budget);
+                    double? opSum = isolated is null ? null : graph.Nodes.Sum(n => isolated.TryGetValue(OperatorConfig.FromNode(n).Key, out var ms) ? ms : double.NaN);
+                    var row = new ModelRow(graph.Model, graph.Nodes.Count, predicted, measured[i].MedianMs, measured[i].IqrMs, (predicted - measured[i].MedianMs) / measured[i].MedianMs, opSum);
+                    rows.Add(row);
+                    if (parse.GetValue(json)) continue;
+                    if (parse.GetValue(perKind)) PrintPerKind(graph.Nodes, OperatorTimer.TimeInside(modules[i]), model, isolated);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{row.Model,-14} ops {row.Operators,4}  predicted {row.PredictedMs,9:F2} ms  measured {row.MeasuredMs,9:F2} ms (IQR {row.MeasuredIqrMs:F2})  error {row.Error,7:+0.0%;-0.0%}{(row.IsolatedOperatorsMs is { } sum ? $"  measured ops summed {sum:F2} ms ({(sum - row.MeasuredMs) / row.MeasuredMs:+0.0%;-0.0%})" : "")}"));
                 }
+            }
+            finally
+            {
+                foreach (var module in modules) module.Dispose();
             }
             if (parse.GetValue(json))
             {
