@@ -33,6 +33,11 @@ public sealed class PredictorCommandsTests : IDisposable
         Assert.True(models.ExitCode == 0, models.Error);
         Assert.Contains("predictor:fasttree+ctx", models.Out, StringComparison.Ordinal);
         Assert.Contains("within ±10%", models.Out, StringComparison.Ordinal);
+
+        var networks = AdamecProcess.Run("predictor", "networks", "--predictor", PathOf("predictor.zip"), "--calibration", PathOf("calibration.csv"), "--folds", "2");
+        Assert.True(networks.ExitCode == 0, networks.Error);
+        Assert.Contains("2-fold by calibration network (2 networks", networks.Out, StringComparison.Ordinal);
+        Assert.Contains("within ±10%", networks.Out, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -57,6 +62,27 @@ public sealed class PredictorCommandsTests : IDisposable
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("missing.csv", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Models_ZeroRepeats_ExitsTwoNamingTheOption()
+    {
+        var result = AdamecProcess.Run("predictor", "models", "--models", "alexnet", "--repeats", "0");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--repeats must be at least 1", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Networks_CalibrationFromAnotherSeed_ExitsTwoNamingTheSeed()
+    {
+        var calibrate = AdamecProcess.Run("profile", "calibrate", "--networks", "2", "--seed", "4", "--out", PathOf("c.csv"));
+        Assert.True(calibrate.ExitCode == 0, calibrate.Error);
+
+        var result = AdamecProcess.Run("predictor", "networks", "--calibration", PathOf("c.csv"), "--calibration-seed", "5");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--seed 5", result.Error, StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

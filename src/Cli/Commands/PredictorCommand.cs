@@ -23,6 +23,7 @@ internal static class PredictorCommand
         command.Subcommands.Add(Eval());
         command.Subcommands.Add(PredictorModelsCommand.Create());
         command.Subcommands.Add(PredictorMemoryCommand.Create());
+        command.Subcommands.Add(PredictorNetworksCommand.Create());
         return command;
     }
 
@@ -90,10 +91,7 @@ internal static class PredictorCommand
             if (parse.GetValue(calibration) is { } calibrationPath)
             {
                 model.FitContext(SampleCsv.Read(calibrationPath));
-                foreach (var (op, law) in model.Context!.Laws.OrderBy(p => p.Key).Append(new("pooled", model.Context.Pooled)))
-                {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in-model {op,-16} {law.Scale,6:F3} ms x (f_pre/ms)^{law.Exponent:F3}  ({law.Count} operators)"));
-                }
+                foreach (var line in model.Context!.Describe()) Console.WriteLine(line);
             }
             model.Save(path);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -14,7 +14,7 @@ namespace AdaMec.Inference.Prediction;
 /// correction that turns that into the operator's latency inside a network, and an optional
 /// memory correction f_mem (formula 6). This is what the partitioner and the planner consume
 /// through <see cref="IOperatorLatencyModel"/>. A saved predictor is one zip file: a JSON
-/// manifest, one ML.NET model per kind, the in-model laws and the memory-correction network.
+/// manifest, one ML.NET model per kind, the in-model correction and the memory-correction network.
 /// </summary>
 public sealed class LearnedLatencyModel : IOperatorLatencyModel
 {
@@ -30,7 +30,8 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     /// <summary>The learner that measured best here (see src/Inference/Prediction/README.md).</summary>
     public const LearnerKind DefaultLearner = LearnerKind.FastTree;
 
-    private const int FormatVersion = 1;
+    // 2: the in-model correction is a FastTree model (context/in_model.zip), no longer power laws.
+    private const int FormatVersion = 2;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     private readonly Dictionary<OperatorKind, KindModel> _models;
@@ -149,7 +150,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
             string? contextName = null;
             if (Context is not null)
             {
-                contextName = "context/in_model.json";
+                contextName = "context/in_model.zip";
                 Write(zip, contextName, Context.Save);
             }
             string? memoryName = null;

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using AdaMec.Core.Graph;
 using AdaMec.Inference.Prediction;
 using AdaMec.Inference.Profiling;
@@ -16,74 +17,91 @@ public sealed class ContextCorrectionTests
             ? 1.3 * Math.Pow(PredictionTestData.LawMs(node), 0.9)
             : 1.1 * Math.Pow(PredictionTestData.LawMs(node), 0.8);
 
-    private static OperatorSample[] Calibration() =>
-        Enumerable.Range(0, 6).SelectMany(i => CalibrationNetworks.Build(5, i).Nodes)
+    private static OperatorSample[] Calibration(int seed = 5, int networks = 12) =>
+        Enumerable.Range(0, networks).SelectMany(i => CalibrationNetworks.Build(seed, i).Nodes)
             .Select(n => new OperatorSample(OperatorConfig.FromNode(n), InModelLaw(OperatorConfig.FromNode(n).ToNode())))
             .ToArray();
 
     [Fact]
-    public void Fit_KnownPowerLaw_RecoversScaleAndExponentPerKind()
+    public void Fit_KnownLaw_PredictsOperatorsOfUnseenNetworks()
     {
-        var calibration = Calibration();
+        var correction = ContextCorrection.Fit(Calibration(), PredictionTestData.LawMs);
 
-        var correction = ContextCorrection.Fit(calibration, n => PredictionTestData.LawMs(n));
-
-        var conv = correction.For(OperatorKind.Conv2d);
-        Assert.Equal(1.3, conv.Scale, 3);
-        Assert.Equal(0.9, conv.Exponent, 3);
-        var relu = correction.For(OperatorKind.ReLU);
-        Assert.Equal(1.1, relu.Scale, 3);
-        Assert.Equal(0.8, relu.Exponent, 3);
+        var unseen = Enumerable.Range(0, 4).SelectMany(i => CalibrationNetworks.Build(6, i).Nodes)
+            .Where(n => PredictionTestData.LawMs(n) > 0).ToArray();
+        var errors = unseen.Select(n => Math.Abs(Math.Log(correction.InModelMs(n, PredictionTestData.LawMs(n)) / InModelLaw(n)))).Order().ToArray();
+        Assert.True(errors[errors.Length / 2] < 0.05, $"median |log error| {errors[errors.Length / 2]:F3}");
+        var networkError = unseen.Sum(n => correction.InModelMs(n, PredictionTestData.LawMs(n))) / unseen.Sum(InModelLaw) - 1;
+        Assert.True(Math.Abs(networkError) < 0.05, $"summed error {networkError:P1}");
     }
 
     [Fact]
-    public void Fit_KindWithoutCalibration_UsesPooledLine()
+    public void Fit_ConstantRatio_ReproducesIt()
     {
-        var correction = ContextCorrection.Fit(Calibration(), n => PredictionTestData.LawMs(n));
+        var calibration = Calibration(networks: 4).Select(s => s with { LatencyMs = 3.5 * PredictionTestData.LawMs(s.Node) }).ToArray();
 
-        Assert.DoesNotContain("zeropad", correction.Laws.Keys);
-        Assert.Same(correction.Pooled, correction.For(OperatorKind.ZeroPad2d));
+        var correction = ContextCorrection.Fit(calibration, PredictionTestData.LawMs);
+
+        var conv = ModelZoo.Graph("resnet18").Nodes.First(n => n.Kind == OperatorKind.Conv2d);
+        Assert.Equal(3.5, correction.Ratio(conv, PredictionTestData.LawMs(conv)), 2);
+        Assert.Equal(3.5, correction.Kinds["conv"].MedianRatio, 6);
+    }
+
+    [Fact]
+    public void Ratio_NeverOutsideTheCalibratedRange()
+    {
+        // Ratios between 1.2 and 2 in calibration: no operator, however unlike them, gets more or less.
+        var calibration = Calibration(networks: 4)
+            .Select((s, i) => s with { LatencyMs = (1.2 + 0.8 * (i % 2)) * PredictionTestData.LawMs(s.Node) }).ToArray();
+        var correction = ContextCorrection.Fit(calibration, PredictionTestData.LawMs);
+
+        var huge = new OperatorConfig(OperatorKind.Linear, 1, 25088, 4096).ToNode();
+        foreach (var isolated in new[] { 1e-5, 1.0, 1e5 })
+        {
+            var ratio = correction.Ratio(huge, isolated);
+            Assert.InRange(ratio, 1.2 - 1e-6, 2 + 1e-6);
+        }
     }
 
     [Fact]
     public void Fit_TooFewOperators_ClearError()
     {
-        var error = Assert.Throws<ArgumentException>(() => ContextCorrection.Fit(Calibration().Take(3).ToArray(), n => 1));
+        var error = Assert.Throws<ArgumentException>(() => ContextCorrection.Fit(Calibration().Take(3).ToArray(), _ => 1));
 
         Assert.Contains("at least", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Fit_SameSizedOperators_ExponentOneLevelOnly()
+    public void Fit_OperatorsWithoutPositiveTimes_AreNotCounted()
     {
-        // Every operator predicted at ~2 µs alone and measured at 7 µs inside: slope and level
-        // cannot be told apart, so the line is a plain factor.
-        var calibration = Calibration().Select(s => s with { LatencyMs = 0.007 }).ToArray();
+        var calibration = Calibration(networks: 1).Select(s => s with { LatencyMs = 0 }).ToArray();
 
-        var correction = ContextCorrection.Fit(calibration, _ => 0.002);
-
-        Assert.All(correction.Laws.Values.Append(correction.Pooled), l => Assert.Equal(1, l.Exponent));
-        Assert.Equal(0.007, correction.For(OperatorKind.Dropout).Apply(0.002), 9);
+        Assert.Throws<ArgumentException>(() => ContextCorrection.Fit(calibration, PredictionTestData.LawMs));
     }
 
     [Fact]
-    public void Fit_InModelShrinkingWithSize_ExponentNeverNegative()
+    public void Load_CorruptStream_InvalidData()
     {
-        var calibration = Calibration().Select(s => s with { LatencyMs = 0.01 / Math.Max(1e-3, PredictionTestData.LawMs(s.Node)) }).ToArray();
+        using var garbage = new MemoryStream("not a zip"u8.ToArray());
+        using var empty = new MemoryStream();
+        using (var zip = new ZipArchive(empty, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            zip.CreateEntry("state.json");
+        }
+        empty.Position = 0;
 
-        var correction = ContextCorrection.Fit(calibration, n => PredictionTestData.LawMs(n));
-
-        Assert.All(correction.Laws.Values.Append(correction.Pooled), l => Assert.True(l.Scale >= 0 && l.Exponent >= 0, $"{l}"));
+        Assert.Throws<InvalidDataException>(() => ContextCorrection.Load(garbage));
+        Assert.Throws<InvalidDataException>(() => ContextCorrection.Load(empty));
     }
 
     [Fact]
-    public void Predictor_WithContext_AppliesLineAndSurvivesSaveLoad()
+    public void Predictor_WithContext_AppliesCorrectionAndSurvivesSaveLoad()
     {
         var model = LearnedLatencyModel.Train(Data, LearnerKind.FastTree);
         var conv = ModelZoo.Graph("resnet18").Nodes.First(n => n.Kind == OperatorKind.Conv2d);
         var isolated = model.PredictMs(conv);
 
-        model.FitContext(Calibration());
+        model.FitContext(Calibration(networks: 6));
         var path = Path.Combine(Path.GetTempPath(), $"adamec-predictor-{Guid.NewGuid():N}.zip");
         try
         {
@@ -91,8 +109,10 @@ public sealed class ContextCorrectionTests
             var loaded = LearnedLatencyModel.Load(path);
 
             Assert.Equal(isolated, model.PredictBaseMs(conv));
-            Assert.Equal(model.Context!.For(OperatorKind.Conv2d).Apply(isolated), model.PredictMs(conv), 12);
+            Assert.Equal(model.Context!.InModelMs(conv, isolated), model.PredictMs(conv), 12);
+            Assert.NotEqual(isolated, model.PredictMs(conv));
             Assert.Equal(model.PredictMs(conv), loaded.PredictMs(conv), 12);
+            Assert.Equal(model.Context.Count, loaded.Context!.Count);
             Assert.EndsWith("+ctx", loaded.Name, StringComparison.Ordinal);
         }
         finally
