@@ -33,6 +33,7 @@ public sealed class PredictorCommandsTests : IDisposable
         Assert.True(models.ExitCode == 0, models.Error);
         Assert.Contains("predictor:fasttree+ctx", models.Out, StringComparison.Ordinal);
         Assert.Contains("within ±10%", models.Out, StringComparison.Ordinal);
+        Assert.Contains("at device speed x", models.Out, StringComparison.Ordinal);
 
         var networks = AdamecProcess.Run("predictor", "networks", "--predictor", PathOf("predictor.zip"), "--calibration", PathOf("calibration.csv"), "--folds", "2");
         Assert.True(networks.ExitCode == 0, networks.Error);

@@ -10,7 +10,8 @@ namespace AdaMec.Cli.Commands;
 
 /// <summary>
 /// `adamec predictor models`: whole-model prediction (formulas 6 and 7 with every atom on one
-/// device, so no transfer term) next to the measured median forward time of each zoo model.
+/// device, so no transfer term) next to the measured median forward time of each zoo model, as
+/// profiled and scaled by the device's speed measured in the same rounds (<see cref="DeviceSpeedProbe"/>).
 /// </summary>
 internal static class PredictorModelsCommand
 {
@@ -39,21 +40,26 @@ internal static class PredictorModelsCommand
                 : null;
             if (!parse.GetValue(json)) Console.WriteLine($"{model.Name}, {n} thread(s){(budget is null ? "" : $", memory {parse.GetValue(memoryMb)} MB")}");
             var graphs = names.Select(ModelZoo.Graph).ToArray();
-            var modules = graphs.Select(g => ModelZoo.Create(g)).ToArray();
+            var probes = DeviceSpeedProbe.Graphs();
+            var modules = graphs.Concat(probes).Select(g => ModelZoo.Create(g)).ToArray();
+            SpeedReading speed;
             try
             {
+                // The probe networks run in the same rounds as the zoo, so they see the same moments.
                 var measured = OperatorTimer.TimeRoundRobin(modules, rounds: parse.GetValue(repeats));
+                speed = DeviceSpeedProbe.Read(measured.Skip(graphs.Length).ToArray(), model);
                 for (var i = 0; i < graphs.Length; i++)
                 {
                     var graph = graphs[i];
                     var predicted = model.PredictAtomMs(graph.Nodes, budget);
                     double? opSum = isolated is null ? null : graph.Nodes.Sum(n => isolated.TryGetValue(OperatorConfig.FromNode(n).Key, out var ms) ? ms : double.NaN);
-                    var row = new ModelRow(graph.Model, graph.Nodes.Count, predicted, measured[i].MedianMs, measured[i].IqrMs, (predicted - measured[i].MedianMs) / measured[i].MedianMs, opSum);
+                    var row = new ModelRow(graph.Model, graph.Nodes.Count, predicted, measured[i].MedianMs, measured[i].IqrMs, (predicted - measured[i].MedianMs) / measured[i].MedianMs,
+                        predicted * speed.Factor, (predicted * speed.Factor - measured[i].MedianMs) / measured[i].MedianMs, opSum);
                     rows.Add(row);
                     if (parse.GetValue(json)) continue;
                     if (parse.GetValue(perKind)) PrintPerKind(graph.Nodes, OperatorTimer.TimeInside(modules[i]), model, isolated);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{row.Model,-14} ops {row.Operators,4}  predicted {row.PredictedMs,9:F2} ms  measured {row.MeasuredMs,9:F2} ms (IQR {row.MeasuredIqrMs:F2})  error {row.Error,7:+0.0%;-0.0%}{(row.IsolatedOperatorsMs is { } sum ? $"  measured ops summed {sum:F2} ms ({(sum - row.MeasuredMs) / row.MeasuredMs:+0.0%;-0.0%})" : "")}"));
+                        $"{row.Model,-14} ops {row.Operators,4}  predicted {row.PredictedMs,8:F2} ms  measured {row.MeasuredMs,8:F2} ms (IQR {row.MeasuredIqrMs:F2})  error {row.Error,7:+0.0%;-0.0%}  at device speed {row.PredictedNowMs,8:F2} ms  error {row.ErrorNow,7:+0.0%;-0.0%}{(row.IsolatedOperatorsMs is { } sum ? $"  measured ops summed {sum:F2} ms ({(sum - row.MeasuredMs) / row.MeasuredMs:+0.0%;-0.0%})" : "")}"));
                 }
             }
             finally
@@ -62,12 +68,14 @@ internal static class PredictorModelsCommand
             }
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { predictor = model.Name, threads = n, models = rows }, PredictorCommand.Json));
+                Console.WriteLine(JsonSerializer.Serialize(new { predictor = model.Name, threads = n, speedFactor = speed.Factor, models = rows }, PredictorCommand.Json));
             }
             else
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"within ±10%: {rows.Count(r => Math.Abs(r.Error) <= 0.10)}/{rows.Count}, mean |error| {rows.Average(r => Math.Abs(r.Error)):P1}"));
+                    $"within ±10%: {rows.Count(r => Math.Abs(r.Error) <= 0.10)}/{rows.Count}, mean |error| {rows.Average(r => Math.Abs(r.Error)):P1} (as profiled)"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"within ±10%: {rows.Count(r => Math.Abs(r.ErrorNow) <= 0.10)}/{rows.Count}, mean |error| {rows.Average(r => Math.Abs(r.ErrorNow)):P1} (at device speed x{speed.Factor:F3}: {DeviceSpeedProbe.Count} probe networks measured {speed.MeasuredMs:F1} ms, predicted {speed.PredictedMs:F1} ms)"));
             }
             return 0;
         }));
@@ -88,5 +96,6 @@ internal static class PredictorModelsCommand
         }
     }
 
-    private sealed record ModelRow(string Model, int Operators, double PredictedMs, double MeasuredMs, double MeasuredIqrMs, double Error, double? IsolatedOperatorsMs);
+    private sealed record ModelRow(string Model, int Operators, double PredictedMs, double MeasuredMs, double MeasuredIqrMs, double Error,
+        double PredictedNowMs, double ErrorNow, double? IsolatedOperatorsMs);
 }
