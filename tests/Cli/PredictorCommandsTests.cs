@@ -47,8 +47,12 @@ public sealed class PredictorCommandsTests : IDisposable
         var none = AdamecProcess.Run("profile", "calibrate", "--networks", "0", "--out", PathOf("c.csv"));
         var unknown = AdamecProcess.Run("profile", "calibrate", "--models", "lenet", "--out", PathOf("c.csv"));
 
+        var noPasses = AdamecProcess.Run("profile", "calibrate", "--passes", "0", "--out", PathOf("c.csv"));
+
         Assert.Equal(2, none.ExitCode);
         Assert.Contains("--networks", none.Error, StringComparison.Ordinal);
+        Assert.Equal(2, noPasses.ExitCode);
+        Assert.Contains("--passes must be at least 1", noPasses.Error, StringComparison.Ordinal);
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("Unknown model 'lenet'", unknown.Error, StringComparison.Ordinal);
     }

@@ -81,23 +81,30 @@ public static class CalibrationNetworks
     /// <summary>
     /// Times every operator inside each of <paramref name="graphs"/> (weights seeded): one sample
     /// per operator, its median latency inside the network, recorded with <paramref name="memoryMb"/>
-    /// (the limit the process runs under, if any).
+    /// (the limit the process runs under, if any). With several <paramref name="passes"/> every
+    /// network is timed once per pass, one pass over all networks at a time, and each operator keeps
+    /// its fastest pass: a shared device runs everything 20% slower for a minute at a time, and
+    /// a network timed only then would teach the correction that slowness (the isolated profile
+    /// keeps its fastest pass too).
     /// </summary>
     public static IReadOnlyList<OperatorSample> TimeInside(IReadOnlyList<OperatorGraph> graphs, int threads,
-        IProgress<(int Done, int Total, string Network)>? progress = null, double? memoryMb = null)
+        IProgress<(int Done, int Total, string Network)>? progress = null, double? memoryMb = null, int passes = 1)
     {
         ArgumentNullException.ThrowIfNull(graphs);
+        if (passes < 1) throw new ArgumentOutOfRangeException(nameof(passes), passes, "At least one pass is needed.");
         OperatorTimer.SetThreads(threads);
-        var samples = new List<OperatorSample>();
-        for (var i = 0; i < graphs.Count; i++)
+        var fastest = graphs.Select(g => g.Nodes.ToDictionary(n => n.Id, _ => double.PositiveInfinity)).ToArray();
+        for (var pass = 0; pass < passes; pass++)
         {
-            var graph = graphs[i];
-            using var module = ModelZoo.Create(graph);
-            var inside = OperatorTimer.TimeInside(module);
-            samples.AddRange(graph.Nodes.Select(n => new OperatorSample(OperatorConfig.FromNode(n), inside[n.Id], 0, OperatorTimer.InsideRepeats, threads, memoryMb)));
-            progress?.Report((i + 1, graphs.Count, graph.Model));
+            for (var i = 0; i < graphs.Count; i++)
+            {
+                using var module = ModelZoo.Create(graphs[i]);
+                foreach (var (id, ms) in OperatorTimer.TimeInside(module)) fastest[i][id] = Math.Min(fastest[i][id], ms);
+                progress?.Report((pass * graphs.Count + i + 1, passes * graphs.Count, graphs[i].Model));
+            }
         }
-        return samples;
+        return graphs.SelectMany((graph, i) => graph.Nodes.Select(n =>
+            new OperatorSample(OperatorConfig.FromNode(n), fastest[i][n.Id], 0, OperatorTimer.InsideRepeats * passes, threads, memoryMb))).ToArray();
     }
 
     private static int PlainBlock(GraphBuilder b, int x, string name, int width, int stride, Random random, Func<int, string, int> act)

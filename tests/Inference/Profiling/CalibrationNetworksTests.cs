@@ -45,6 +45,19 @@ public sealed class CalibrationNetworksTests
     }
 
     [Fact]
+    public void TimeInside_TwoPasses_OneSamplePerOperatorFromBothPasses()
+    {
+        var graph = CalibrationNetworks.Build(9, 2);
+
+        var samples = CalibrationNetworks.TimeInside([graph], threads: 1, passes: 2);
+
+        Assert.Equal(graph.Nodes.Select(n => OperatorConfig.FromNode(n).Key), samples.Select(s => s.Config.Key));
+        Assert.All(samples, s => Assert.Equal(2 * OperatorTimer.InsideRepeats, s.Repeats));
+        Assert.All(samples, s => Assert.True(double.IsFinite(s.LatencyMs) && s.LatencyMs >= 0, $"{s.Config.Key}: {s.LatencyMs}"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CalibrationNetworks.TimeInside([graph], threads: 1, passes: 0));
+    }
+
+    [Fact]
     public void Build_EveryNetwork_RunsEndToEnd()
     {
         for (var i = 0; i < 8; i++)
