@@ -26,7 +26,7 @@ public sealed record InModelSummary(int Count, double MedianRatio);
 /// Trees replaced one power law per kind (in-model = scale·f_pre^exponent). Judged on whole
 /// calibration networks the fit never saw, the laws put 31 of 48 within ±10% (mean |error| 8.2%,
 /// worst 30%, leave-one-network-out) and the trees 37 (6.8%, worst 23%, 8-fold by network:
-/// `adamec predictor networks`). A law bends one curve
+/// `adamec predictor networks`), both on a single-pass calibration. A law bends one curve
 /// through a kind: max-pools after a ReLU run faster inside a network than alone (the zeros make
 /// the comparisons predictable) and after a leaky ReLU do not, and the law's exponent of 0.83
 /// then took a third off Tiny-YOLO's large pools, which run as fast inside it as alone.
