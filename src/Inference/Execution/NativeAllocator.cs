@@ -13,7 +13,7 @@ public readonly record struct AllocatorTuning(bool Applied, string Reason);
 /// rest), so every forward pass page-faults its output and scratch buffers afresh: profiling 300
 /// convolutions took 6.5 M minor page faults and 11.5 s of system time in 35 s, and the same conv
 /// ran 1 ms or 10 ms depending on what the allocator happened to hold. Keeping freed memory in the
-/// process (no mmap, no trimming) cut that to 0.5 M faults and 3.7 s, made the 300 convs 44%
+/// process (no mmap, no trimming) cut that to 0.34 M faults and 2.1 s, made the 300 convs 43%
 /// faster in total, and raised the share of convs whose two timings agree within ±10% from 85% to
 /// 95%. The cost: the process holds on to its peak heap. Every AdaMec process that runs atoms
 /// (CLI, silo) calls this first, so profiling and serving see the same allocator; set

@@ -4,7 +4,6 @@ using System.Text.Json;
 using AdaMec.Core.Graph;
 using AdaMec.Inference.Profiling;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 
 namespace AdaMec.Inference.Prediction;
 
@@ -43,7 +42,7 @@ public sealed class ContextCorrection
 
     private readonly MLContext _ml;
     private readonly ITransformer _transformer;
-    private readonly PredictionEngine<RatioRow, RatioScore> _engine;
+    private readonly PredictionEngine<FeatureRow, ScoreRow> _engine;
     private readonly Lock _gate = new();
     private readonly State _state;
 
@@ -52,7 +51,7 @@ public sealed class ContextCorrection
         _ml = ml;
         _transformer = transformer;
         _state = state;
-        _engine = ml.Model.CreatePredictionEngine<RatioRow, RatioScore>(transformer, inputSchemaDefinition: Schema());
+        _engine = ml.Model.CreatePredictionEngine<FeatureRow, ScoreRow>(transformer, inputSchemaDefinition: FeatureRow.Schema(Width));
     }
 
     /// <summary>Calibration operators the trees learned from.</summary>
@@ -68,7 +67,7 @@ public sealed class ContextCorrection
         float score;
         lock (_gate)
         {
-            score = _engine.Predict(new RatioRow { Features = Features(node, isolatedMs) }).Score;
+            score = _engine.Predict(new FeatureRow { Features = Features(node, isolatedMs) }).Score;
         }
         return Math.Exp(double.IsFinite(score) ? Math.Clamp(score, _state.Low, _state.High) : 0);
     }
@@ -93,14 +92,14 @@ public sealed class ContextCorrection
         {
             throw new ArgumentException($"The in-model correction needs at least {MinCount} calibration operators with positive times; got {points.Length}.", nameof(calibration));
         }
-        var rows = points.Select(p => new RatioRow { Features = Features(p.Node, p.X), Label = (float)Math.Log(p.Y / p.X) }).ToArray();
+        var rows = points.Select(p => new FeatureRow { Features = Features(p.Node, p.X), Label = (float)Math.Log(p.Y / p.X) }).ToArray();
         var ml = new MLContext(seed);
         // Shallow trees and large leaves: calibration timings are single forward passes' medians
         // of operators inside networks; the trees should find the effect of size, weights and
         // kind, not the noise of one operator.
-        var trainer = ml.Regression.Trainers.FastTree(nameof(RatioRow.Label), nameof(RatioRow.Features),
+        var trainer = ml.Regression.Trainers.FastTree(nameof(FeatureRow.Label), nameof(FeatureRow.Features),
             numberOfLeaves: 16, numberOfTrees: 400, minimumExampleCountPerLeaf: Math.Clamp(rows.Length / 50, 2, 20), learningRate: 0.05);
-        var transformer = trainer.Fit(ml.Data.LoadFromEnumerable(rows, Schema()));
+        var transformer = trainer.Fit(ml.Data.LoadFromEnumerable(rows, FeatureRow.Schema(Width)));
         var kinds = points.GroupBy(p => p.Kind.ToName())
             .ToDictionary(g => g.Key, g => new InModelSummary(g.Count(), KindModel.Median(g.Select(p => p.Y / p.X))), StringComparer.Ordinal);
         var state = new State(points.Length, rows.Min(r => r.Label), rows.Max(r => r.Label), kinds);
@@ -120,7 +119,7 @@ public sealed class ContextCorrection
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         using (var model = zip.CreateEntry(ModelEntry).Open())
         {
-            _ml.Model.Save(_transformer, _ml.Data.LoadFromEnumerable(Array.Empty<RatioRow>(), Schema()).Schema, model);
+            _ml.Model.Save(_transformer, _ml.Data.LoadFromEnumerable(Array.Empty<FeatureRow>(), FeatureRow.Schema(Width)).Schema, model);
         }
         using var state = zip.CreateEntry(StateEntry).Open();
         JsonSerializer.Serialize(state, _state, Json);
@@ -165,24 +164,5 @@ public sealed class ContextCorrection
         return v;
     }
 
-    private static SchemaDefinition Schema()
-    {
-        var schema = SchemaDefinition.Create(typeof(RatioRow));
-        schema[nameof(RatioRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Width);
-        return schema;
-    }
-
     private sealed record State(int Count, double Low, double High, Dictionary<string, InModelSummary> Kinds);
-
-    internal sealed class RatioRow
-    {
-        public float[] Features { get; set; } = [];
-
-        public float Label { get; set; }
-    }
-
-    internal sealed class RatioScore
-    {
-        public float Score { get; set; }
-    }
 }

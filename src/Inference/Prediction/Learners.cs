@@ -49,11 +49,20 @@ public static class LearnerNames
             : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Parse).Distinct().ToArray();
 }
 
+/// <summary>One ML.NET row: a feature vector and its label (every learned model here reads these).</summary>
 internal sealed class FeatureRow
 {
     public float[] Features { get; set; } = [];
 
     public float Label { get; set; }
+
+    /// <summary>The row schema with the feature vector's length fixed (ML.NET needs it).</summary>
+    public static SchemaDefinition Schema(int width)
+    {
+        var schema = SchemaDefinition.Create(typeof(FeatureRow));
+        schema[nameof(Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
+        return schema;
+    }
 }
 
 internal sealed class ScoreRow
@@ -138,12 +147,7 @@ internal sealed class KindModel
         _ => OperatorFeatures.Count,
     };
 
-    private static SchemaDefinition Schema(LearnerKind learner)
-    {
-        var schema = SchemaDefinition.Create(typeof(FeatureRow));
-        schema[nameof(FeatureRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Width(learner));
-        return schema;
-    }
+    private static SchemaDefinition Schema(LearnerKind learner) => FeatureRow.Schema(Width(learner));
 
     /// <summary>Tree learners see every feature and learn log latency; the baselines see only their own terms, in ms.</summary>
     internal static float[] Encode(LearnerKind learner, OperatorNode node)

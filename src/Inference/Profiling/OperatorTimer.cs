@@ -137,11 +137,7 @@ public static class OperatorTimer
                 if (r >= warmup) times[i].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
         }
-        return times.Select(t =>
-        {
-            t.Sort();
-            return new Timing(Quantile(t, 0.5), Quantile(t, 0.75) - Quantile(t, 0.25), t.Count);
-        }).ToArray();
+        return times.Select(Summarise).ToArray();
     }
 
     /// <summary>Default forward passes <see cref="TimeInside"/> takes the median of.</summary>
@@ -187,6 +183,12 @@ public static class OperatorTimer
             times.Add(ms);
             total += ms;
         }
+        return Summarise(times);
+    }
+
+    /// <summary>Median and IQR of timed runs (sorts <paramref name="times"/> in place).</summary>
+    private static Timing Summarise(List<double> times)
+    {
         times.Sort();
         return new Timing(Quantile(times, 0.5), Quantile(times, 0.75) - Quantile(times, 0.25), times.Count);
     }
