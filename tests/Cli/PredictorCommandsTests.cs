@@ -70,6 +70,16 @@ public sealed class PredictorCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Networks_CalibrationInMissingDirectory_ExitsTwoNamingIt()
+    {
+        var result = AdamecProcess.Run("predictor", "networks", "--calibration", PathOf("no-such-dir/calibration.csv"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("no-such-dir/calibration.csv", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Models_ZeroRepeats_ExitsTwoNamingTheOption()
     {
         var result = AdamecProcess.Run("predictor", "models", "--models", "alexnet", "--repeats", "0");

@@ -58,20 +58,6 @@ internal static class PredictorCommand
             : LearnedLatencyModel.LoadOrTrainDefault()
                 ?? throw new FileNotFoundException($"No predictor at {LearnedLatencyModel.DefaultRelativePath} and no {LearnedLatencyModel.DefaultSamplesRelativePath} to train one from. Train one with `adamec predictor train --samples CSV --out FILE`.");
 
-    /// <summary>Runs <paramref name="body"/>, turning bad input into a one-line error and exit code 2.</summary>
-    internal static int Guard(Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (Exception e) when (e is FormatException or FileNotFoundException or ArgumentException or InvalidDataException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-    }
-
     private static Command Train()
     {
         var samples = SamplesOption();
@@ -81,7 +67,7 @@ internal static class PredictorCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var calibration = new Option<string?>("--calibration") { Description = "Operators timed inside calibration networks (`adamec profile calibrate`): fits the in-model correction. Without it predictions are isolated, hot latencies." };
         var command = new Command("train", "Train a predictor on a sample CSV and save it.") { samples, unit, output, learner, seed, calibration };
-        command.SetAction(parse => Guard(() =>
+        command.SetAction(parse => CliErrors.Guard(() =>
         {
             var data = SampleCsv.Read(parse.GetValue(samples)!, ParseUnit(parse.GetValue(unit)));
             var kind = LearnerNames.Parse(parse.GetValue(learner)!);
@@ -112,7 +98,7 @@ internal static class PredictorCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var dump = new Option<string?>("--predictions") { Description = "Also write every held-out prediction to this CSV (learner, sample columns, predicted_ms)." };
         var command = new Command("eval", "k-fold accuracy of every learner, per operator kind, on the same folds.") { samples, unit, json, folds, learners, ops, seed, dump };
-        command.SetAction(parse => Guard(() =>
+        command.SetAction(parse => CliErrors.Guard(() =>
         {
             var kinds = Profiler.ParseKinds(parse.GetValue(ops)).ToHashSet();
             var data = SampleCsv.Read(parse.GetValue(samples)!, ParseUnit(parse.GetValue(unit))).Where(s => kinds.Contains(s.Config.Kind)).ToArray();

@@ -24,9 +24,9 @@ internal static class PredictorMemoryCommand
         {
             samples, predictor, output, folds, hidden, epochs,
         };
-        command.SetAction(parse => PredictorCommand.Guard(() =>
+        command.SetAction(parse => CliErrors.Guard(() =>
         {
-            OperatorTimer.SetThreads(1); // a 27-input network: more threads only add synchronisation
+            OperatorTimer.SetThreads(1); // a network of a few dozen inputs: more threads only add synchronisation
             var model = PredictorCommand.LoadPredictor(parse.GetValue(predictor));
             List<OperatorSample> rows;
             using (var reader = new StreamReader(parse.GetValue(samples)!)) rows = SampleCsv.ReadRows(reader, parse.GetValue(samples)!).ToList();

@@ -24,7 +24,7 @@ internal static class PredictorNetworksCommand
         {
             calibration, calibrationSeed, predictor, folds, json,
         };
-        command.SetAction(parse => PredictorCommand.Guard(() =>
+        command.SetAction(parse => CliErrors.Guard(() =>
         {
             var k = parse.GetValue(folds);
             if (k < 2) throw new ArgumentException("--folds must be at least 2.");

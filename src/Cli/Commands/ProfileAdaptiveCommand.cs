@@ -30,7 +30,7 @@ internal static class ProfileAdaptiveCommand
         {
             output, ops, learner, threshold, target, budget, round, threads, folds, seed,
         };
-        command.SetAction(parse => PredictorCommand.Guard(() =>
+        command.SetAction(parse => CliErrors.Guard(() =>
         {
             var path = parse.GetValue(output)!;
             var kinds = Profiler.ParseKinds(parse.GetValue(ops)).ToHashSet();
