@@ -31,7 +31,8 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     public const LearnerKind DefaultLearner = LearnerKind.FastTree;
 
     // 2: the in-model correction is a FastTree model (context/in_model.zip), no longer power laws.
-    private const int FormatVersion = 2;
+    // 3: 33 features (the conv's implementation and layout copies); format-2 models read 30.
+    private const int FormatVersion = 3;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     private readonly Dictionary<OperatorKind, KindModel> _models;

@@ -5,13 +5,13 @@ namespace AdaMec.Inference.Prediction;
 /// <summary>
 /// The feature vector a learned latency model sees for one operator: the configuration
 /// hyper-parameters (paper Table 1) plus engineered cost terms (FLOPs, bytes moved, parameters,
-/// arithmetic intensity, per-group reduction length), sizes on a log scale. Every learner gets a
+/// arithmetic intensity, per-group reduction length, the conv's kernel and layout copies), sizes on a log scale. Every learner gets a
 /// vector of <see cref="Count"/> floats; baselines use only their own subset.
 /// </summary>
 public static class OperatorFeatures
 {
     /// <summary>Fixed vector length (ML.NET needs it at compile time); unused slots are zero.</summary>
-    public const int Count = 30;
+    public const int Count = 33;
 
     public static readonly string[] Names =
     [
@@ -19,6 +19,7 @@ public static class OperatorFeatures
         "kernel", "stride", "padding", "groups", "log_cin_per_group", "log_intensity", "depthwise", "inputs",
         "log_out_elements", "log_reduction", "log_out_hw2", "log_cout", "ceil", "kind", "log_in_elements_per_channel", "log_weights_per_output",
         "cin_mod8", "cout_mod8", "cin_mod16", "cout_mod16", "cin_per_group_mod8", "log_out_pixels_x_cout",
+        "conv_implementation", "log_reorder_elements", "log_unfold_elements",
     ];
 
     public static float[] Extract(OperatorNode node)
@@ -71,6 +72,12 @@ public static class OperatorFeatures
         v[27] = cout % 16;
         v[28] = node.Kind == OperatorKind.Conv2d ? a.InChannels / groups % 8 : cin % 8;
         v[29] = Log((double)outHw * outHw * cout);
+        // Which kernel runs a conv (native, oneDNN direct, 1x1 or depthwise) and what it copies around
+        // its arithmetic: the regimes have different cost curves (conv within ±10% +3 points).
+        var implementation = ConvImplementations.Of(node);
+        v[30] = (int)implementation;
+        v[31] = Log(ReorderElements(node, implementation));
+        v[32] = Log(UnfoldElements(node, implementation));
         return v;
     }
 
@@ -103,6 +110,48 @@ public static class OperatorFeatures
         if (inPerGroup == 1 && outPerGroup == 1) return node.Flops * RoundUp(groups) / groups;
         var blockedIn = inPerGroup < 8 ? inPerGroup : RoundUp(inPerGroup);
         return node.Flops * blockedIn / inPerGroup * RoundUp(outPerGroup) / outPerGroup;
+    }
+
+    /// <summary>
+    /// Elements a conv copies before or after its arithmetic on every call: oneDNN's layout reorders,
+    /// or the im2col buffer of PyTorch's native kernel (see <see cref="ConvImplementations"/>). Other kinds: 0.
+    /// </summary>
+    public static double CopiedElements(OperatorNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var implementation = ConvImplementations.Of(node);
+        return ReorderElements(node, implementation) + UnfoldElements(node, implementation);
+    }
+
+    /// <summary>
+    /// Elements oneDNN copies between PyTorch's plain layout and its 16-channel blocks on every call:
+    /// the weights, the input and the output. Its direct kernel reads fewer than 16 input channels (an
+    /// image) as they are, with the weights' input channels unpadded (seen with ONEDNN_VERBOSE=1).
+    /// </summary>
+    private static double ReorderElements(OperatorNode node, ConvImplementation implementation)
+    {
+        if (implementation is ConvImplementation.None or ConvImplementation.Native) return 0;
+        var a = node.Attributes;
+        var input = node.InputShapes[0];
+        var output = node.OutputShape;
+        var groups = Math.Max(1, a.Groups);
+        var inPerGroup = a.InChannels / groups;
+        var plainInput = implementation == ConvImplementation.OneDnnDirect && inPerGroup < ChannelBlock;
+        var weights = implementation == ConvImplementation.OneDnnDepthwise
+            ? RoundUp(groups)
+            : RoundUp(a.OutChannels) * (plainInput ? inPerGroup : RoundUp(inPerGroup));
+        var inputs = plainInput ? 0 : RoundUp(a.InChannels) * input.Height * input.Width;
+        return weights * a.KernelSize * a.KernelSize + inputs + RoundUp(a.OutChannels) * output.Height * output.Width;
+    }
+
+    /// <summary>The im2col buffer PyTorch's native convolution fills (none for a 1x1, unstrided, unpadded one).</summary>
+    private static double UnfoldElements(OperatorNode node, ConvImplementation implementation)
+    {
+        if (implementation != ConvImplementation.Native) return 0;
+        var a = node.Attributes;
+        if (a.KernelSize == 1 && a.Stride == 1 && a.Padding == 0) return 0;
+        var output = node.OutputShape;
+        return (double)a.InChannels / Math.Max(1, a.Groups) * a.KernelSize * a.KernelSize * output.Height * output.Width;
     }
 
     private static double RoundUp(int channels) => Math.Ceiling(channels / (double)ChannelBlock) * ChannelBlock;

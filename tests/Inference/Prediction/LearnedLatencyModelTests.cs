@@ -30,7 +30,9 @@ public sealed class LearnedLatencyModelTests
     [Fact]
     public void CrossValidate_RooflineLaw_BoostedTreesBeatLinearOnFlopsForConv()
     {
-        var convs = PredictionTestData.Samples(300, 4, [OperatorKind.Conv2d]);
+        // The trees fit this law relative to a crude cost that charges oneDNN's layout copies, which
+        // the invented law has none of: 300 samples reached 57% within ±10%, 600 reach 70%.
+        var convs = PredictionTestData.Samples(600, 4, [OperatorKind.Conv2d]);
 
         var results = CrossValidation.Summarise(CrossValidation.Predict(convs, [LearnerKind.LinearFlops, LearnerKind.FastTree], k: 3));
 
