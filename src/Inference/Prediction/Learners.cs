@@ -192,8 +192,9 @@ internal sealed class KindModel
     /// units execute them, see <see cref="OperatorFeatures.BlockedFlops"/>), bytes moved / 4e9, a
     /// conv's layout-copy bytes / 1e9 (<see cref="OperatorFeatures.CopiedElements"/>, a float read and
     /// written each), and 0.002 for the fixed cost of a call. The copies' weight was chosen on the
-    /// profile's folds: conv within ±10% 69.0% without them, 71.7% at half this weight, 72.4% at this
-    /// one, 70.8% at twice it (fold seed 1).
+    /// profile's folds: conv within ±10% 69.0% without them, 70.8% at half this weight, 72.4% at this
+    /// one, 71.7% at twice it (fold seed 1, conv only; measured before an input of fewer than 16
+    /// channels stopped counting as copied).
     /// </summary>
     internal static double LogReference(OperatorNode node) =>
         Math.Log(0.002 + OperatorFeatures.BlockedFlops(node) / 2e9 + (node.InputBytes + node.OutputBytes + node.ParameterBytes) / 4e9
