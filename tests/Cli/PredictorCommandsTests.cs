@@ -80,6 +80,30 @@ public sealed class PredictorCommandsTests : IDisposable
     }
 
     [Fact]
+    public void ProfileKernels_ReadsOneDnnLog_NativeConvsMirroredExactly()
+    {
+        var result = AdamecProcess.Run("profile", "kernels", "--count", "30", "--seed", "2");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("30 convs", result.Out, StringComparison.Ordinal);
+        Assert.Contains("agree: ", result.Out, StringComparison.Ordinal);
+        // PyTorch's own rule (no oneDNN convolution at all) holds on any x86 CPU; oneDNN's kernel names may differ.
+        var native = result.Out.Split('\n').Single(l => l.StartsWith("Native ", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(native[1], native[2]);
+        Assert.True(int.Parse(native[1], System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Fact]
+    public void ProfileKernels_ZeroCount_ExitsTwo()
+    {
+        var result = AdamecProcess.Run("profile", "kernels", "--count", "0");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--count must be at least 1", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Models_ZeroRepeats_ExitsTwoNamingTheOption()
     {
         var result = AdamecProcess.Run("predictor", "models", "--models", "alexnet", "--repeats", "0");

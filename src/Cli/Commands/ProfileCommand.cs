@@ -35,6 +35,7 @@ internal static class ProfileCommand
         command.Subcommands.Add(ProfileAdaptiveCommand.Create());
         command.Subcommands.Add(ProfileCollapseCommand.Create());
         command.Subcommands.Add(ProfileCalibrateCommand.Create());
+        command.Subcommands.Add(ProfileKernelsCommand.Create());
         command.SetAction(parse =>
         {
             var kinds = Profiler.ParseKinds(parse.GetValue(ops));

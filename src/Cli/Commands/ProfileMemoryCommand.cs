@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using AdaMec.Core.Graph;
 using AdaMec.Inference.Profiling;
 
@@ -72,14 +70,14 @@ internal static class ProfileMemoryCommand
     {
         var label = mb is null ? "unlimited" : string.Create(CultureInfo.InvariantCulture, $"{mb} MB");
         var keyFile = Path.GetTempFileName();
-        var (program, prefix) = Self();
+        var (program, prefix) = SelfProcess.Command();
         for (var crashes = 0; crashes < 200;)
         {
             File.Delete(keyFile);
             var arguments = prefix.Concat(["profile", "--configs-from", list, "--out", path, "--threads", threads.ToString(CultureInfo.InvariantCulture),
                 "--current-key-file", keyFile, "--quiet", "--mode", "hot"]).ToList();
             if (mb is not null) arguments.AddRange(["--memory-mb", mb.Value.ToString(CultureInfo.InvariantCulture)]);
-            using var child = limit is null ? Start(program, arguments) : limit.StartInGroup(program, arguments);
+            using var child = limit is null ? SelfProcess.Start(program, arguments) : limit.StartInGroup(program, arguments);
             child.StandardOutput.ReadToEnd();
             child.StandardError.ReadToEnd();
             child.WaitForExit();
@@ -115,21 +113,5 @@ internal static class ProfileMemoryCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{group.Key,6} MB: {measured.Length} measured, {group.Count(r => !double.IsFinite(r.LatencyMs))} unmeasured (OOM), slowdown vs unlimited median x{median:F2}, p90 x{p90:F2}, max x{(ratios.Length == 0 ? double.NaN : ratios[^1]):F2}"));
         }
-    }
-
-    private static Process Start(string program, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        return Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
-    }
-
-    /// <summary>How to start this CLI again: the apphost, or `dotnet adamec.dll`.</summary>
-    private static (string Program, string[] Prefix) Self()
-    {
-        var process = Environment.ProcessPath ?? "dotnet";
-        return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? (process, [Assembly.GetEntryAssembly()!.Location])
-            : (process, []);
     }
 }

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Globalization;
+using AdaMec.Core.Graph;
+using AdaMec.Inference.Prediction;
+using AdaMec.Inference.Profiling;
+
+namespace AdaMec.Cli.Commands;
+
+/// <summary>
+/// `adamec profile kernels`: checks, on this device, that <see cref="ConvImplementations"/> (a
+/// predictor feature) names the kernel libtorch really runs each conv with, reading oneDNN's
+/// verbose log in a child process. Worth running after a libtorch upgrade or on another CPU.
+/// </summary>
+internal static class ProfileKernelsCommand
+{
+    public static Command Create()
+    {
+        var count = new Option<int>("--count") { Description = "Convs to draw from the sampling space.", DefaultValueFactory = _ => 200 };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var announce = new Option<bool>("--announce") { Description = "Child mode: run the convs, announcing each on stdout.", Hidden = true };
+        var command = new Command("kernels", "Check which kernel libtorch runs each conv with (oneDNN's verbose log) against the predictor's mirror of its dispatch.")
+        {
+            count, seed, announce,
+        };
+        command.SetAction(parse => CliErrors.Guard(() =>
+        {
+            var n = parse.GetValue(count);
+            if (n < 1) throw new ArgumentException("--count must be at least 1.");
+            if (parse.GetValue(announce))
+            {
+                ConvKernelProbe.Run(new SamplingSpace(parse.GetValue(seed)).Draw([OperatorKind.Conv2d], n), Console.Out);
+                return 0;
+            }
+            if (Probe(parse.GetValue(seed), n) is not { } lines) return 1;
+            if (!ConvKernelProbe.HasVerboseLog(lines))
+            {
+                Console.Error.WriteLine($"profile kernels: oneDNN printed no verbose log ({ConvKernelProbe.VerboseVariable}=1 had no effect): this libtorch cannot be checked.");
+                return 1;
+            }
+            Report(ConvKernelProbe.Parse(lines));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The probe child's stdout lines, or null (said on stderr) when it failed.</summary>
+    private static string[]? Probe(int seed, int count)
+    {
+        var (program, prefix) = SelfProcess.Command();
+        var arguments = prefix.Concat(["profile", "kernels", "--announce", "--count", count.ToString(CultureInfo.InvariantCulture),
+            "--seed", seed.ToString(CultureInfo.InvariantCulture)]);
+        using var child = SelfProcess.Start(program, arguments, new Dictionary<string, string> { [ConvKernelProbe.VerboseVariable] = "1" });
+        var error = child.StandardError.ReadToEndAsync();
+        var output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        if (child.ExitCode == 0) return output.Split('\n');
+        Console.Error.WriteLine($"profile kernels: the probe process failed (exit {child.ExitCode}): {error.Result.Trim()}");
+        return null;
+    }
+
+    private static void Report(IReadOnlyList<ObservedConvKernel> observed)
+    {
+        Console.WriteLine($"profile kernels: {observed.Count} convs, the kernel read from oneDNN's verbose log against ConvImplementations");
+        Console.WriteLine($"{"observed kernel",-22} {"convs",6} {"mirrored",9}");
+        foreach (var group in observed.GroupBy(o => o.Observed?.ToString() ?? $"other ({o.Kernel})").OrderByDescending(g => g.Count()))
+        {
+            var mirrored = group.Count(o => o.Observed == o.Mirrored);
+            Console.WriteLine($"{group.Key,-22} {group.Count(),6} {mirrored,9}");
+        }
+        var agree = observed.Count(o => o.Observed == o.Mirrored);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"agree: {agree}/{observed.Count} ({(double)agree / Math.Max(1, observed.Count):P1})"));
+        foreach (var miss in observed.Where(o => o.Observed != o.Mirrored).Take(10))
+        {
+            Console.WriteLine($"  {miss.Config.Key}: mirrored {miss.Mirrored}, ran {miss.Kernel ?? "PyTorch's own kernel"}");
+        }
+    }
+}
