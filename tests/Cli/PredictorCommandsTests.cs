@@ -104,6 +104,29 @@ public sealed class PredictorCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Memory_ProfileWhereLimitsOnlyKill_SavedWithoutFmem()
+    {
+        // The committed keep-freed profile: a limit kills an operator or leaves it as fast as before,
+        // and 5-fold cross-validation finds f_mem raising RMSE, so the predictor must not carry it.
+        var samples = RepositoryFile("data/profile/memory.csv");
+
+        var result = AdamecProcess.Run("predictor", "memory", "--samples", samples, "--out", PathOf("p.zip"));
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("f_mem not used: in cross-validation it raised RMSE", result.Out, StringComparison.Ordinal);
+        Assert.True(File.Exists(PathOf("p.zip")));
+    }
+
+    private static string RepositoryFile(string relative)
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "AdaMec.sln"))) return Path.Combine(directory.FullName, relative);
+        }
+        throw new DirectoryNotFoundException($"No AdaMec.sln above {AppContext.BaseDirectory}.");
+    }
+
+    [Fact]
     public void Models_ZeroRepeats_ExitsTwoNamingTheOption()
     {
         var result = AdamecProcess.Run("predictor", "models", "--models", "alexnet", "--repeats", "0");
