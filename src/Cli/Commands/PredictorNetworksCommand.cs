@@ -15,7 +15,7 @@ internal static class PredictorNetworksCommand
 {
     public static Command Create()
     {
-        var calibration = new Option<string>("--calibration") { Description = "CSV from `adamec profile calibrate`.", DefaultValueFactory = _ => "data/profile/calibration.csv" };
+        var calibration = new Option<string>("--calibration") { Description = "CSV from `adamec profile calibrate`.", DefaultValueFactory = _ => LearnedLatencyModel.DefaultCalibrationRelativePath };
         var calibrationSeed = new Option<int>("--calibration-seed") { Description = "The --seed `profile calibrate` was run with (the networks are rebuilt from it).", DefaultValueFactory = _ => 1 };
         var predictor = new Option<string>("--predictor") { Description = "Predictor whose f_pre is used (default: data/predictor/predictor.zip, trained from the committed profile if missing)." };
         var folds = new Option<int>("--folds") { DefaultValueFactory = _ => 8 };
