@@ -32,7 +32,8 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     // 2: the in-model correction is a FastTree model (context/in_model.zip), no longer power laws.
     // 3: 33 features (the conv's implementation and layout copies); format-2 models read 30.
-    private const int FormatVersion = 3;
+    // 4: kinds may carry a network ensemble (models/<kind>.mlp).
+    private const int FormatVersion = 4;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     private readonly Dictionary<OperatorKind, KindModel> _models;
@@ -80,10 +81,10 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         var counts = new Dictionary<OperatorKind, int>();
         foreach (var group in usable.GroupBy(s => s.Config.Kind))
         {
-            models[group.Key] = KindModel.Train(ml, learner, group.Select(s => (s.Node, s.LatencyMs)).ToArray());
+            models[group.Key] = KindModel.Train(ml, learner, group.Select(s => (s.Node, s.LatencyMs)).ToArray(), seed);
             counts[group.Key] = group.Count();
         }
-        var pooled = KindModel.Train(ml, learner, usable.Select(s => (s.Node, s.LatencyMs)).ToArray());
+        var pooled = KindModel.Train(ml, learner, usable.Select(s => (s.Node, s.LatencyMs)).ToArray(), seed);
         var threads = usable.Select(s => s.Threads).Distinct().Count() == 1 ? usable[0].Threads : 0;
         return new LearnedLatencyModel(learner, models, pooled, counts, threads, null);
     }
@@ -139,15 +140,16 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         using (var file = File.Create(temporary))
         using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
         {
-            var entries = new List<KindEntry>();
-            foreach (var (kind, model) in _models.OrderBy(p => p.Key))
+            KindEntry WriteModel(string name, KindModel model, int count)
             {
-                var name = model.IsConstant ? null : $"models/{kind.ToName()}.zip";
-                if (name is not null) Write(zip, name, model.Save);
-                entries.Add(new KindEntry(kind.ToName(), name, model.ConstantMs, _counts.GetValueOrDefault(kind)));
+                var trees = model.HasTrees ? $"models/{name}.zip" : null;
+                if (trees is not null) Write(zip, trees, model.SaveTrees);
+                var networks = model.HasNetworks ? $"models/{name}.mlp" : null;
+                if (networks is not null) Write(zip, networks, model.SaveNetworks);
+                return new KindEntry(name, trees, model.ConstantMs, count, networks);
             }
-            var pooledName = _pooled.IsConstant ? null : "models/pooled.zip";
-            if (pooledName is not null) Write(zip, pooledName, _pooled.Save);
+            var entries = _models.OrderBy(p => p.Key).Select(p => WriteModel(p.Key.ToName(), p.Value, _counts.GetValueOrDefault(p.Key))).ToList();
+            var pooled = WriteModel("pooled", _pooled, _counts.Values.Sum());
             string? contextName = null;
             if (Context is not null)
             {
@@ -160,8 +162,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
                 memoryName = "memory/f_mem.json";
                 Write(zip, memoryName, Memory.Save);
             }
-            var manifest = new Manifest(FormatVersion, Learner.ToName(), Threads, DateTimeOffset.UtcNow, entries,
-                new KindEntry("pooled", pooledName, _pooled.ConstantMs, _counts.Values.Sum()), memoryName, contextName);
+            var manifest = new Manifest(FormatVersion, Learner.ToName(), Threads, DateTimeOffset.UtcNow, entries, pooled, memoryName, contextName);
             Write(zip, "manifest.json", s => JsonSerializer.Serialize(s, manifest, Json));
         }
         File.Move(temporary, path, overwrite: true);
@@ -177,9 +178,18 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         if (manifest.Format != FormatVersion) throw new InvalidDataException($"{path}: predictor format {manifest.Format}, this build reads {FormatVersion}.");
         var learner = LearnerNames.Parse(manifest.Learner);
         var ml = new MLContext(1);
-        KindModel LoadEntry(KindEntry e) => e.Entry is null
-            ? new KindModel(ml, learner, null, e.ConstantMs)
-            : KindModel.Load(ml, learner, Read(zip, e.Entry, path), e.ConstantMs);
+        KindModel LoadEntry(KindEntry e)
+        {
+            try
+            {
+                return KindModel.Load(ml, learner,
+                    e.Entry is null ? null : Read(zip, e.Entry, path), e.Networks is null ? null : Read(zip, e.Networks, path), e.ConstantMs);
+            }
+            catch (InvalidDataException error) when (!error.Message.StartsWith(path, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"{path}: the {e.Op} model: {error.Message}", error);
+            }
+        }
         var models = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), LoadEntry);
         var counts = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), e => e.Count);
         var memory = manifest.Memory is null ? null : MemoryCorrection.Load(Read(zip, manifest.Memory, path));
@@ -246,7 +256,8 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         return copy;
     }
 
-    private sealed record KindEntry(string Op, string? Entry, double ConstantMs, int Count);
+    /// <summary>A kind's model: its ML.NET trees (<paramref name="Entry"/>) and/or networks, or a constant when both are null.</summary>
+    private sealed record KindEntry(string Op, string? Entry, double ConstantMs, int Count, string? Networks = null);
 
     private sealed record Manifest(int Format, string Learner, int Threads, DateTimeOffset Trained, List<KindEntry> Kinds, KindEntry Pooled, string? Memory, string? Context = null);
 }

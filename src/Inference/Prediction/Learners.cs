@@ -21,6 +21,12 @@ public enum LearnerKind
 
     /// <summary>Gradient-boosted trees (LightGBM through ML.NET) on the engineered features, log latency.</summary>
     LightGbm,
+
+    /// <summary>A small ensemble of fully connected networks (TorchSharp) on the engineered features, log latency.</summary>
+    Mlp,
+
+    /// <summary>FastTree and the network ensemble together: the geometric mean of their predictions.</summary>
+    FastTreeMlp,
 }
 
 public static class LearnerNames
@@ -32,6 +38,8 @@ public static class LearnerNames
         [LearnerKind.Forest] = "forest",
         [LearnerKind.FastTree] = "fasttree",
         [LearnerKind.LightGbm] = "lightgbm",
+        [LearnerKind.Mlp] = "mlp",
+        [LearnerKind.FastTreeMlp] = "fasttree+mlp",
     };
 
     public static IReadOnlyList<LearnerKind> All { get; } = Enum.GetValues<LearnerKind>();
@@ -71,8 +79,9 @@ internal sealed class ScoreRow
 }
 
 /// <summary>
-/// A trained regressor for one operator kind (or the pooled fallback): an ML.NET transformer plus
-/// how its inputs and outputs are encoded, or a constant when a kind had too few samples to learn.
+/// A trained regressor for one operator kind (or the pooled fallback): an ML.NET transformer, a
+/// network ensemble or both, plus how inputs and outputs are encoded; or a constant when a kind had
+/// too few samples to learn.
 /// </summary>
 internal sealed class KindModel
 {
@@ -82,13 +91,15 @@ internal sealed class KindModel
     private readonly MLContext _ml;
     private readonly ITransformer? _transformer;
     private readonly PredictionEngine<FeatureRow, ScoreRow>? _engine;
+    private readonly MlpEnsemble? _networks;
     private readonly Lock _gate = new();
 
-    public KindModel(MLContext ml, LearnerKind learner, ITransformer? transformer, double constantMs)
+    public KindModel(MLContext ml, LearnerKind learner, ITransformer? transformer, double constantMs, MlpEnsemble? networks = null)
     {
         _ml = ml;
         Learner = learner;
         _transformer = transformer;
+        _networks = networks;
         ConstantMs = constantMs;
         if (transformer is not null) _engine = ml.Model.CreatePredictionEngine<FeatureRow, ScoreRow>(transformer, inputSchemaDefinition: Schema(learner));
     }
@@ -97,13 +108,21 @@ internal sealed class KindModel
 
     public double ConstantMs { get; }
 
-    public bool IsConstant => _transformer is null;
+    public bool IsConstant => _transformer is null && _networks is null;
 
-    public static KindModel Train(MLContext ml, LearnerKind learner, IReadOnlyList<(OperatorNode Node, double LatencyMs)> samples)
+    public bool HasTrees => _transformer is not null;
+
+    public bool HasNetworks => _networks is not null;
+
+    public static KindModel Train(MLContext ml, LearnerKind learner, IReadOnlyList<(OperatorNode Node, double LatencyMs)> samples, int seed = 1)
     {
         ArgumentNullException.ThrowIfNull(samples);
         var median = samples.Count == 0 ? 0.0 : Median(samples.Select(s => s.LatencyMs));
         if (samples.Count < MinSamples) return new KindModel(ml, learner, null, median);
+        var networks = learner is LearnerKind.Mlp or LearnerKind.FastTreeMlp
+            ? MlpEnsemble.Train(samples.Select(s => s.Node).ToArray(), samples.Select(s => EncodeLabel(learner, s.Node, s.LatencyMs, median)).ToArray(), seed)
+            : null;
+        if (learner == LearnerKind.Mlp) return new KindModel(ml, learner, null, median, networks);
         var rows = samples.Select(s => new FeatureRow { Features = Encode(learner, s.Node), Label = (float)EncodeLabel(learner, s.Node, s.LatencyMs, median) }).ToArray();
         var data = ml.Data.LoadFromEnumerable(rows, Schema(learner));
         ITransformer transformer;
@@ -115,29 +134,39 @@ internal sealed class KindModel
         {
             throw new ArgumentException($"{learner.ToName()} failed on {samples.Count} {samples[0].Node.Kind} samples, labels {rows.Min(r => r.Label)}..{rows.Max(r => r.Label)}, x0 {rows.Min(r => r.Features[0])}..{rows.Max(r => r.Features[0])}: {e.Message}", e);
         }
-        return new KindModel(ml, learner, transformer, median);
+        return new KindModel(ml, learner, transformer, median, networks);
     }
 
     public double PredictMs(OperatorNode node)
     {
-        if (_engine is null) return ConstantMs;
-        float score;
+        if (IsConstant) return ConstantMs;
+        double score;
         lock (_gate)
         {
-            score = _engine.Predict(new FeatureRow { Features = Encode(Learner, node) }).Score;
+            var trees = _engine?.Predict(new FeatureRow { Features = Encode(Learner, node) }).Score;
+            var networks = _networks?.Predict(node);
+            // Both: the mean of two log-latency estimates, i.e. the geometric mean of the latencies.
+            score = trees is { } t && networks is { } n ? (t + n) / 2 : trees ?? networks!.Value;
         }
         var ms = DecodeLabel(Learner, node, score, ConstantMs);
         return double.IsFinite(ms) ? Math.Max(ms, 1e-4) : ConstantMs;
     }
 
-    public void Save(Stream stream)
+    public void SaveTrees(Stream stream)
     {
-        if (_transformer is null) throw new InvalidOperationException("A constant model has no transformer to save.");
+        if (_transformer is null) throw new InvalidOperationException("This model has no trained transformer to save.");
         _ml.Model.Save(_transformer, _ml.Data.LoadFromEnumerable(Array.Empty<FeatureRow>(), Schema(Learner)).Schema, stream);
     }
 
-    public static KindModel Load(MLContext ml, LearnerKind learner, Stream stream, double constantMs) =>
-        new(ml, learner, ml.Model.Load(stream, out _), constantMs);
+    public void SaveNetworks(Stream stream)
+    {
+        if (_networks is null) throw new InvalidOperationException("This model has no networks to save.");
+        _networks.Save(stream);
+    }
+
+    public static KindModel Load(MLContext ml, LearnerKind learner, Stream? trees, Stream? networks, double constantMs) =>
+        new(ml, learner, trees is null ? null : ml.Model.Load(trees, out _), constantMs, networks is null ? null : MlpEnsemble.Load(networks));
+
 
     /// <summary>Feature vector length per learner: FLOPs only, the degree-2 terms of four sizes, or everything.</summary>
     internal static int Width(LearnerKind learner) => learner switch
@@ -149,7 +178,7 @@ internal sealed class KindModel
 
     private static SchemaDefinition Schema(LearnerKind learner) => FeatureRow.Schema(Width(learner));
 
-    /// <summary>Tree learners see every feature and learn log latency; the baselines see only their own terms, in ms.</summary>
+    /// <summary>Tree and network learners see every feature and learn log latency; the baselines see only their own terms, in ms.</summary>
     internal static float[] Encode(LearnerKind learner, OperatorNode node)
     {
         switch (learner)
@@ -175,11 +204,12 @@ internal sealed class KindModel
         }
     }
 
-    private static bool LogTarget(LearnerKind learner) => learner is LearnerKind.Forest or LearnerKind.FastTree or LearnerKind.LightGbm;
+    private static bool LogTarget(LearnerKind learner) =>
+        learner is LearnerKind.Forest or LearnerKind.FastTree or LearnerKind.LightGbm or LearnerKind.Mlp or LearnerKind.FastTreeMlp;
 
     // Linear learners fit ms relative to the kind's median latency (labels near 1 keep the
-    // gradient steps well scaled); tree learners fit log ms.
-    // Trees fit log(ms / reference): the time per unit of work, which varies far less than the
+    // gradient steps well scaled); tree and network learners fit log ms.
+    // They fit log(ms / reference): the time per unit of work, which varies far less than the
     // latency itself, so piecewise-constant trees need not staircase the smooth trend in FLOPs.
     private static double EncodeLabel(LearnerKind learner, OperatorNode node, double ms, double median) =>
         LogTarget(learner) ? Math.Log(ms) - LogReference(node) : ms / median;
@@ -218,7 +248,7 @@ internal sealed class KindModel
                 .Append(ml.Regression.Trainers.OnlineGradientDescent(label, features, learningRate: 0.01f, numberOfIterations: 200)),
             LearnerKind.Forest => ml.Regression.Trainers.FastForest(label, features,
                 numberOfLeaves: 64, numberOfTrees: 300, minimumExampleCountPerLeaf: leafMin),
-            LearnerKind.FastTree => ml.Regression.Trainers.FastTree(label, features,
+            LearnerKind.FastTree or LearnerKind.FastTreeMlp => ml.Regression.Trainers.FastTree(label, features,
                 numberOfLeaves: count >= 1000 ? 48 : 16, numberOfTrees: count >= 1000 ? 1500 : 400, minimumExampleCountPerLeaf: 2, learningRate: count >= 1000 ? 0.03 : 0.05),
             LearnerKind.LightGbm => ml.Regression.Trainers.LightGbm(label, features,
                 numberOfLeaves: 24, minimumExampleCountPerLeaf: leafMin, learningRate: 0.05, numberOfIterations: 800),

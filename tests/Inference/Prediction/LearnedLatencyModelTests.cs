@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using AdaMec.Core.Graph;
 using AdaMec.Inference.Prediction;
 using AdaMec.Inference.Profiling;
@@ -15,6 +16,8 @@ public sealed class LearnedLatencyModelTests
     [InlineData(LearnerKind.Forest)]
     [InlineData(LearnerKind.FastTree)]
     [InlineData(LearnerKind.LightGbm)]
+    [InlineData(LearnerKind.Mlp)]
+    [InlineData(LearnerKind.FastTreeMlp)]
     public void Train_EachLearner_PredictsFinitePositiveForEveryZooOperator(LearnerKind learner)
     {
         var model = LearnedLatencyModel.Train(Data, learner);
@@ -45,9 +48,24 @@ public sealed class LearnedLatencyModelTests
     }
 
     [Fact]
-    public void SaveLoad_RoundTrip_IdenticalPredictions()
+    public void CrossValidate_RooflineLaw_NetworksWithTreesBeatTreesAlone()
     {
-        var model = LearnedLatencyModel.Train(Data, LearnerKind.FastTree);
+        var convs = PredictionTestData.Samples(600, 4, [OperatorKind.Conv2d]);
+
+        var results = CrossValidation.Summarise(CrossValidation.Predict(convs, [LearnerKind.FastTree, LearnerKind.FastTreeMlp], k: 3));
+
+        var trees = results.Single(r => r.Learner == "fasttree" && r.Op == "conv");
+        var both = results.Single(r => r.Learner == "fasttree+mlp" && r.Op == "conv");
+        Assert.True(both.Within10 > trees.Within10, $"fasttree+mlp {both.Within10:P1} vs fasttree {trees.Within10:P1}");
+        Assert.Equal("fasttree+mlp", CrossValidation.Best(results));
+    }
+
+    [Theory]
+    [InlineData(LearnerKind.FastTree)]
+    [InlineData(LearnerKind.FastTreeMlp)]
+    public void SaveLoad_RoundTrip_IdenticalPredictions(LearnerKind learner)
+    {
+        var model = LearnedLatencyModel.Train(Data, learner);
         var path = Path.Combine(Path.GetTempPath(), $"adamec-predictor-{Guid.NewGuid():N}.zip");
         try
         {
@@ -60,6 +78,32 @@ public sealed class LearnedLatencyModelTests
             {
                 Assert.Equal(model.PredictMs(node), loaded.PredictMs(node));
             }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Load_CorruptNetworks_InvalidDataNamingFileAndKind()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"adamec-predictor-{Guid.NewGuid():N}.zip");
+        try
+        {
+            LearnedLatencyModel.Train(PredictionTestData.Samples(60, 5, [OperatorKind.Conv2d]), LearnerKind.Mlp).Save(path);
+            using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+            {
+                var entry = zip.GetEntry("models/conv.mlp")!;
+                entry.Delete();
+                using var stream = zip.CreateEntry("models/conv.mlp").Open();
+                stream.Write("MLP1 but truncated"u8);
+            }
+
+            var error = Assert.Throws<InvalidDataException>(() => LearnedLatencyModel.Load(path));
+
+            Assert.Contains(path, error.Message, StringComparison.Ordinal);
+            Assert.Contains("conv model", error.Message, StringComparison.Ordinal);
         }
         finally
         {

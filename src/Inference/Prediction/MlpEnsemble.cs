@@ -1,0 +1,245 @@
+using AdaMec.Core.Graph;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace AdaMec.Inference.Prediction;
+
+/// <summary>
+/// A few small fully connected networks (TorchSharp) regressing an operator's encoded latency (log time
+/// per unit of the crude reference cost), averaged. Boosted trees answer in steps and have to
+/// staircase across the sparse seven-dimensional conv space; these networks are smooth in every
+/// input, and their errors are not the trees' (conv within ±10%, `adamec predictor eval`: FastTree
+/// 72.2%, these networks 74.8%, the geometric mean of both 77.4%, on the same folds; see the predictor README).
+/// </summary>
+internal sealed class MlpEnsemble
+{
+    /// <summary>Networks averaged (ten gave 75.9% on conv against five's 73.8%, at three times the training time).</summary>
+    public const int Members = 5;
+
+    /// <summary>
+    /// Units per hidden layer: 128 from <see cref="WideFrom"/> samples on (conv: 64 gave 76.3% instead of
+    /// 77.2% in the blend), 64 below, where a kind has a few hundred samples and training time matters more.
+    /// </summary>
+    public static int Hidden(int samples) => samples >= WideFrom ? 128 : 64;
+
+    private const int WideFrom = 1000;
+
+    /// <summary>Passes over the data (at 256 units: 300 gave 74.9% on conv, 600 overfitted, 72.8%)...</summary>
+    public const int Epochs = 200;
+
+    /// <summary>...but at least this many optimiser steps (small kinds, one or two batches)...</summary>
+    private const int MinSteps = 3000;
+
+    /// <summary>...and at most this many (the pooled fallback over every kind).</summary>
+    private const int MaxSteps = 4000;
+
+    private const int BatchSize = 128;
+    private const int FormatMagic = 0x4D4C5031; // "MLP1"
+
+    // Counts (sides, channels, kernel, stride, padding, groups, inputs) read better on a log scale.
+    private static readonly int[] LogScaled = [4, 5, 6, 7, 8, 9, 10, 11, 15];
+    private static readonly int Implementations = Enum.GetValues<ConvImplementation>().Length;
+
+    /// <summary>Inputs per operator: its features, the conv's implementation one-hot, and the log reference cost.</summary>
+    public static readonly int Inputs = OperatorFeatures.Count + Implementations + 1;
+
+    private readonly Net _net;
+    private readonly float[] _mean;
+    private readonly float[] _std;
+    private readonly double _labelMean;
+    private readonly double _labelStd;
+
+    private MlpEnsemble(Net net, float[] mean, float[] std, double labelMean, double labelStd)
+    {
+        _net = net;
+        _mean = mean;
+        _std = std;
+        _labelMean = labelMean;
+        _labelStd = labelStd;
+    }
+
+    /// <summary>Trains <see cref="Members"/> networks on the encoded labels, each from its own initialisation and shuffles.</summary>
+    public static MlpEnsemble Train(IReadOnlyList<OperatorNode> nodes, IReadOnlyList<double> labels, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (nodes.Count != labels.Count || nodes.Count == 0) throw new ArgumentException("Need one label per operator, at least one.", nameof(labels));
+        var raw = nodes.Select(RawInputs).ToArray();
+        var (mean, std) = Standardisation(raw);
+        var labelMean = labels.Average();
+        var labelStd = Math.Sqrt(labels.Average(l => (l - labelMean) * (l - labelMean)));
+        if (labelStd < 1e-9) labelStd = 1;
+
+        // One batched module holds every member: a step trains all of them at once (each on its own
+        // shuffle of the rows), five times fewer optimiser steps than training them one by one.
+        torch.manual_seed(seed);
+        var net = new Net(Members, Hidden(raw.Length));
+        var shuffle = new Random(seed);
+        using (var x = tensor(raw.SelectMany(r => Standardise(r, mean, std)).ToArray(), [raw.Length, Inputs]))
+        using (var y = tensor(labels.Select(l => (float)((l - labelMean) / labelStd)).ToArray(), [labels.Count, 1]))
+        using (var optimizer = optim.AdamW(net.parameters(), lr: 2e-3, weight_decay: 1e-4))
+        {
+            var batches = (raw.Length + BatchSize - 1) / BatchSize;
+            var epochs = Math.Max(1, Math.Min(Math.Max(Epochs, (MinSteps + batches - 1) / batches), MaxSteps / batches));
+            var schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs);
+            var orders = Enumerable.Range(0, Members).Select(_ => Enumerable.Range(0, raw.Length).Select(i => (long)i).ToArray()).ToArray();
+            net.train();
+            for (var epoch = 0; epoch < epochs; epoch++)
+            {
+                foreach (var order in orders) shuffle.Shuffle(order);
+                for (var b = 0; b < raw.Length; b += BatchSize)
+                {
+                    using var step = NewDisposeScope();
+                    var size = Math.Min(BatchSize, raw.Length - b);
+                    var rows = tensor(orders.SelectMany(o => o.Skip(b).Take(size)).ToArray());
+                    var predicted = net.call(x.index_select(0, rows).view(Members, size, Inputs));
+                    // Smooth L1: a few convs timed in a slow moment must not pull the fit as squares would.
+                    var loss = nn.functional.smooth_l1_loss(predicted, y.index_select(0, rows).view(Members, size, 1), beta: 0.5);
+                    optimizer.zero_grad();
+                    loss.backward();
+                    optimizer.step();
+                }
+                schedule.step();
+            }
+        }
+        net.eval();
+        return new MlpEnsemble(net, mean, std, labelMean, labelStd);
+    }
+
+    /// <summary>The encoded label predicted for <paramref name="node"/>: the members' mean.</summary>
+    public double Predict(OperatorNode node)
+    {
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode();
+        var input = tensor(Standardise(RawInputs(node), _mean, _std), [1, 1, Inputs]).expand(_net.Members, 1, Inputs);
+        return _net.call(input).mean().item<float>() * _labelStd + _labelMean;
+    }
+
+    public void Save(Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(FormatMagic);
+        writer.Write(Inputs);
+        writer.Write(_net.Hidden);
+        writer.Write(_net.Members);
+        foreach (var v in _mean) writer.Write(v);
+        foreach (var v in _std) writer.Write(v);
+        writer.Write(_labelMean);
+        writer.Write(_labelStd);
+        _net.save(writer);
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote; anything else is an <see cref="InvalidDataException"/>.</summary>
+    public static MlpEnsemble Load(Stream stream)
+    {
+        try
+        {
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            if (reader.ReadInt32() != FormatMagic) throw new InvalidDataException("Not an MLP ensemble.");
+            var inputs = reader.ReadInt32();
+            var hidden = reader.ReadInt32();
+            var members = reader.ReadInt32();
+            if (inputs != Inputs || hidden is < 1 or > 4096 || members is < 1 or > 64)
+                throw new InvalidDataException($"MLP ensemble of {members} networks {inputs}→{hidden}; this build reads {Inputs} inputs.");
+            var mean = ReadFloats(reader, inputs);
+            var std = ReadFloats(reader, inputs);
+            var labelMean = reader.ReadDouble();
+            var labelStd = reader.ReadDouble();
+            var net = new Net(members, hidden);
+            net.load(reader);
+            net.eval();
+            return new MlpEnsemble(net, mean, std, labelMean, labelStd);
+        }
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or IOException)
+        {
+            throw new InvalidDataException($"Unreadable MLP ensemble: {e.Message}", e);
+        }
+    }
+
+    internal static float[] RawInputs(OperatorNode node)
+    {
+        var features = OperatorFeatures.Extract(node);
+        foreach (var j in LogScaled) features[j] = MathF.Log(1 + features[j]);
+        var v = new float[Inputs];
+        features.CopyTo(v, 0);
+        v[OperatorFeatures.Count + (int)ConvImplementations.Of(node)] = 1;
+        v[Inputs - 1] = (float)KindModel.LogReference(node);
+        return v;
+    }
+
+    private static (float[] Mean, float[] Std) Standardisation(float[][] raw)
+    {
+        var mean = new float[Inputs];
+        var std = new float[Inputs];
+        for (var j = 0; j < Inputs; j++)
+        {
+            var m = raw.Average(r => (double)r[j]);
+            var s = Math.Sqrt(raw.Average(r => (r[j] - m) * (r[j] - m)));
+            mean[j] = (float)m;
+            std[j] = s > 1e-6 ? (float)s : 1f; // a constant input (the kind within its own model) stays 0
+        }
+        return (mean, std);
+    }
+
+    private static float[] Standardise(float[] raw, float[] mean, float[] std)
+    {
+        var v = new float[raw.Length];
+        for (var j = 0; j < raw.Length; j++) v[j] = (raw[j] - mean[j]) / std[j];
+        return v;
+    }
+
+    private static float[] ReadFloats(BinaryReader reader, int count)
+    {
+        var v = new float[count];
+        for (var i = 0; i < count; i++) v[i] = reader.ReadSingle();
+        return v;
+    }
+
+    /// <summary>
+    /// <see cref="Members"/> networks side by side, each three hidden layers of <c>hidden</c> SiLU
+    /// units and one output: input [members, rows, inputs], output [members, rows, 1].
+    /// </summary>
+    private sealed class Net : nn.Module<Tensor, Tensor>
+    {
+        private readonly Parameter _w1;
+        private readonly Parameter _b1;
+        private readonly Parameter _w2;
+        private readonly Parameter _b2;
+        private readonly Parameter _w3;
+        private readonly Parameter _b3;
+        private readonly Parameter _wOut;
+        private readonly Parameter _bOut;
+
+        public Net(int members, int hidden) : base("mlp_ensemble")
+        {
+            Members = members;
+            Hidden = hidden;
+            (_w1, _b1) = Layer(members, Inputs, hidden);
+            (_w2, _b2) = Layer(members, hidden, hidden);
+            (_w3, _b3) = Layer(members, hidden, hidden);
+            (_wOut, _bOut) = Layer(members, hidden, 1);
+            RegisterComponents();
+        }
+
+        public int Members { get; }
+
+        public int Hidden { get; }
+
+        public override Tensor forward(Tensor input)
+        {
+            var h = nn.functional.silu(input.bmm(_w1) + _b1);
+            h = nn.functional.silu(h.bmm(_w2) + _b2);
+            h = nn.functional.silu(h.bmm(_w3) + _b3);
+            return h.bmm(_wOut) + _bOut;
+        }
+
+        // nn.Linear's initialisation, per member: weights and biases uniform in ±1/sqrt(fan-in).
+        private static (Parameter Weight, Parameter Bias) Layer(int members, int inputs, int outputs)
+        {
+            var bound = 1 / Math.Sqrt(inputs);
+            return (new Parameter((rand(members, inputs, outputs) * 2 - 1) * bound),
+                new Parameter((rand(members, 1, outputs) * 2 - 1) * bound));
+        }
+    }
+}
