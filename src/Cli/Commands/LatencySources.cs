@@ -40,5 +40,6 @@ internal static class LatencySources
 
     // Looked up above the executable first (a checkout's bin/), then above the working folder.
     private static LearnedLatencyModel? DefaultPredictor() =>
-        LearnedLatencyModel.LoadOrTrainDefault(AppContext.BaseDirectory) ?? LearnedLatencyModel.LoadOrTrainDefault();
+        LearnedLatencyModel.LoadOrTrainDefault(AppContext.BaseDirectory, Console.Error.WriteLine)
+        ?? LearnedLatencyModel.LoadOrTrainDefault(log: Console.Error.WriteLine);
 }

@@ -55,7 +55,7 @@ internal static class PredictorCommand
     internal static LearnedLatencyModel LoadPredictor(string? path) =>
         path is not null
             ? LearnedLatencyModel.Load(path)
-            : LearnedLatencyModel.LoadOrTrainDefault()
+            : LearnedLatencyModel.LoadOrTrainDefault(log: Console.Error.WriteLine)
                 ?? throw new FileNotFoundException($"No predictor at {LearnedLatencyModel.DefaultRelativePath} and no {LearnedLatencyModel.DefaultSamplesRelativePath} to train one from. Train one with `adamec predictor train --samples CSV --out FILE`.");
 
     private static Command Train()

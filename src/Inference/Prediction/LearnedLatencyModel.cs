@@ -28,11 +28,11 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     public const string DefaultCalibrationRelativePath = "data/profile/calibration.csv";
 
     /// <summary>The learner that measured best here (see src/Inference/Prediction/README.md).</summary>
-    public const LearnerKind DefaultLearner = LearnerKind.FastTree;
+    public const LearnerKind DefaultLearner = LearnerKind.FastTreeMlp;
 
     // 2: the in-model correction is a FastTree model (context/in_model.zip), no longer power laws.
     // 3: 33 features (the conv's implementation and layout copies); format-2 models read 30.
-    // 4: kinds may carry a network ensemble (models/<kind>.mlp).
+    // 4: kinds may carry a network ensemble (models/<kind>.mlp); the default learner is fasttree+mlp.
     private const int FormatVersion = 4;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -136,7 +136,8 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } directory) Directory.CreateDirectory(directory);
-        var temporary = path + ".tmp";
+        // A name of its own: two processes training the default predictor at once must not share one.
+        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         using (var file = File.Create(temporary))
         using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
         {
@@ -210,11 +211,12 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     /// <summary>
     /// The predictor the partitioner and planner use by default: <see cref="DefaultRelativePath"/>
-    /// if present and readable, else trained (about 12 s) with <see cref="DefaultLearner"/> from the committed
-    /// profile <see cref="DefaultSamplesRelativePath"/> (with the in-model correction from
-    /// <see cref="DefaultCalibrationRelativePath"/> when present) and saved there. Null when neither exists.
+    /// if present and readable, else trained (about a minute on two cores) with <see cref="DefaultLearner"/> from the
+    /// committed profile <see cref="DefaultSamplesRelativePath"/> (with the in-model correction from
+    /// <see cref="DefaultCalibrationRelativePath"/> when present) and saved there; <paramref name="log"/>
+    /// hears when that starts. Null when neither exists.
     /// </summary>
-    public static LearnedLatencyModel? LoadOrTrainDefault(string? start = null)
+    public static LearnedLatencyModel? LoadOrTrainDefault(string? start = null, Action<string>? log = null)
     {
         if (FindDefault(start) is { } path)
         {
@@ -232,6 +234,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         {
             var samples = Path.Combine(dir.FullName, DefaultSamplesRelativePath);
             if (!File.Exists(samples)) continue;
+            log?.Invoke($"Training the default predictor ({DefaultLearner.ToName()}) from {samples}, once: about a minute.");
             var model = Train(SampleCsv.Read(samples), DefaultLearner);
             var calibration = Path.Combine(dir.FullName, DefaultCalibrationRelativePath);
             if (File.Exists(calibration)) model.FitContext(SampleCsv.Read(calibration));

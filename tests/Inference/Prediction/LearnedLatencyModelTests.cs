@@ -120,7 +120,7 @@ public sealed class LearnedLatencyModelTests
     }
 
     [Fact]
-    public void LoadOrTrainDefault_UnreadableDefaultFile_RetrainsFromCommittedProfile()
+    public void LoadOrTrainDefault_UnreadableDefaultFile_RetrainsFromCommittedProfileAndSaysSo()
     {
         var root = Path.Combine(Path.GetTempPath(), $"adamec-default-{Guid.NewGuid():N}");
         try
@@ -132,10 +132,15 @@ public sealed class LearnedLatencyModelTests
             SampleCsv.Append(samples, Data);
             File.WriteAllText(predictor, "written by an older build");
 
-            var model = LearnedLatencyModel.LoadOrTrainDefault(root);
+            var heard = new List<string>();
+            var model = LearnedLatencyModel.LoadOrTrainDefault(root, heard.Add);
+            var again = LearnedLatencyModel.LoadOrTrainDefault(root, heard.Add);
 
             Assert.NotNull(model);
             Assert.Equal(model.Name, LearnedLatencyModel.Load(predictor).Name);
+            Assert.Equal(model.Name, again?.Name);
+            // Training is announced (it takes about a minute on the committed profile); loading is not.
+            Assert.Equal($"Training the default predictor (fasttree+mlp) from {samples}, once: about a minute.", Assert.Single(heard));
         }
         finally
         {
