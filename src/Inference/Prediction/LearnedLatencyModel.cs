@@ -14,7 +14,8 @@ namespace AdaMec.Inference.Prediction;
 /// correction that turns that into the operator's latency inside a network, and an optional
 /// memory correction f_mem (formula 6). This is what the partitioner and the planner consume
 /// through <see cref="IOperatorLatencyModel"/>. A saved predictor is one zip file: a JSON
-/// manifest, one ML.NET model per kind, the in-model correction and the memory-correction network.
+/// manifest, per kind an ML.NET model and/or a network ensemble, the in-model correction and the
+/// memory-correction network.
 /// </summary>
 public sealed class LearnedLatencyModel : IOperatorLatencyModel
 {

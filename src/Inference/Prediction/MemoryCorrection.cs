@@ -32,18 +32,16 @@ public sealed class MemoryCorrection : IDisposable
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
     private readonly Net _net;
-    private readonly float[] _mean;
-    private readonly float[] _std;
+    private readonly FeatureScaling _scaling;
     private readonly Lock _gate = new();
 
     private readonly float _low;
     private readonly float _high;
 
-    private MemoryCorrection(Net net, float[] mean, float[] std, float low, float high)
+    private MemoryCorrection(Net net, FeatureScaling scaling, float low, float high)
     {
         _net = net;
-        _mean = mean;
-        _std = std;
+        _scaling = scaling;
         _low = low;
         _high = high;
     }
@@ -55,16 +53,7 @@ public sealed class MemoryCorrection : IDisposable
         ArgumentNullException.ThrowIfNull(data);
         if (data.Count < 4) throw new ArgumentException("The memory correction needs at least 4 observations.", nameof(data));
         var raw = data.Select(o => RawInputs(o.Node, o.BaseMs, o.BudgetBytes)).ToArray();
-        var mean = new float[Inputs];
-        var std = new float[Inputs];
-        for (var j = 0; j < Inputs; j++)
-        {
-            var column = raw.Select(r => (double)r[j]).ToArray();
-            var m = column.Average();
-            var s = Math.Sqrt(column.Sum(v => (v - m) * (v - m)) / column.Length);
-            mean[j] = (float)m;
-            std[j] = s > 1e-6 ? (float)s : 1f;
-        }
+        var scaling = FeatureScaling.Fit(raw, Inputs);
         var labels = data.Select(o => (float)Math.Clamp(Math.Log(o.ConstrainedMs / o.BaseMs), -1, 6)).ToArray();
 
         // A fifth of the configurations is held back: training stops where the error on them is
@@ -87,7 +76,7 @@ public sealed class MemoryCorrection : IDisposable
         var identity = false;
         using (var scope = NewDisposeScope())
         {
-            Tensor Rows(bool held) => tensor(raw.Where((_, i) => inValidation[i] == held).SelectMany(r => Standardize(r, mean, std)).ToArray(),
+            Tensor Rows(bool held) => tensor(raw.Where((_, i) => inValidation[i] == held).SelectMany(scaling.Apply).ToArray(),
                 [inValidation.Count(v => v == held), Inputs]);
             var x = Rows(false);
             var y = tensor(labels.Where((_, i) => !inValidation[i]).ToArray(), [inValidation.Count(v => !v), 1]);
@@ -131,7 +120,7 @@ public sealed class MemoryCorrection : IDisposable
             }
             net.eval();
         }
-        return new MemoryCorrection(net, mean, std, low, high) { IsIdentity = identity };
+        return new MemoryCorrection(net, scaling, low, high) { IsIdentity = identity };
     }
 
     /// <summary>Share of the held-back squared error the network must remove to be used.</summary>
@@ -147,7 +136,7 @@ public sealed class MemoryCorrection : IDisposable
     public double LogSlowdown(OperatorNode node, double baseMs, double budgetBytes)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var input = Standardize(RawInputs(node, baseMs, budgetBytes), _mean, _std);
+        var input = _scaling.Apply(RawInputs(node, baseMs, budgetBytes));
         lock (_gate)
         {
             using var scope = NewDisposeScope();
@@ -162,7 +151,7 @@ public sealed class MemoryCorrection : IDisposable
 
     public void Save(Stream stream)
     {
-        var state = new State(Hidden, _mean, _std, _low, _high,
+        var state = new State(Hidden, _scaling.Mean, _scaling.Std, _low, _high,
             _net.named_parameters().ToDictionary(p => p.name, p => p.parameter.data<float>().ToArray()), IsIdentity);
         JsonSerializer.Serialize(stream, state, Json);
     }
@@ -181,7 +170,7 @@ public sealed class MemoryCorrection : IDisposable
             }
         }
         net.eval();
-        return new MemoryCorrection(net, state.Mean, state.Std, state.Low, state.High) { IsIdentity = state.Identity };
+        return new MemoryCorrection(net, new FeatureScaling(state.Mean, state.Std), state.Low, state.High) { IsIdentity = state.Identity };
     }
 
     public void Dispose() => _net.Dispose();
@@ -194,13 +183,6 @@ public sealed class MemoryCorrection : IDisposable
         v[OperatorFeatures.Count] = (float)Math.Log(budgetBytes / 1e6);
         v[OperatorFeatures.Count + 1] = (float)Math.Log((footprint + 1) / budgetBytes);
         v[OperatorFeatures.Count + 2] = (float)Math.Log(Math.Max(baseMs, 1e-4));
-        return v;
-    }
-
-    private static float[] Standardize(float[] raw, float[] mean, float[] std)
-    {
-        var v = new float[raw.Length];
-        for (var j = 0; j < raw.Length; j++) v[j] = (raw[j] - mean[j]) / std[j];
         return v;
     }
 

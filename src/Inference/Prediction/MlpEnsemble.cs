@@ -45,16 +45,14 @@ internal sealed class MlpEnsemble
     public static readonly int Inputs = OperatorFeatures.Count + Implementations + 1;
 
     private readonly Net _net;
-    private readonly float[] _mean;
-    private readonly float[] _std;
+    private readonly FeatureScaling _scaling;
     private readonly double _labelMean;
     private readonly double _labelStd;
 
-    private MlpEnsemble(Net net, float[] mean, float[] std, double labelMean, double labelStd)
+    private MlpEnsemble(Net net, FeatureScaling scaling, double labelMean, double labelStd)
     {
         _net = net;
-        _mean = mean;
-        _std = std;
+        _scaling = scaling;
         _labelMean = labelMean;
         _labelStd = labelStd;
     }
@@ -66,7 +64,7 @@ internal sealed class MlpEnsemble
         ArgumentNullException.ThrowIfNull(labels);
         if (nodes.Count != labels.Count || nodes.Count == 0) throw new ArgumentException("Need one label per operator, at least one.", nameof(labels));
         var raw = nodes.Select(RawInputs).ToArray();
-        var (mean, std) = Standardisation(raw);
+        var scaling = FeatureScaling.Fit(raw, Inputs);
         var labelMean = labels.Average();
         var labelStd = Math.Sqrt(labels.Average(l => (l - labelMean) * (l - labelMean)));
         if (labelStd < 1e-9) labelStd = 1;
@@ -76,7 +74,7 @@ internal sealed class MlpEnsemble
         torch.manual_seed(seed);
         var net = new Net(Members, Hidden(raw.Length));
         var shuffle = new Random(seed);
-        using (var x = tensor(raw.SelectMany(r => Standardise(r, mean, std)).ToArray(), [raw.Length, Inputs]))
+        using (var x = tensor(raw.SelectMany(scaling.Apply).ToArray(), [raw.Length, Inputs]))
         using (var y = tensor(labels.Select(l => (float)((l - labelMean) / labelStd)).ToArray(), [labels.Count, 1]))
         using (var optimizer = optim.AdamW(net.parameters(), lr: 2e-3, weight_decay: 1e-4))
         {
@@ -104,7 +102,7 @@ internal sealed class MlpEnsemble
             }
         }
         net.eval();
-        return new MlpEnsemble(net, mean, std, labelMean, labelStd);
+        return new MlpEnsemble(net, scaling, labelMean, labelStd);
     }
 
     /// <summary>The encoded label predicted for <paramref name="node"/>: the members' mean.</summary>
@@ -112,7 +110,7 @@ internal sealed class MlpEnsemble
     {
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
-        var input = tensor(Standardise(RawInputs(node), _mean, _std), [1, 1, Inputs]).expand(_net.Members, 1, Inputs);
+        var input = tensor(_scaling.Apply(RawInputs(node)), [1, 1, Inputs]).expand(_net.Members, 1, Inputs);
         return _net.call(input).mean().item<float>() * _labelStd + _labelMean;
     }
 
@@ -123,8 +121,8 @@ internal sealed class MlpEnsemble
         writer.Write(Inputs);
         writer.Write(_net.Hidden);
         writer.Write(_net.Members);
-        foreach (var v in _mean) writer.Write(v);
-        foreach (var v in _std) writer.Write(v);
+        foreach (var v in _scaling.Mean) writer.Write(v);
+        foreach (var v in _scaling.Std) writer.Write(v);
         writer.Write(_labelMean);
         writer.Write(_labelStd);
         _net.save(writer);
@@ -149,7 +147,7 @@ internal sealed class MlpEnsemble
             var net = new Net(members, hidden);
             net.load(reader);
             net.eval();
-            return new MlpEnsemble(net, mean, std, labelMean, labelStd);
+            return new MlpEnsemble(net, new FeatureScaling(mean, std), labelMean, labelStd);
         }
         catch (Exception e) when (e is EndOfStreamException or ArgumentException or IOException)
         {
@@ -157,7 +155,7 @@ internal sealed class MlpEnsemble
         }
     }
 
-    internal static float[] RawInputs(OperatorNode node)
+    private static float[] RawInputs(OperatorNode node)
     {
         var features = OperatorFeatures.Extract(node);
         foreach (var j in LogScaled) features[j] = MathF.Log(1 + features[j]);
@@ -165,27 +163,6 @@ internal sealed class MlpEnsemble
         features.CopyTo(v, 0);
         v[OperatorFeatures.Count + (int)ConvImplementations.Of(node)] = 1;
         v[Inputs - 1] = (float)KindModel.LogReference(node);
-        return v;
-    }
-
-    private static (float[] Mean, float[] Std) Standardisation(float[][] raw)
-    {
-        var mean = new float[Inputs];
-        var std = new float[Inputs];
-        for (var j = 0; j < Inputs; j++)
-        {
-            var m = raw.Average(r => (double)r[j]);
-            var s = Math.Sqrt(raw.Average(r => (r[j] - m) * (r[j] - m)));
-            mean[j] = (float)m;
-            std[j] = s > 1e-6 ? (float)s : 1f; // a constant input (the kind within its own model) stays 0
-        }
-        return (mean, std);
-    }
-
-    private static float[] Standardise(float[] raw, float[] mean, float[] std)
-    {
-        var v = new float[raw.Length];
-        for (var j = 0; j < raw.Length; j++) v[j] = (raw[j] - mean[j]) / std[j];
         return v;
     }
 
