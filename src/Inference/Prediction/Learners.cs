@@ -167,7 +167,6 @@ internal sealed class KindModel
     public static KindModel Load(MLContext ml, LearnerKind learner, Stream? trees, Stream? networks, double constantMs) =>
         new(ml, learner, trees is null ? null : ml.Model.Load(trees, out _), constantMs, networks is null ? null : MlpEnsemble.Load(networks));
 
-
     /// <summary>Feature vector length per learner: FLOPs only, the degree-2 terms of four sizes, or everything.</summary>
     internal static int Width(LearnerKind learner) => learner switch
     {
