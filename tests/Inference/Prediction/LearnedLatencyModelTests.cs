@@ -85,8 +85,10 @@ public sealed class LearnedLatencyModelTests
         }
     }
 
-    [Fact]
-    public void Load_CorruptNetworks_InvalidDataNamingFileAndKind()
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("not a network")]
+    public void Load_CorruptNetworks_InvalidDataNamingFileAndKind(string damage)
     {
         var path = Path.Combine(Path.GetTempPath(), $"adamec-predictor-{Guid.NewGuid():N}.zip");
         try
@@ -95,9 +97,15 @@ public sealed class LearnedLatencyModelTests
             using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
             {
                 var entry = zip.GetEntry("models/conv.mlp")!;
+                byte[] bytes;
+                using (var original = new MemoryStream())
+                {
+                    using (var read = entry.Open()) read.CopyTo(original);
+                    bytes = original.ToArray();
+                }
                 entry.Delete();
                 using var stream = zip.CreateEntry("models/conv.mlp").Open();
-                stream.Write("MLP1 but truncated"u8);
+                stream.Write(damage == "truncated" ? bytes[..(bytes.Length / 2)] : "not a network at all"u8.ToArray());
             }
 
             var error = Assert.Throws<InvalidDataException>(() => LearnedLatencyModel.Load(path));
