@@ -215,35 +215,67 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     /// if present and readable, else trained (about a minute on two cores) with <see cref="DefaultLearner"/> from the
     /// committed profile <see cref="DefaultSamplesRelativePath"/> (with the in-model correction from
     /// <see cref="DefaultCalibrationRelativePath"/> when present) and saved there; <paramref name="log"/>
-    /// hears when that starts. Null when neither exists.
+    /// hears when that starts. One process trains it at a time: another that needs it meanwhile waits
+    /// for the file (<paramref name="log"/> hears that too). Null when neither exists.
     /// </summary>
     public static LearnedLatencyModel? LoadOrTrainDefault(string? start = null, Action<string>? log = null)
     {
-        if (FindDefault(start) is { } path)
-        {
-            try
-            {
-                return Load(path);
-            }
-            catch (Exception e) when (e is InvalidDataException or JsonException)
-            {
-                // The default predictor is a cache of the committed profile: one written by an
-                // older build is retrained below rather than failing every partition.
-            }
-        }
+        if (FindDefault(start) is { } path && TryLoadCache(path) is { } cached) return cached;
         for (var dir = new DirectoryInfo(start ?? Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
         {
             var samples = Path.Combine(dir.FullName, DefaultSamplesRelativePath);
             if (!File.Exists(samples)) continue;
+            var target = Path.Combine(dir.FullName, DefaultRelativePath);
+            // Two trainings at once on a two-core device each take twice as long (a fresh clone's
+            // test suite ran two and timed out): the second process waits and loads the first's file.
+            using var training = AcquireTrainingLock(target + ".lock", log);
+            if (TryLoadCache(target) is { } trainedMeanwhile) return trainedMeanwhile;
             log?.Invoke($"Training the default predictor ({DefaultLearner.ToName()}) from {samples}, once: about a minute.");
             var model = Train(SampleCsv.Read(samples), DefaultLearner);
             var calibration = Path.Combine(dir.FullName, DefaultCalibrationRelativePath);
             if (File.Exists(calibration)) model.FitContext(SampleCsv.Read(calibration));
-            model.Save(Path.Combine(dir.FullName, DefaultRelativePath));
+            model.Save(target);
             return model;
         }
         return null;
     }
+
+    /// <summary>The default predictor at <paramref name="path"/>, or null when it is missing or unreadable.</summary>
+    private static LearnedLatencyModel? TryLoadCache(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return Load(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or JsonException)
+        {
+            // The default predictor is a cache of the committed profile: one written by an
+            // older build is retrained rather than failing every partition.
+            return null;
+        }
+    }
+
+    /// <summary>An exclusive lock on <paramref name="path"/> (flock on Linux: the kernel drops it when its process dies).</summary>
+    private static FileStream AcquireTrainingLock(string path, Action<string>? log)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        for (var announced = false; ; announced = true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException e) when (e.HResult is HeldByAnotherProcessUnix or HeldByAnotherProcessWindows)
+            {
+                if (!announced) log?.Invoke($"Another process is training the default predictor; waiting for it ({path}).");
+                Thread.Sleep(TimeSpan.FromMilliseconds(250));
+            }
+        }
+    }
+
+    private const int HeldByAnotherProcessUnix = 11; // EWOULDBLOCK from flock
+    private const int HeldByAnotherProcessWindows = unchecked((int)0x80070020); // ERROR_SHARING_VIOLATION
 
     private static void Write(ZipArchive zip, string name, Action<Stream> write)
     {

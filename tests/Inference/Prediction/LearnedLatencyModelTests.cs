@@ -157,6 +157,43 @@ public sealed class LearnedLatencyModelTests
     }
 
     [Fact]
+    public async Task LoadOrTrainDefault_AnotherProcessTraining_WaitsAndLoadsItsFile()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"adamec-default-{Guid.NewGuid():N}");
+        try
+        {
+            var samples = Path.Combine(root, LearnedLatencyModel.DefaultSamplesRelativePath);
+            var predictor = Path.Combine(root, LearnedLatencyModel.DefaultRelativePath);
+            Directory.CreateDirectory(Path.GetDirectoryName(samples)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(predictor)!);
+            SampleCsv.Append(samples, Data);
+            var heard = new List<string>();
+            var waiting = new TaskCompletionSource();
+            Task<LearnedLatencyModel?> loading;
+            // The lock another process would hold while it trains (an exclusive open: flock on Linux).
+            using (new FileStream(predictor + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+            {
+                loading = Task.Run(() => LearnedLatencyModel.LoadOrTrainDefault(root, m =>
+                {
+                    lock (heard) heard.Add(m);
+                    waiting.TrySetResult();
+                }));
+                await waiting.Task.WaitAsync(TimeSpan.FromMinutes(1));
+                LearnedLatencyModel.Train(Data, LearnerKind.Forest).Save(predictor);
+            }
+
+            var model = await loading.WaitAsync(TimeSpan.FromMinutes(1));
+
+            Assert.Equal("predictor:forest", model?.Name);
+            Assert.StartsWith("Another process is training the default predictor", Assert.Single(heard), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void PredictMs_KindWithoutSamples_UsesPooledModel()
     {
         var model = LearnedLatencyModel.Train(Data.Where(s => s.Config.Kind != OperatorKind.LocalResponseNorm).ToArray(), LearnerKind.FastTree);
