@@ -130,67 +130,43 @@ public sealed class LearnedLatencyModelTests
     [Fact]
     public void LoadOrTrainDefault_UnreadableDefaultFile_RetrainsFromCommittedProfileAndSaysSo()
     {
-        var root = Path.Combine(Path.GetTempPath(), $"adamec-default-{Guid.NewGuid():N}");
-        try
-        {
-            var samples = Path.Combine(root, LearnedLatencyModel.DefaultSamplesRelativePath);
-            var predictor = Path.Combine(root, LearnedLatencyModel.DefaultRelativePath);
-            Directory.CreateDirectory(Path.GetDirectoryName(samples)!);
-            Directory.CreateDirectory(Path.GetDirectoryName(predictor)!);
-            SampleCsv.Append(samples, Data);
-            File.WriteAllText(predictor, "written by an older build");
+        using var checkout = new CheckoutWithProfile(Data);
+        File.WriteAllText(checkout.Predictor, "written by an older build");
 
-            var heard = new List<string>();
-            var model = LearnedLatencyModel.LoadOrTrainDefault(root, heard.Add);
-            var again = LearnedLatencyModel.LoadOrTrainDefault(root, heard.Add);
+        var heard = new List<string>();
+        var model = LearnedLatencyModel.LoadOrTrainDefault(checkout.Root, heard.Add);
+        var again = LearnedLatencyModel.LoadOrTrainDefault(checkout.Root, heard.Add);
 
-            Assert.NotNull(model);
-            Assert.Equal(model.Name, LearnedLatencyModel.Load(predictor).Name);
-            Assert.Equal(model.Name, again?.Name);
-            // Training is announced (it takes about a minute on the committed profile); loading is not.
-            Assert.Equal($"Training the default predictor (fasttree+mlp) from {samples}, once: about a minute.", Assert.Single(heard));
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        Assert.NotNull(model);
+        Assert.Equal(model.Name, LearnedLatencyModel.Load(checkout.Predictor).Name);
+        Assert.Equal(model.Name, again?.Name);
+        // Training is announced (it takes about a minute on the committed profile); loading is not.
+        Assert.Equal($"Training the default predictor (fasttree+mlp) from {checkout.Samples}, once: about a minute.", Assert.Single(heard));
     }
 
     [Fact]
     public async Task LoadOrTrainDefault_AnotherProcessTraining_WaitsAndLoadsItsFile()
     {
-        var root = Path.Combine(Path.GetTempPath(), $"adamec-default-{Guid.NewGuid():N}");
-        try
+        using var checkout = new CheckoutWithProfile(Data);
+        var heard = new List<string>();
+        var waiting = new TaskCompletionSource();
+        Task<LearnedLatencyModel?> loading;
+        // The lock another process would hold while it trains (an exclusive open: flock on Linux).
+        using (new FileStream(checkout.Predictor + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
-            var samples = Path.Combine(root, LearnedLatencyModel.DefaultSamplesRelativePath);
-            var predictor = Path.Combine(root, LearnedLatencyModel.DefaultRelativePath);
-            Directory.CreateDirectory(Path.GetDirectoryName(samples)!);
-            Directory.CreateDirectory(Path.GetDirectoryName(predictor)!);
-            SampleCsv.Append(samples, Data);
-            var heard = new List<string>();
-            var waiting = new TaskCompletionSource();
-            Task<LearnedLatencyModel?> loading;
-            // The lock another process would hold while it trains (an exclusive open: flock on Linux).
-            using (new FileStream(predictor + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+            loading = Task.Run(() => LearnedLatencyModel.LoadOrTrainDefault(checkout.Root, m =>
             {
-                loading = Task.Run(() => LearnedLatencyModel.LoadOrTrainDefault(root, m =>
-                {
-                    lock (heard) heard.Add(m);
-                    waiting.TrySetResult();
-                }));
-                await waiting.Task.WaitAsync(TimeSpan.FromMinutes(1));
-                LearnedLatencyModel.Train(Data, LearnerKind.Forest).Save(predictor);
-            }
-
-            var model = await loading.WaitAsync(TimeSpan.FromMinutes(1));
-
-            Assert.Equal("predictor:forest", model?.Name);
-            Assert.StartsWith("Another process is training the default predictor", Assert.Single(heard), StringComparison.Ordinal);
+                lock (heard) heard.Add(m);
+                waiting.TrySetResult();
+            }));
+            await waiting.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            LearnedLatencyModel.Train(Data, LearnerKind.Forest).Save(checkout.Predictor);
         }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+
+        var model = await loading.WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal("predictor:forest", model?.Name);
+        Assert.StartsWith("Another process is training the default predictor", Assert.Single(heard), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -211,5 +187,24 @@ public sealed class LearnedLatencyModelTests
         var nodes = ModelZoo.Graph("alexnet").Nodes;
 
         Assert.Equal(nodes.Sum(model.PredictMs), model.PredictAtomMs(nodes), 9);
+    }
+
+    /// <summary>A temporary folder laid out like a checkout: the committed profile in place, no predictor yet.</summary>
+    private sealed class CheckoutWithProfile : IDisposable
+    {
+        public CheckoutWithProfile(IReadOnlyList<OperatorSample> samples)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Samples)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(Predictor)!);
+            SampleCsv.Append(Samples, samples);
+        }
+
+        public string Root { get; } = Path.Combine(Path.GetTempPath(), $"adamec-default-{Guid.NewGuid():N}");
+
+        public string Samples => Path.Combine(Root, LearnedLatencyModel.DefaultSamplesRelativePath);
+
+        public string Predictor => Path.Combine(Root, LearnedLatencyModel.DefaultRelativePath);
+
+        public void Dispose() => Directory.Delete(Root, recursive: true);
     }
 }
