@@ -38,7 +38,8 @@ internal sealed class MlpEnsemble
     private const int FormatMagic = 0x4D4C5031; // "MLP1"
 
     // Counts (sides, channels, kernel, stride, padding, groups, inputs) read better on a log scale.
-    private static readonly int[] LogScaled = [4, 5, 6, 7, 8, 9, 10, 11, 15];
+    private static readonly int[] LogScaled = Positions("hw", "out_hw", "cin", "cout", "kernel", "stride", "padding", "groups", "inputs");
+    private static readonly int ImplementationFeature = Positions("conv_implementation")[0];
     private static readonly int Implementations = Enum.GetValues<ConvImplementation>().Length;
 
     /// <summary>Inputs per operator: its features, the conv's implementation one-hot, and the log reference cost.</summary>
@@ -163,10 +164,16 @@ internal sealed class MlpEnsemble
         foreach (var j in LogScaled) features[j] = MathF.Log(1 + features[j]);
         var v = new float[Inputs];
         features.CopyTo(v, 0);
-        v[OperatorFeatures.Count + (int)ConvImplementations.Of(node)] = 1;
+        v[OperatorFeatures.Count + (int)features[ImplementationFeature]] = 1;
         v[Inputs - 1] = (float)KindModel.LogReference(node);
         return v;
     }
+
+    private static int[] Positions(params string[] names) => names.Select(n =>
+    {
+        var i = Array.IndexOf(OperatorFeatures.Names, n);
+        return i >= 0 ? i : throw new InvalidOperationException($"OperatorFeatures has no '{n}'.");
+    }).ToArray();
 
     private static float[] ReadFloats(BinaryReader reader, int count)
     {
