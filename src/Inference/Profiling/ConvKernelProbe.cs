@@ -77,8 +77,7 @@ public static class ConvKernelProbe
     }
 
     /// <summary>True when <paramref name="lines"/> hold any oneDNN verbose output (the variable took effect).</summary>
-    public static bool HasVerboseLog(IEnumerable<string> lines) =>
-        lines.Any(l => l.StartsWith("onednn_verbose", StringComparison.Ordinal) || l.StartsWith("dnnl_verbose", StringComparison.Ordinal));
+    public static bool HasVerboseLog(IEnumerable<string> lines) => lines.Any(IsVerboseLine);
 
     /// <summary>
     /// Maps a oneDNN implementation name (e.g. <c>jit:avx512_core</c>, <c>jit_1x1:avx2</c>,
@@ -94,11 +93,15 @@ public static class ConvKernelProbe
         _ => null,
     };
 
+    // oneDNN 3 prefixes its log lines "onednn_verbose", oneDNN 2 "dnnl_verbose".
+    private static bool IsVerboseLine(string line) =>
+        line.StartsWith("onednn_verbose", StringComparison.Ordinal) || line.StartsWith("dnnl_verbose", StringComparison.Ordinal);
+
     // "onednn_verbose,v1,primitive,exec,cpu,convolution,jit:avx512_core,forward_training,..." (oneDNN 3);
     // "dnnl_verbose,exec,cpu,convolution,jit:avx2,..." (oneDNN 2): the field after "convolution".
     private static string? ExecutedConvolution(string line)
     {
-        if (!line.StartsWith("onednn_verbose", StringComparison.Ordinal) && !line.StartsWith("dnnl_verbose", StringComparison.Ordinal)) return null;
+        if (!IsVerboseLine(line)) return null;
         var fields = line.Split(',');
         var exec = Array.IndexOf(fields, "exec");
         var convolution = Array.IndexOf(fields, "convolution");
