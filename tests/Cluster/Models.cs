@@ -21,11 +21,7 @@ public sealed class Models : IDisposable
         })).Value;
 
     /// <summary>A seeded random input of the model's input shape.</summary>
-    public static byte[] Input(AtomManifest manifest, int seed = 42)
-    {
-        using var scope = NewDisposeScope();
-        return TensorCodec.Encode(randn(manifest.InputShape.ToLongArray(), generator: new Generator((ulong)seed)));
-    }
+    public static byte[] Input(AtomManifest manifest, int seed = 42) => TensorCodec.RandomPayload(manifest.InputShape, (ulong)seed);
 
     /// <summary>The whole zoo model (built from its seed, not from the atom files) on one device.</summary>
     public static byte[] WholeModelOutput(AtomManifest manifest, byte[] input)

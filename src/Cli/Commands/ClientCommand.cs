@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using AdaMec.Client;
 using AdaMec.Core.Atoms;
+using AdaMec.Inference.Atoms;
 using AdaMec.Interfaces;
 
 namespace AdaMec.Cli.Commands;
@@ -65,9 +66,7 @@ internal static class ClientCommand
         using var deployment = await client.DeployAsync(atoms, latencyMs, deploymentId, cancellationToken);
         var planChanges = 0;
         deployment.PlanChanged += (_, _) => Interlocked.Increment(ref planChanges);
-        var input = new byte[deployment.Manifest.Atoms[0].InputBytes];
-        new Random(42).NextBytes(input);
-        for (var i = 0; i < input.Length; i += 4) BitConverter.TryWriteBytes(input.AsSpan(i), (float)((input[i] - 128) / 64.0));
+        var input = TensorCodec.RandomPayload(deployment.Manifest.InputShape, seed: 42);
         var latencies = new List<double>();
         var failed = 0;
         var started = Stopwatch.GetTimestamp();

@@ -94,9 +94,7 @@ internal static class ClusterBenchCommand
             {
                 var directory = Path.Combine(root, model);
                 var manifest = ModelPartitioning.Partition(model, directory, new FlopsLatencyModel());
-                var input = new byte[manifest.Atoms[0].InputBytes];
-                var random = new Random(1);
-                for (var i = 0; i < input.Length; i += 4) BitConverter.TryWriteBytes(input.AsSpan(i), (float)(random.NextDouble() * 2 - 1));
+                var input = TensorCodec.RandomPayload(manifest.InputShape, seed: 1);
                 byte[] localOutput = [];
                 double local;
                 using (var chain = AtomChain.Load(directory))

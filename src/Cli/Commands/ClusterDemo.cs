@@ -77,9 +77,7 @@ internal static class ClusterDemo
             Console.WriteLine();
             Console.WriteLine($"== {step + 1}/{steps} deploy from the atoms folder and infer: atoms move out one by one as they become resident");
             using var deployment = await client.DeployAsync(directory, 1000, "demo");
-            var input = new byte[deployment.Manifest.Atoms[0].InputBytes];
-            var random = new Random(7);
-            for (var i = 0; i < input.Length; i += 4) BitConverter.TryWriteBytes(input.AsSpan(i), (float)(random.NextDouble() * 2 - 1));
+            var input = TensorCodec.RandomPayload(deployment.Manifest.InputShape, seed: 7);
             using var chain = AtomChain.Load(directory);
             var local = chain.Run(input);
             static TextTable NewTable() => new("request", "latency ms", "plan v", "where each atom ran", "max rel. diff vs local");

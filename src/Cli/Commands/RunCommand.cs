@@ -46,11 +46,7 @@ internal static class RunCommand
 
     private static byte[] ReadInput(FileInfo? file, AtomManifest manifest)
     {
-        if (file is null)
-        {
-            using var random = randn(manifest.InputShape.ToLongArray(), generator: new Generator(42));
-            return TensorCodec.Encode(random);
-        }
+        if (file is null) return TensorCodec.RandomPayload(manifest.InputShape, seed: 42);
         if (!file.Exists) throw new FileNotFoundException($"Input file '{file.FullName}' does not exist.", file.FullName);
         var bytes = File.ReadAllBytes(file.FullName);
         return bytes.Length == manifest.InputShape.Bytes

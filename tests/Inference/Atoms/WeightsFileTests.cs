@@ -59,6 +59,23 @@ public sealed class WeightsFileTests
     }
 
     [Fact]
+    public void RandomPayload_SameSeed_SameStandardNormalBytes()
+    {
+        var shape = new TensorShape(1, 3, 32, 32);
+
+        var a = TensorCodec.RandomPayload(shape, seed: 42);
+        var b = TensorCodec.RandomPayload(shape, seed: 42);
+        var other = TensorCodec.RandomPayload(shape, seed: 43);
+
+        Assert.Equal(shape.Bytes, a.Length);
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, other);
+        using var values = TensorCodec.Decode(a, shape);
+        Assert.InRange(values.mean().item<float>(), -0.1f, 0.1f);
+        Assert.InRange(values.std().item<float>(), 0.9f, 1.1f);
+    }
+
+    [Fact]
     public void EncodeDecode_RoundTrip_Exact()
     {
         using var x = randn(2, 3, 4);
