@@ -35,6 +35,22 @@ public sealed class AtomCommandsTests : IDisposable
     }
 
     [Fact]
+    public void DemoLocalOnly_AlexNet_TimesEveryAtomOnARealImage()
+    {
+        var demo = AdamecProcess.Run("demo", "--model", "alexnet", "--local-only", "--out", _directory);
+
+        Assert.True(demo.ExitCode == 0, demo.Out + demo.Error);
+        Assert.Contains("OK: every boundary", demo.Out, StringComparison.Ordinal);
+        var local = demo.Out[demo.Out.IndexOf("== 3/6", StringComparison.Ordinal)..];
+        Assert.Contains("a seeded random image, median of 11 runs", local, StringComparison.Ordinal);
+        var atoms = Directory.GetFiles(_directory, "*.amw").Length;
+        Assert.True(atoms > 1, demo.Out);
+        for (var i = 0; i < atoms; i++) Assert.Matches($@"(?m)^alexnet\.a{i} +\d", local);
+        Assert.Matches(@"alexnet: \d+\.\d ms for \d+ atoms on this machine \(predicted \d+\.\d ms\)", local);
+        Assert.DoesNotContain("== 4/6", demo.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Partition_UnknownModel_ExitsTwoNamingKnownModels()
     {
         var result = AdamecProcess.Run("partition", "--model", "lenet", "--out", _directory);
