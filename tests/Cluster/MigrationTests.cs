@@ -13,8 +13,11 @@ public sealed class MigrationTests(ThreeSiloCluster fixture)
         var (directory, manifest) = fixture.Models.Get("alexnet");
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, "move-" + Guid.NewGuid().ToString("N")[..6]);
-        // The deployment's own first plan may already use an edge device; move between two edges
-        // it left alone, so every byte of both moves has to travel.
+        // The deployment's own plans may already use an edge device; move between two edges they
+        // left alone, so every byte of both moves has to travel. Pinning everything to the phone
+        // first stops the planner's own re-plans (a measured-context re-plan once put an atom on
+        // the "untouched" edge between reading the history and the pin), so the set is final.
+        await deployment.PinAsync(Enumerable.Repeat(client.Options.DeviceId, manifest.Atoms.Count).ToArray());
         await deployment.WaitUntilSettledAsync(Settle);
         var used = (await deployment.GetHistoryAsync()).SelectMany(r => r.NewPlan).ToHashSet();
         var (first, second) = ThreeSiloCluster.Devices.Where(d => !used.Contains(d)).ToArray() switch
