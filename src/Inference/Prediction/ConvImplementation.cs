@@ -25,7 +25,7 @@ public enum ConvImplementation
 /// Mirrors libtorch's dispatch for a batch-1, float32, CPU convolution (PyTorch
 /// <c>ConvParams::use_mkldnn</c>; oneDNN's kernel choice), so the learners can tell the
 /// regimes apart instead of fitting one surface over all of them. Checked against
-/// <c>ONEDNN_VERBOSE=1</c> on all 2,496 profiled convs: exact except 23 convs (kernel 7 or 11 larger
+/// <c>ONEDNN_VERBOSE=1</c> on the 2,496 convs of the first full profile: exact except 23 convs (kernel 7 or 11 larger
 /// than about the input side) that oneDNN hands to its GEMM fallback; those stay
 /// <see cref="ConvImplementation.OneDnnDirect"/> or depthwise here.
 /// </summary>
