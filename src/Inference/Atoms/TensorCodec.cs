@@ -22,8 +22,8 @@ public static class TensorCodec
     /// A seeded standard-normal float32 payload of <paramref name="shape"/>: the input the demo,
     /// the benchmarks and the client send when the user gives none. Never zeros: on an all-zero
     /// image a bias-free conv emits zeros and the max-pool after it compares equal values, which
-    /// runs several times faster than real data (ResNet-18's first atom, conv to max-pool: 3.3 ms
-    /// on zeros against about 8 ms on this payload) and makes every timing look better than it is.
+    /// runs faster than on real data (ResNet-18's first atom, conv to max-pool: 3.3 ms on zeros,
+    /// 5.2-7.4 ms on this payload) and makes every timing look better than it is.
     /// </summary>
     public static byte[] RandomPayload(TensorShape shape, ulong seed)
     {
