@@ -42,7 +42,7 @@ public sealed class AtomCommandsTests : IDisposable
         Assert.True(demo.ExitCode == 0, demo.Out + demo.Error);
         Assert.Contains("OK: every boundary", demo.Out, StringComparison.Ordinal);
         var local = demo.Out[demo.Out.IndexOf("== 3/6", StringComparison.Ordinal)..];
-        Assert.Contains("a seeded random image, median of 11 runs", local, StringComparison.Ordinal);
+        Assert.Contains("a seeded random image, 1 libtorch thread(s) as profiled, median of 11 runs per atom", local, StringComparison.Ordinal);
         var atoms = Directory.GetFiles(_directory, "*.amw").Length;
         Assert.True(atoms > 1, demo.Out);
         for (var i = 0; i < atoms; i++) Assert.Matches($@"(?m)^alexnet\.a{i} +\d", local);

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using AdaMec.Inference.Atoms;
+using AdaMec.Inference.Prediction;
+using AdaMec.Inference.Profiling;
 using AdaMec.Inference.Zoo;
+using TorchSharp;
 
 namespace AdaMec.Cli.Commands;
 
@@ -53,9 +56,12 @@ internal static class DemoCommand
         if (!report.Ok) return 1;
 
         Console.WriteLine();
-        Console.WriteLine($"== 3/{Steps} run the chain locally: a seeded random image, median of {LocalRuns} runs per atom");
+        // Predictions hold for the thread count the predictor was profiled at (1 here); libtorch
+        // would otherwise use every core, and the chain ran 1.6x faster than its prediction on 2.
+        var threads = latency is LearnedLatencyModel { Threads: > 0 } learned ? learned.Threads : torch.get_num_threads();
+        Console.WriteLine($"== 3/{Steps} run the chain locally: a seeded random image, {threads} libtorch thread(s) as profiled, median of {LocalRuns} runs per atom");
         using var chain = AtomChain.Load(directory);
-        var timings = TimeChain(chain, TensorCodec.RandomPayload(manifest.InputShape, seed: 42));
+        var timings = TimeChain(chain, TensorCodec.RandomPayload(manifest.InputShape, seed: 42), threads);
         var table = new TextTable("atom", "measured ms", "predicted ms");
         foreach (var (atom, ms) in manifest.Atoms.Zip(timings.AtomMs)) table.Add(atom.Id, ms, atom.PredictedMs);
         table.Write(Console.Out);
@@ -66,8 +72,22 @@ internal static class DemoCommand
         return ClusterDemo.RunAsync(directory, 4, Steps).GetAwaiter().GetResult();
     }
 
-    /// <summary>Per-atom and whole-chain medians over <see cref="LocalRuns"/> runs after one warm-up run.</summary>
-    private static (double[] AtomMs, double ChainMs) TimeChain(AtomChain chain, byte[] input)
+    /// <summary>Per-atom and whole-chain medians over <see cref="LocalRuns"/> runs after one warm-up run, at <paramref name="threads"/> libtorch threads.</summary>
+    private static (double[] AtomMs, double ChainMs) TimeChain(AtomChain chain, byte[] input, int threads)
+    {
+        var before = torch.get_num_threads();
+        OperatorTimer.SetThreads(threads);
+        try
+        {
+            return TimeRuns(chain, input);
+        }
+        finally
+        {
+            torch.set_num_threads(before);
+        }
+    }
+
+    private static (double[] AtomMs, double ChainMs) TimeRuns(AtomChain chain, byte[] input)
     {
         chain.Run(input);
         var atoms = chain.Atoms.Select(_ => new double[LocalRuns]).ToArray();
