@@ -38,8 +38,8 @@ internal static class DemoCommand
 
     private const int Steps = 6;
 
-    // One run is at the mercy of a shared machine's hiccups (a single run here once put one
-    // ResNet-18 atom at 9.9 ms and its twin at 2.5); a median of a few is what a prediction can be held to.
+    // One run is at the mercy of a shared machine's hiccups (a single run here once put ResNet-18's
+    // a4 at 9.9 ms beside neighbours of 1.3-1.5 ms); a median of a few is what a prediction can be held to.
     private const int LocalRuns = 11;
 
     private static int Run(string model, string directory, bool cluster)
