@@ -38,7 +38,7 @@ internal static class PredictorMemoryCommand
             foreach (var r in results)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(r.MemoryMb is { } mb ? $"{mb:F0} MB" : "all"),10} {r.Count,6} {r.UncorrectedRmseMs,14:F3} {r.CorrectedRmseMs,20:F3} {(r.CorrectedRmseMs - r.UncorrectedRmseMs) / r.UncorrectedRmseMs,8:+0.0%;-0.0%;+0.0%}"));
+                    $"{(r.MemoryMb is { } mb ? $"{mb:F0} MB" : "all"),10} {r.Count,6} {r.UncorrectedRmseMs,14:F3} {r.CorrectedRmseMs,20:F3} {Percent.Signed((r.CorrectedRmseMs - r.UncorrectedRmseMs) / r.UncorrectedRmseMs),8}"));
             }
             if (parse.GetValue(output) is { } target)
             {

@@ -59,7 +59,7 @@ internal static class PredictorModelsCommand
                     if (parse.GetValue(json)) continue;
                     if (parse.GetValue(perKind)) PrintPerKind(graph.Nodes, OperatorTimer.TimeInside(modules[i]), model, isolated);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{row.Model,-14} ops {row.Operators,4}  predicted {row.PredictedMs,8:F2} ms  measured {row.MeasuredMs,8:F2} ms (IQR {row.MeasuredIqrMs:F2})  error {row.Error,7:+0.0%;-0.0%;+0.0%}  at device speed {row.PredictedNowMs,8:F2} ms  error {row.ErrorNow,7:+0.0%;-0.0%;+0.0%}{(row.IsolatedOperatorsMs is { } sum ? $"  measured ops summed {sum:F2} ms ({(sum - row.MeasuredMs) / row.MeasuredMs:+0.0%;-0.0%;+0.0%})" : "")}"));
+                        $"{row.Model,-14} ops {row.Operators,4}  predicted {row.PredictedMs,8:F2} ms  measured {row.MeasuredMs,8:F2} ms (IQR {row.MeasuredIqrMs:F2})  error {Percent.Signed(row.Error),7}  at device speed {row.PredictedNowMs,8:F2} ms  error {Percent.Signed(row.ErrorNow),7}{(row.IsolatedOperatorsMs is { } sum ? $"  measured ops summed {sum:F2} ms ({Percent.Signed((sum - row.MeasuredMs) / row.MeasuredMs)})" : "")}"));
                 }
             }
             finally
@@ -92,7 +92,7 @@ internal static class PredictorModelsCommand
             var alone = isolated is null ? "" : string.Create(CultureInfo.InvariantCulture,
                 $"  isolated {kind.Sum(n => isolated.GetValueOrDefault(OperatorConfig.FromNode(n).Key, double.NaN)),8:F3} ms");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"    {kind.Key.ToName(),-18} x{kind.Count(),3}  in model {inModel,8:F3} ms  predicted {predicted,8:F3} ms ({(predicted - inModel) / inModel,7:+0.0%;-0.0%;+0.0%}){alone}"));
+                $"    {kind.Key.ToName(),-18} x{kind.Count(),3}  in model {inModel,8:F3} ms  predicted {predicted,8:F3} ms ({Percent.Signed((predicted - inModel) / inModel),7}){alone}"));
         }
     }
 

@@ -43,7 +43,7 @@ internal static class PredictorNetworksCommand
             foreach (var r in results)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.Network,-34} ops {r.Operators,4}  predicted {r.PredictedMs,9:F2} ms  measured {r.MeasuredMs,9:F2} ms  error {r.Error,7:+0.0%;-0.0%;+0.0%}"));
+                    $"{r.Network,-34} ops {r.Operators,4}  predicted {r.PredictedMs,9:F2} ms  measured {r.MeasuredMs,9:F2} ms  error {Percent.Signed(r.Error),7}"));
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"within ±10%: {within10}/{results.Count}, within ±5%: {within5}/{results.Count}, mean |error| {meanError:P1}, worst {results.Max(r => Math.Abs(r.Error)):P1}"));
