@@ -119,11 +119,12 @@ internal sealed class KindModel
         ArgumentNullException.ThrowIfNull(samples);
         var median = samples.Count == 0 ? 0.0 : Median(samples.Select(s => s.LatencyMs));
         if (samples.Count < MinSamples) return new KindModel(ml, learner, null, median);
+        var labels = samples.Select(s => EncodeLabel(learner, s.Node, s.LatencyMs, median)).ToArray();
         var networks = learner is LearnerKind.Mlp or LearnerKind.FastTreeMlp
-            ? MlpEnsemble.Train(samples.Select(s => s.Node).ToArray(), samples.Select(s => EncodeLabel(learner, s.Node, s.LatencyMs, median)).ToArray(), seed)
+            ? MlpEnsemble.Train(samples.Select(s => s.Node).ToArray(), labels, seed)
             : null;
         if (learner == LearnerKind.Mlp) return new KindModel(ml, learner, null, median, networks);
-        var rows = samples.Select(s => new FeatureRow { Features = Encode(learner, s.Node), Label = (float)EncodeLabel(learner, s.Node, s.LatencyMs, median) }).ToArray();
+        var rows = samples.Select((s, i) => new FeatureRow { Features = Encode(learner, s.Node), Label = (float)labels[i] }).ToArray();
         var data = ml.Data.LoadFromEnumerable(rows, Schema(learner));
         ITransformer transformer;
         try
