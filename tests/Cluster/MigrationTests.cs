@@ -10,14 +10,14 @@ public sealed class MigrationTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task Migration_AtomsMoveBetweenDevices_WeightBytesAreTransferredAndCounted()
     {
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        // Weights of its own: devices cache atom files by content hash for every deployment in the
+        // cluster, and with the zoo's default seed AlexNet's a0 (93,280 bytes) was sometimes already
+        // cached on an edge another test had used, so fewer bytes travelled than the atoms hold.
+        var (directory, manifest) = fixture.Models.Get("alexnet", seed: 7);
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, "move-" + Guid.NewGuid().ToString("N")[..6]);
-        // The deployment's own plans may already use an edge device; move between two edges they
-        // left alone, so every byte of both moves has to travel. Pinning everything to the phone
-        // first stops the planner's own re-plans (a measured-context re-plan once put an atom on
-        // the "untouched" edge between reading the history and the pin), so the set is final.
-        await deployment.PinAsync(Enumerable.Repeat(client.Options.DeviceId, manifest.Atoms.Count).ToArray());
+        // The deployment's own first plan may already use an edge device; move between two edges
+        // it left alone, so every byte of both moves has to travel.
         await deployment.WaitUntilSettledAsync(Settle);
         var used = (await deployment.GetHistoryAsync()).SelectMany(r => r.NewPlan).ToHashSet();
         var (first, second) = ThreeSiloCluster.Devices.Where(d => !used.Contains(d)).ToArray() switch

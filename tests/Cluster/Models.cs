@@ -13,11 +13,15 @@ public sealed class Models : IDisposable
     private readonly string _root = Path.Combine(Path.GetTempPath(), "adamec-cluster-models-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly ConcurrentDictionary<string, Lazy<(string Directory, AtomManifest Manifest)>> _models = new();
 
-    public (string Directory, AtomManifest Manifest) Get(string model) =>
-        _models.GetOrAdd(model, m => new Lazy<(string, AtomManifest)>(() =>
+    /// <summary>
+    /// <paramref name="model"/> partitioned with weights from <paramref name="seed"/>; a seed other than
+    /// the zoo's default gives atom files (and content hashes) no other test's deployment has.
+    /// </summary>
+    public (string Directory, AtomManifest Manifest) Get(string model, ulong seed = ModelZoo.DefaultSeed) =>
+        _models.GetOrAdd($"{model}-{seed}", name => new Lazy<(string, AtomManifest)>(() =>
         {
-            var directory = Path.Combine(_root, m);
-            return (directory, ModelPartitioning.Partition(m, directory, new FlopsLatencyModel()));
+            var directory = Path.Combine(_root, name);
+            return (directory, ModelPartitioning.Partition(model, directory, new FlopsLatencyModel(), seed: seed));
         })).Value;
 
     /// <summary>A seeded random input of the model's input shape.</summary>
