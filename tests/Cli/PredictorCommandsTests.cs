@@ -147,5 +147,57 @@ public sealed class PredictorCommandsTests : IDisposable
         Assert.Contains("--seed 5", result.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ProfileWithAnchorsThenMerge_LaterRunAddedAtTheBaseSpeed()
+    {
+        var first = AdamecProcess.Run("profile", "--ops", "relu", "--count", "40", "--out", PathOf("base.csv"), "--quiet");
+        Assert.True(first.ExitCode == 0, first.Error);
+        var later = AdamecProcess.Run("profile", "--ops", "relu", "--count", "10", "--seed", "2", "--anchors", PathOf("base.csv"), "--anchor-count", "35",
+            "--out", PathOf("later.csv"), "--quiet");
+        Assert.True(later.ExitCode == 0, later.Error);
+
+        var merge = AdamecProcess.Run("profile", "merge", "--base", PathOf("base.csv"), "--add", PathOf("later.csv"), "--out", PathOf("merged.csv"));
+
+        Assert.True(merge.ExitCode == 0, merge.Error);
+        var before = ConfigurationKeys("base.csv").ToHashSet();
+        var taken = ConfigurationKeys("later.csv");
+        var common = taken.Count(before.Contains);
+        Assert.True(common >= 35, $"{common} configurations in common"); // the anchors, and any new draw that happened to match
+        Assert.Contains($"merge: {common} anchors", merge.Out, StringComparison.Ordinal);
+        Assert.Contains($"{taken.Length - common} configurations added", merge.Out, StringComparison.Ordinal);
+        Assert.Equal(before.Union(taken).Order(), ConfigurationKeys("merged.csv").Order());
+    }
+
+    /// <summary>The configuration columns (everything before out_hw) of each row of a sample CSV.</summary>
+    private string[] ConfigurationKeys(string name) =>
+        File.ReadLines(PathOf(name)).Skip(1).Select(line => string.Join(',', line.Split(',').Take(10))).ToArray();
+
+    [Fact]
+    public void ProfileMerge_RunsWithoutAnchors_ExitsTwoSayingHowToProfile()
+    {
+        var first = AdamecProcess.Run("profile", "--ops", "relu", "--count", "5", "--out", PathOf("a.csv"), "--quiet");
+        var second = AdamecProcess.Run("profile", "--ops", "add", "--count", "5", "--out", PathOf("b.csv"), "--quiet");
+        Assert.True(first.ExitCode == 0 && second.ExitCode == 0, first.Error + second.Error);
+
+        var result = AdamecProcess.Run("profile", "merge", "--base", PathOf("a.csv"), "--add", PathOf("b.csv"), "--out", PathOf("m.csv"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Only 0 configuration(s)", result.Error, StringComparison.Ordinal);
+        Assert.Contains("--anchors", result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(PathOf("m.csv")));
+    }
+
+    [Fact]
+    public void Profile_MissingAnchorsFileOrBadBudgets_ExitsTwoBeforeTimingAnything()
+    {
+        var anchors = AdamecProcess.Run("profile", "--ops", "relu", "--count", "3", "--anchors", PathOf("missing.csv"), "--out", PathOf("a.csv"));
+        var budgets = AdamecProcess.Run("profile", "memory", "--budgets", "512,12x", "--count", "3", "--out", PathOf("m.csv"));
+
+        Assert.Equal((2, 2), (anchors.ExitCode, budgets.ExitCode));
+        Assert.Contains("missing.csv", anchors.Error, StringComparison.Ordinal);
+        Assert.Contains("--budgets: '12x'", budgets.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(PathOf("a.csv")) || File.Exists(PathOf("m.csv")));
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }

@@ -25,24 +25,33 @@ internal static class ProfileCommand
         var quiet = new Option<bool>("--quiet") { Description = "No progress output." };
         var mode = new Option<string>("--mode") { Description = "Cache state: hot (back-to-back repeats, default: the repeatable measurement the predictor learns; `profile calibrate` covers the rest), cold (weights evicted, input warm) or in-model (mean of the two).", DefaultValueFactory = _ => "hot" };
         var configsFrom = new Option<string?>("--configs-from") { Description = "Time the configurations listed in this CSV (same columns; latency ignored) instead of drawing them.", Hidden = true };
+        var anchors = new Option<string?>("--anchors") { Description = "An earlier profile to merge this run into later (`profile merge`): some of its configurations are timed again among the new ones, to measure the device's speed now against then." };
+        var anchorCount = new Option<int>("--anchor-count") { Description = "How many configurations of the --anchors profile to time again.", DefaultValueFactory = _ => 500 };
         var passes = new Option<int>("--passes") { Description = "Time every configuration this many times, one pass over all at a time; training keeps the fastest pass (contention only adds time).", DefaultValueFactory = _ => 1 };
 
         var command = new Command("profile", "Time operators over the configuration space (paper Table 1) and append them to a sample CSV.")
         {
-            output, ops, count, threads, seed, zoo, passes, mode, memoryMb, currentKey, quiet, configsFrom,
+            output, ops, count, threads, seed, zoo, passes, mode, memoryMb, currentKey, quiet, configsFrom, anchors, anchorCount,
         };
         command.Subcommands.Add(ProfileMemoryCommand.Create());
         command.Subcommands.Add(ProfileAdaptiveCommand.Create());
         command.Subcommands.Add(ProfileCollapseCommand.Create());
+        command.Subcommands.Add(ProfileMergeCommand.Create());
         command.Subcommands.Add(ProfileCalibrateCommand.Create());
         command.Subcommands.Add(ProfileKernelsCommand.Create());
-        command.SetAction(parse =>
+        command.SetAction(parse => CliErrors.Guard(() =>
         {
             var kinds = Profiler.ParseKinds(parse.GetValue(ops));
             var configs = parse.GetValue(configsFrom) is { } from
                 ? ReadConfigs(from)
                 : new SamplingSpace(parse.GetValue(seed)).Draw(kinds, parse.GetValue(count)).ToList();
             if (parse.GetValue(zoo)) configs.AddRange(SamplingSpace.ZooConfigs().Where(c => kinds.Contains(c.Kind)));
+            if (parse.GetValue(anchors) is { } earlier)
+            {
+                var picked = ProfileAnchors.Pick(SampleCsv.Read(earlier), kinds, parse.GetValue(anchorCount), parse.GetValue(seed),
+                    configs.Select(c => c.Key).ToHashSet(StringComparer.Ordinal));
+                configs = ProfileAnchors.Interleave(configs, picked, parse.GetValue(seed)).ToList();
+            }
             var path = parse.GetValue(output)!;
             var timing = parse.GetValue(mode) switch
             {
@@ -61,7 +70,7 @@ internal static class ProfileCommand
             var taken = profiler.Run(configs, progress, parse.GetValue(passes));
             Console.WriteLine($"profile: {taken.Count} new samples appended to {path}");
             return 0;
-        });
+        }));
         return command;
     }
 
