@@ -27,8 +27,9 @@ internal static class ProfileMemoryCommand
         {
             output, budgets, zoo, count, seed, threads, root,
         };
-        command.SetAction(parse =>
+        command.SetAction(parse => CliErrors.Guard(() =>
         {
+            var limitsMb = ParseBudgets(parse.GetValue(budgets)!);
             var probe = CgroupMemoryLimit.Probe(parse.GetValue(root)!);
             if (!probe.Available)
             {
@@ -47,8 +48,7 @@ internal static class ProfileMemoryCommand
             try
             {
                 RunBudget(path, list, n, null, null);
-                foreach (var mb in parse.GetValue(budgets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                             .Select(b => double.Parse(b, CultureInfo.InvariantCulture)))
+                foreach (var mb in limitsMb)
                 {
                     using var limit = CgroupMemoryLimit.Create($"adamec-mem-{Environment.ProcessId}-{mb:F0}", (long)(mb * 1e6), parse.GetValue(root)!);
                     RunBudget(path, list, n, mb, limit);
@@ -62,8 +62,19 @@ internal static class ProfileMemoryCommand
             }
             Summarise(path);
             return 0;
-        });
+        }));
         return command;
+    }
+
+    /// <summary>The --budgets list, checked before anything is timed (a typo found after the unlimited pass would waste it).</summary>
+    private static double[] ParseBudgets(string list)
+    {
+        var limits = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(b => double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out var mb) && double.IsFinite(mb) && mb > 0
+                ? mb
+                : throw new FormatException($"--budgets: '{b}' is not a memory limit in MB (a positive number)."))
+            .ToArray();
+        return limits.Length > 0 ? limits : throw new FormatException("--budgets: no memory limits given.");
     }
 
     private static void RunBudget(string path, string list, int threads, double? mb, CgroupMemoryLimit? limit)
