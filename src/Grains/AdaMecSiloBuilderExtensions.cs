@@ -20,6 +20,7 @@ public static class AdaMecSiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<DeviceOptions>, AnnotatedOptionsValidator<DeviceOptions>>();
         builder.Services.AddSingleton<IValidateOptions<EmulationOptions>, AnnotatedOptionsValidator<EmulationOptions>>();
         builder.Services.AddSingleton<IValidateOptions<PlannerOptions>, AnnotatedOptionsValidator<PlannerOptions>>();
+        builder.Services.AddHostedService<InferenceThreads>();
         return builder;
     }
 }

@@ -20,6 +20,7 @@ public static class AdaMecSiloHost
         ["--compute-budget-mflops"] = "Device:ComputeBudgetMflops",
         ["--speed-factor"] = "Device:SpeedFactor",
         ["--cache"] = "Device:CacheDirectory",
+        ["--inference-threads"] = "Device:InferenceThreads",
         ["--silo-port"] = "Silo:SiloPort",
         ["--gateway-port"] = "Silo:GatewayPort",
         ["--clustering"] = "Silo:Clustering",

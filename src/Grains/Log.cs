@@ -33,4 +33,7 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Warning, "Could not tell the initiator of {Deployment} about plan v{Version}")]
     public static partial void NotifyFailed(ILogger logger, Exception exception, string deployment, int version);
+
+    [LoggerMessage(11, LogLevel.Information, "Device {Device} runs atoms with {Threads} libtorch thread(s) ({Source})")]
+    public static partial void InferenceThreads(ILogger logger, string device, int threads, string source);
 }

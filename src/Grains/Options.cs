@@ -24,6 +24,17 @@ public sealed class DeviceOptions
     [Range(0.01, 1000)]
     public double SpeedFactor { get; set; } = 1;
 
+    /// <summary>
+    /// libtorch intra-op threads atoms run with (1 to 1,024). Set it to the thread count the latency
+    /// predictor was profiled at (`adamec profile --threads`, 1 for the committed profile), so the
+    /// planner's estimates describe how this device runs atoms: at libtorch's default, one thread
+    /// per core, ResNet-18's atoms ran about 1.6x faster than their 1-thread predictions on a
+    /// two-core machine. Absent:
+    /// libtorch's default. The setting is per process (libtorch has one thread pool).
+    /// </summary>
+    [Range(1, 1024)]
+    public int? InferenceThreads { get; set; }
+
     /// <summary>Where verified atom weight files are cached (default: a per-device folder under the temp directory).</summary>
     public string? CacheDirectory { get; set; }
 

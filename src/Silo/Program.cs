@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 // adamec-silo --device ID [--silo-port P] [--gateway-port P] [--clustering localhost|postgres]
 //             [--primary HOST:PORT] [--connection CS] [--memory-budget-mb N] [--compute-budget-mflops N]
-//             [--cache DIR] [--speed-factor F] [--emulate true --emulate-link-mbps M --emulate-link-latency-ms L]
+//             [--cache DIR] [--speed-factor F] [--inference-threads T] [--emulate true --emulate-link-mbps M --emulate-link-latency-ms L]
 // Configuration, lowest to highest precedence: appsettings.json, ADAMEC_ environment variables
 // (ADAMEC_Device__Id=edge1), command line. SIGTERM or Ctrl+C shut the silo down cleanly.
 if (args.Contains("--help") || args.Contains("-h"))

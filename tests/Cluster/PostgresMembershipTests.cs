@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using AdaMec.Client;
 using AdaMec.Grains;
@@ -70,8 +69,8 @@ public sealed class PostgresMembershipTests : IAsyncLifetime
                     ["Device:CacheDirectory"] = Path.Combine(Path.GetTempPath(), _database, device),
                     ["Silo:Clustering"] = "postgres",
                     ["Silo:Connection"] = _connection,
-                    ["Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-                    ["Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+                    ["Silo:SiloPort"] = LoopbackPort.Free().ToString(CultureInfo.InvariantCulture),
+                    ["Silo:GatewayPort"] = LoopbackPort.Free().ToString(CultureInfo.InvariantCulture),
                     ["Silo:ClusterId"] = _database,
                 };
                 var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), l => l.SetMinimumLevel(LogLevel.Warning));
@@ -115,12 +114,5 @@ public sealed class PostgresMembershipTests : IAsyncLifetime
         var rows = new Dictionary<string, int>();
         while (await reader.ReadAsync()) rows[reader.GetString(0)] = reader.GetInt32(1);
         return rows;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -21,12 +21,14 @@ internal static class ClusterDemo
     private const double LinkMbps = 200;
     private const double LinkLatencyMs = 2;
 
-    public static async Task<int> RunAsync(string directory, int step, int steps)
+    /// <param name="threads">libtorch threads the atoms run with: the count the predictor was profiled at, so the planner's estimates hold.</param>
+    public static async Task<int> RunAsync(string directory, int step, int steps, int threads)
     {
         var cache = Path.Combine(directory, "device-caches");
         Console.WriteLine($"== {step}/{steps} start a cluster: three silos on loopback in this process, one per device");
         Console.WriteLine($"   EMULATION (one machine stands in for a testbed): {Phone} runs atoms {PhoneSpeed}x slower than this machine;");
-        Console.WriteLine($"   {string.Join(", ", Edges.Select(e => $"{e.Device} {e.Speed}x"))}; every link shaped to {LinkMbps} Mbps + {LinkLatencyMs} ms.");
+        Console.WriteLine($"   {string.Join(", ", Edges.Select(e => $"{e.Device} {e.Speed}x"))}; every link shaped to {LinkMbps} Mbps + {LinkLatencyMs} ms;");
+        Console.WriteLine($"   atoms run with {threads} libtorch thread(s), as the predictor was profiled.");
         var hosts = new List<IHost>();
         var gateways = new List<string>();
         int? primary = null;
@@ -40,6 +42,7 @@ internal static class ClusterDemo
                     ["Device:Id"] = device,
                     ["Device:SpeedFactor"] = speed.ToString(CultureInfo.InvariantCulture),
                     ["Device:CacheDirectory"] = Path.Combine(cache, device),
+                    ["Device:InferenceThreads"] = threads.ToString(CultureInfo.InvariantCulture),
                     ["Silo:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
                     ["Silo:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
                     ["Silo:Primary"] = primary is { } p ? $"127.0.0.1:{p}" : null,

@@ -69,7 +69,7 @@ internal static class DemoCommand
         if (!cluster) return 0;
 
         Console.WriteLine();
-        return ClusterDemo.RunAsync(directory, 4, Steps).GetAwaiter().GetResult();
+        return ClusterDemo.RunAsync(directory, 4, Steps, threads).GetAwaiter().GetResult();
     }
 
     /// <summary>Per-atom and whole-chain medians over <see cref="LocalRuns"/> runs after one warm-up run, at <paramref name="threads"/> libtorch threads.</summary>
