@@ -24,6 +24,7 @@ public sealed class AdaMecClient : IAsyncDisposable
         Options = options;
         MaxMessageBodySize = maxMessageBodySize;
         Loggers = loggers;
+        if (options.InferenceThreads is { } threads) TorchSharp.torch.set_num_threads(threads); // before any local atom runs
     }
 
     /// <summary>The Orleans client underneath.</summary>

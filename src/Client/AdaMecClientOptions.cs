@@ -28,6 +28,15 @@ public sealed class AdaMecClientOptions
     [Range(0.01, 1000)]
     public double SpeedFactor { get; set; } = 1;
 
+    /// <summary>
+    /// libtorch intra-op threads this device's local atoms run with (1 to 1,024): the thread count
+    /// the latency predictor was profiled at, as a silo's Device:InferenceThreads, so the planner's
+    /// estimates for local atoms hold. Absent: libtorch's default. Set for the whole process when
+    /// the client connects (libtorch has one thread pool).
+    /// </summary>
+    [Range(1, 1024)]
+    public int? InferenceThreads { get; set; }
+
     /// <summary>This device's memory budget for atoms, bytes. Absent: unlimited.</summary>
     [Range(0, long.MaxValue)]
     public long? MemoryBudgetBytes { get; set; }

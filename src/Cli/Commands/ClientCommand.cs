@@ -26,12 +26,13 @@ internal static class ClientCommand
         var device = new Option<string>("--device") { Description = "this (initiator) device's id", DefaultValueFactory = _ => "mobile" };
         var latency = new Option<double>("--latency-ms") { Description = "latency requirement, ms", DefaultValueFactory = _ => 1000 };
         var speed = new Option<double>("--speed-factor") { Description = "how many times slower than the profiling machine this device is (planner input)", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int?>("--inference-threads") { Description = "libtorch threads for local atoms: the count the predictor was profiled at (default: libtorch's, one per core)" };
         var emulate = new Option<bool>("--emulate") { Description = "EMULATION: really slow local atoms by --speed-factor and shape the uplink" };
         var uplink = new Option<double?>("--emulate-uplink-mbps") { Description = "EMULATION: uplink bandwidth, Mbps" };
         var deployment = new Option<string?>("--deployment") { Description = "deployment id (default: DEVICE/FOLDER)" };
         var command = new Command("client", "Mobile-client simulator: deploy an atoms folder to a cluster and send requests")
         {
-            gateways, postgres, atoms, requests, interval, json, device, latency, speed, emulate, uplink, deployment,
+            gateways, postgres, atoms, requests, interval, json, device, latency, speed, threads, emulate, uplink, deployment,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -42,6 +43,7 @@ internal static class ClientCommand
                     DeviceId = parse.GetValue(device)!,
                     PostgresConnection = parse.GetValue(postgres),
                     SpeedFactor = parse.GetValue(speed),
+                    InferenceThreads = parse.GetValue(threads),
                     Emulation = parse.GetValue(emulate),
                     EmulatedUplinkMbps = parse.GetValue(uplink),
                 };

@@ -21,7 +21,7 @@ internal static class ClusterDemo
     private const double LinkMbps = 200;
     private const double LinkLatencyMs = 2;
 
-    /// <param name="threads">libtorch threads the atoms run with: the count the predictor was profiled at, so the planner's estimates hold.</param>
+    // threads: the libtorch thread count atoms run with, the predictor's profiling count, so the planner's estimates hold.
     public static async Task<int> RunAsync(string directory, int step, int steps, int threads)
     {
         var cache = Path.Combine(directory, "device-caches");
@@ -70,6 +70,7 @@ internal static class ClusterDemo
                 DeviceId = Phone,
                 ClusterId = "adamec-demo",
                 SpeedFactor = PhoneSpeed,
+                InferenceThreads = threads,
                 Emulation = true,
                 EmulatedUplinkMbps = LinkMbps,
                 EmulatedUplinkLatencyMs = LinkLatencyMs,
