@@ -69,8 +69,8 @@ public sealed class PostgresMembershipTests : IAsyncLifetime
                     ["Device:CacheDirectory"] = Path.Combine(Path.GetTempPath(), _database, device),
                     ["Silo:Clustering"] = "postgres",
                     ["Silo:Connection"] = _connection,
-                    ["Silo:SiloPort"] = LoopbackPort.Free().ToString(CultureInfo.InvariantCulture),
-                    ["Silo:GatewayPort"] = LoopbackPort.Free().ToString(CultureInfo.InvariantCulture),
+                    ["Silo:SiloPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
+                    ["Silo:GatewayPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
                     ["Silo:ClusterId"] = _database,
                 };
                 var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), l => l.SetMinimumLevel(LogLevel.Warning));

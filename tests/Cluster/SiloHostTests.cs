@@ -17,8 +17,8 @@ public sealed class SiloHostTests
             ["Device:Id"] = device,
             ["Device:InferenceThreads"] = inferenceThreads,
             ["Device:CacheDirectory"] = Path.Combine(Path.GetTempPath(), "adamec-silohost-tests", device),
-            ["Silo:SiloPort"] = LoopbackPort.Free().ToString(CultureInfo.InvariantCulture),
-            ["Silo:GatewayPort"] = LoopbackPort.Free().ToString(CultureInfo.InvariantCulture),
+            ["Silo:SiloPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
+            ["Silo:GatewayPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
             ["Silo:ClusterId"] = "silohost-" + Guid.NewGuid().ToString("N")[..8],
         }).Build(), l => l.SetMinimumLevel(LogLevel.Warning));
 

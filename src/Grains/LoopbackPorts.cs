@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace AdaMec.Cluster.Tests;
+namespace AdaMec.Grains;
 
-internal static class LoopbackPort
+/// <summary>Free TCP ports on loopback for silos hosted in one process (the demo, the cluster benchmark, tests).</summary>
+public static class LoopbackPorts
 {
     /// <summary>A loopback port that was free a moment ago (the OS picks it).</summary>
     public static int Free()
