@@ -33,8 +33,7 @@ internal static class ProfileCalibrateCommand
             var samples = CalibrationNetworks.TimeInside(graphs, parse.GetValue(threads),
                 new SyncProgress<(int Done, int Total, string Network)>(p => bar.Report(p.Done, p.Total, p.Network)), parse.GetValue(memoryMb), parse.GetValue(passes));
             var path = parse.GetValue(output)!;
-            File.Delete(path);
-            SampleCsv.Append(path, samples);
+            SampleCsv.Write(path, samples);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"calibrate: {samples.Count} operators in {graphs.Length} networks, {samples.Sum(s => s.LatencyMs):F1} ms in all -> {path}"));
             return 0;

@@ -19,8 +19,7 @@ internal static class ProfileCollapseCommand
             var done = measured.Select(s => (s.Config.Key, s.MemoryMb)).ToHashSet();
             var unmeasured = rows.Where(r => !double.IsFinite(r.LatencyMs) && !done.Contains((r.Config.Key, r.MemoryMb))).DistinctBy(r => (r.Config.Key, r.MemoryMb));
             var path = parse.GetValue(output)!;
-            File.Delete(path);
-            SampleCsv.Append(path, measured.Concat(unmeasured));
+            SampleCsv.Write(path, measured.Concat(unmeasured));
             Console.WriteLine($"collapse: {rows.Count} rows -> {measured.Count} measured configurations -> {path}");
             return 0;
         }));

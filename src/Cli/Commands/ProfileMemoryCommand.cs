@@ -41,8 +41,7 @@ internal static class ProfileMemoryCommand
             if (parse.GetValue(zoo)) configs.AddRange(SamplingSpace.ZooConfigs());
             configs.AddRange(new SamplingSpace(parse.GetValue(seed)).Draw(SamplingSpace.Kinds, parse.GetValue(count)));
             var list = Path.GetTempFileName();
-            File.Delete(list);
-            SampleCsv.Append(list, configs.DistinctBy(c => c.Key).Select(c => new OperatorSample(c, double.NaN)));
+            SampleCsv.Write(list, configs.DistinctBy(c => c.Key).Select(c => new OperatorSample(c, double.NaN)));
             var path = Path.GetFullPath(parse.GetValue(output)!);
             var n = parse.GetValue(threads);
             try

@@ -24,8 +24,7 @@ internal static class ProfileMergeCommand
         {
             var merge = ProfileAnchors.Merge(SampleCsv.Read(parse.GetValue(earlier)!), SampleCsv.Read(parse.GetValue(later)!));
             var path = parse.GetValue(output)!;
-            File.Delete(path);
-            SampleCsv.Append(path, merge.Samples);
+            SampleCsv.Write(path, merge.Samples);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"merge: {merge.Anchors} anchors, later run at x{merge.Factor:F3} the base's latency (anchors within ±10% after it: {merge.Within10:P1}); " +
                 $"{merge.Added} configurations added -> {merge.Samples.Count} in {path}"));

@@ -84,6 +84,15 @@ public static class SampleCsv
         ]);
     }
 
+    /// <summary>Writes samples to <paramref name="path"/>, replacing it (they are read to the end first, so they may come from that file).</summary>
+    public static void Write(string path, IEnumerable<OperatorSample> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        var rows = samples.ToList();
+        File.Delete(path);
+        Append(path, rows);
+    }
+
     /// <summary>Appends samples, writing the header first if the file is new or empty.</summary>
     public static void Append(string path, IEnumerable<OperatorSample> samples)
     {
