@@ -5,7 +5,8 @@ namespace AdaMec.Inference.Profiling;
 
 /// <summary>
 /// Seeded random CNNs that are not zoo models: plain VGG-like stacks, residual stages,
-/// MobileNet-like separable blocks and inception-like branches, at random widths, input sides and
+/// separable (inverted residual) blocks in VGG-like stages, inception-like branches, and "mobile"
+/// networks of those blocks in many gently widening stages, at random widths, input sides and
 /// activations. An operator inside a network runs slower than the same operator timed alone and
 /// hot (its weights were evicted by the layers in between, and every operator pays for dispatch
 /// and bookkeeping); timing these networks operator by operator is what the predictor's in-model
@@ -20,13 +21,20 @@ public static class CalibrationNetworks
         Residual,
         Separable,
         Inception,
+
+        // The separable blocks again, staged as mobile networks are (MobileNetV2, MnasNet): a
+        // narrow stem and no stem pool, more stages and blocks, widths growing by 1.25-2x up to
+        // 512, stride-1 stages once the map is small, a wide 1x1 conv before the pool. Separable
+        // stages double their width as VGG's do: several times the FLOPs and weights of a mobile
+        // network at the same input, so they calibrate operators among larger neighbours.
+        Mobile,
     }
 
     /// <summary>Network <paramref name="index"/> of the series drawn from <paramref name="seed"/> (styles cycle).</summary>
     public static OperatorGraph Build(int seed, int index)
     {
         var random = new Random(unchecked(seed * 7919 + index)); // not HashCode.Combine: it is randomised per process
-        var style = (Style)(index % 4);
+        var style = (Style)(index % 5);
         var side = One(random, 96, 112, 128, 160, 192, 224, 256, 320, 416);
         var b = new GraphBuilder($"calibration-{seed}-{index}-{style.ToString().ToLowerInvariant()}", new TensorShape(1, 3, side, side));
         var activation = One(random, 0, 0, 1, 2);
@@ -37,25 +45,28 @@ public static class CalibrationNetworks
             _ => b.LeakyReLU(x, name, 0.1),
         };
 
-        var width = Round8(random, side > 256 ? One(random, 16, 24, 32) : One(random, 16, 24, 32, 48, 64));
+        var mobile = style == Style.Mobile;
+        var width = Round8(random, side > 256 || mobile ? One(random, 16, 24, 32) : One(random, 16, 24, 32, 48, 64));
         var stemKernel = One(random, 3, 5, 7);
         var x = b.Conv(GraphBuilder.Input, "stem", width, stemKernel, stride: 2, padding: stemKernel / 2, bias: random.NextDouble() < 0.5);
         x = Act(b.BatchNorm(x, "stem.bn"), "stem.act");
-        if (random.NextDouble() < 0.6) x = b.MaxPool(x, "stem.pool", 3, 2, padding: 1);
-        var stages = random.Next(3, 6);
+        if (!mobile && random.NextDouble() < 0.6) x = b.MaxPool(x, "stem.pool", 3, 2, padding: 1);
+        var stages = mobile ? random.Next(5, 8) : random.Next(3, 6);
         for (var stage = 0; stage < stages; stage++)
         {
-            var next = Math.Min(1024, Round8(random, width * (random.NextDouble() < 0.7 ? 2 : 1.5)));
-            var blocks = random.Next(1, 4);
+            var growth = mobile ? One(random, 5, 6, 6, 8) / 4.0 : random.NextDouble() < 0.7 ? 2 : 1.5;
+            var next = Math.Min(mobile ? 512 : 1024, Round8(random, width * growth));
+            var blocks = mobile ? random.Next(1, 5) : random.Next(1, 4);
             for (var block = 0; block < blocks; block++)
             {
                 var name = $"s{stage}.b{block}";
-                var stride = block == 0 && stage > 0 && b.ShapeOf(x).Height >= 8 ? 2 : 1;
+                var strided = block == 0 && stage > 0 && b.ShapeOf(x).Height >= 8 && (!mobile || b.ShapeOf(x).Height > 14 || random.NextDouble() < 0.5);
+                var stride = strided ? 2 : 1;
                 x = style switch
                 {
                     Style.Plain => PlainBlock(b, x, name, next, stride, random, Act),
                     Style.Residual => ResidualBlock(b, x, name, next, stride, Act),
-                    Style.Separable => SeparableBlock(b, x, name, next, stride, random, Act),
+                    Style.Separable or Style.Mobile => SeparableBlock(b, x, name, next, stride, random, Act),
                     _ => InceptionBlock(b, x, name, next, stride, random, Act),
                 };
             }
@@ -65,9 +76,14 @@ public static class CalibrationNetworks
                 x = random.NextDouble() < 0.7 ? b.MaxPool(x, $"s{stage}.pool", 2, 2) : b.AvgPool(x, $"s{stage}.pool", 3, 2, padding: 1);
             }
         }
+        if (mobile)
+        {
+            x = Act(b.BatchNorm(b.Conv(x, "head.conv", One(random, 640, 1024, 1280), 1, bias: false), "head.conv.bn"), "head.conv.act");
+        }
         // Half the networks end in a classifier with hidden layers on a pooled map (as AlexNet and
-        // VGG do), so large, memory-bound fc layers are calibrated too; the rest pool to 1x1.
-        var classifier = random.NextDouble() < 0.5;
+        // VGG do), so large, memory-bound fc layers are calibrated too; the rest (and every mobile
+        // network) pool to 1x1.
+        var classifier = !mobile && random.NextDouble() < 0.5;
         x = b.Flatten(b.AdaptiveAvgPool(x, "head.pool", classifier ? One(random, 3, 5, 6, 7) : 1), "head.flatten");
         for (var hidden = classifier ? random.Next(1, 3) : 0; hidden > 0; hidden--)
         {

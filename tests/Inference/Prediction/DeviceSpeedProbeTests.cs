@@ -10,7 +10,7 @@ public sealed class DeviceSpeedProbeTests
     {
         var probes = DeviceSpeedProbe.Graphs();
         var again = DeviceSpeedProbe.Graphs();
-        var calibration = Enumerable.Range(0, 48).Select(i => CalibrationNetworks.Build(1, i).Model).ToHashSet();
+        var calibration = Enumerable.Range(0, 60).Select(i => CalibrationNetworks.Build(1, i).Model).ToHashSet();
 
         Assert.Equal(DeviceSpeedProbe.Count, probes.Count);
         Assert.Equal(probes.Select(g => g.Model), again.Select(g => g.Model));

@@ -18,9 +18,9 @@ public sealed class CalibrationNetworksTests
     }
 
     [Fact]
-    public void Build_FourStyles_CoverTheZoosOperatorKindsButAreNotZooModels()
+    public void Build_FiveStyles_CoverTheZoosOperatorKindsButAreNotZooModels()
     {
-        var graphs = Enumerable.Range(0, 16).Select(i => CalibrationNetworks.Build(1, i)).ToArray();
+        var graphs = Enumerable.Range(0, 20).Select(i => CalibrationNetworks.Build(1, i)).ToArray();
         var kinds = graphs.SelectMany(g => g.Nodes).Select(n => n.Kind).ToHashSet();
         var zooConfigs = SamplingSpace.ZooConfigs().Select(c => c.Key).ToHashSet();
         var configs = graphs.SelectMany(g => g.Nodes).Select(n => OperatorConfig.FromNode(n).Key).Distinct().ToArray();
@@ -31,6 +31,20 @@ public sealed class CalibrationNetworksTests
         }
         Assert.Contains(graphs.SelectMany(g => g.Nodes), n => n.Kind == OperatorKind.Conv2d && n.Attributes.Groups > 1);
         Assert.True(configs.Count(zooConfigs.Contains) < configs.Length / 10, "calibration networks should not repeat the zoo");
+    }
+
+    [Fact]
+    public void Build_MobileStyle_ManyGentlyWideningSeparableStagesAndAWideHead()
+    {
+        var mobile = Enumerable.Range(0, 40).Where(i => i % 5 == 4).Select(i => CalibrationNetworks.Build(1, i)).ToArray();
+        var separable = Enumerable.Range(0, 40).Where(i => i % 5 == 2).Select(i => CalibrationNetworks.Build(1, i)).ToArray();
+
+        static double MeanDepthwise(IEnumerable<OperatorGraph> graphs) =>
+            graphs.Average(g => g.Nodes.Count(n => n.Kind == OperatorKind.Conv2d && n.Attributes.Groups > 1));
+        Assert.All(mobile, g => Assert.EndsWith("-mobile", g.Model, StringComparison.Ordinal));
+        Assert.All(mobile, g => Assert.Contains(g.Nodes, n => n.Name == "head.conv" && n.Attributes.KernelSize == 1));
+        Assert.All(mobile, g => Assert.DoesNotContain(g.Nodes, n => n.Name.StartsWith("head.fc1", StringComparison.Ordinal)));
+        Assert.True(MeanDepthwise(mobile) > MeanDepthwise(separable), $"{MeanDepthwise(mobile)} vs {MeanDepthwise(separable)} depthwise convs");
     }
 
     [Fact]
