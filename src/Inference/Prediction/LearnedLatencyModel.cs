@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
+using System.Security.Cryptography;
 using System.Text.Json;
 using AdaMec.Core.Graph;
 using AdaMec.Core.Partitioning;
@@ -28,13 +29,19 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     /// <summary>Operators timed inside calibration networks on this machine (the in-model correction).</summary>
     public const string DefaultCalibrationRelativePath = "data/profile/calibration.csv";
 
-    /// <summary>The learner that measured best here (see src/Inference/Prediction/README.md).</summary>
+    /// <summary>
+    /// The default learner (see src/Inference/Prediction/README.md): on the 25,880-conv profile level with
+    /// FastTree on conv (87.5 against 88.0% within ±10%) and on the zoo, better on the other kinds and on
+    /// held-out calibration networks.
+    /// </summary>
     public const LearnerKind DefaultLearner = LearnerKind.FastTreeMlp;
 
     // 2: the in-model correction is a FastTree model (context/in_model.zip), no longer power laws.
     // 3: 33 features (the conv's implementation and layout copies); format-2 models read 30.
     // 4: kinds may carry a network ensemble (models/<kind>.mlp); the default learner is fasttree+mlp.
-    private const int FormatVersion = 4;
+    // 5: the default predictor records the profile it was trained from (TrainedFrom); a format-4
+    //    default cannot say, so it is retrained once.
+    private const int FormatVersion = 5;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     private readonly Dictionary<OperatorKind, KindModel> _models;
@@ -65,6 +72,13 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     /// <summary>The memory correction f_mem, if one was trained.</summary>
     public MemoryCorrection? Memory { get; private set; }
+
+    /// <summary>
+    /// For the default predictor: a SHA-256 of the committed profile and calibration it was trained
+    /// from, so a changed profile (a pull) retrains it. Null for predictors trained by hand, which
+    /// are never replaced.
+    /// </summary>
+    public string? TrainedFrom { get; private set; }
 
     /// <summary>The in-model correction, if one was fitted (without it predictions are isolated, hot latencies).</summary>
     public ContextCorrection? Context { get; private set; }
@@ -164,7 +178,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
                 memoryName = "memory/f_mem.json";
                 Write(zip, memoryName, Memory.Save);
             }
-            var manifest = new Manifest(FormatVersion, Learner.ToName(), Threads, DateTimeOffset.UtcNow, entries, pooled, memoryName, contextName);
+            var manifest = new Manifest(FormatVersion, Learner.ToName(), Threads, DateTimeOffset.UtcNow, entries, pooled, memoryName, contextName, TrainedFrom);
             Write(zip, "manifest.json", s => JsonSerializer.Serialize(s, manifest, Json));
         }
         File.Move(temporary, path, overwrite: true);
@@ -196,7 +210,11 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         var counts = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), e => e.Count);
         var memory = manifest.Memory is null ? null : MemoryCorrection.Load(Read(zip, manifest.Memory, path));
         var context = manifest.Context is null ? null : ContextCorrection.Load(Read(zip, manifest.Context, path));
-        return new LearnedLatencyModel(learner, models, LoadEntry(manifest.Pooled), counts, manifest.Threads, memory) { Context = context };
+        return new LearnedLatencyModel(learner, models, LoadEntry(manifest.Pooled), counts, manifest.Threads, memory)
+        {
+            Context = context,
+            TrainedFrom = manifest.TrainedFrom,
+        };
     }
 
     /// <summary>Finds the default predictor by walking up from <paramref name="start"/> (default: current directory).</summary>
@@ -212,7 +230,8 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     /// <summary>
     /// The predictor the partitioner and planner use by default: <see cref="DefaultRelativePath"/>
-    /// if present and readable, else trained (about a minute on two cores) with <see cref="DefaultLearner"/> from the
+    /// if present, readable and trained from the committed profile as it is now (see
+    /// <see cref="TrainedFrom"/>), else trained (about a minute on two cores) with <see cref="DefaultLearner"/> from the
     /// committed profile <see cref="DefaultSamplesRelativePath"/> (with the in-model correction from
     /// <see cref="DefaultCalibrationRelativePath"/> when present) and saved there; <paramref name="log"/>
     /// hears when that starts. One process trains it at a time: another that needs it meanwhile waits
@@ -220,33 +239,48 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     /// </summary>
     public static LearnedLatencyModel? LoadOrTrainDefault(string? start = null, Action<string>? log = null)
     {
-        if (FindDefault(start) is { } path && TryLoadCache(path) is { } cached) return cached;
         for (var dir = new DirectoryInfo(start ?? Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
         {
             var samples = Path.Combine(dir.FullName, DefaultSamplesRelativePath);
             if (!File.Exists(samples)) continue;
             var target = Path.Combine(dir.FullName, DefaultRelativePath);
+            var calibration = Path.Combine(dir.FullName, DefaultCalibrationRelativePath);
+            var source = SourceOf(samples, calibration);
+            if (TryLoadCache(target, source) is { } cached) return cached;
             // Two trainings at once on a two-core device each take twice as long (a fresh clone's
             // test suite ran two and timed out): the second process waits and loads the first's file.
             using var training = AcquireTrainingLock(target + ".lock", log);
-            if (TryLoadCache(target) is { } trainedMeanwhile) return trainedMeanwhile;
+            if (TryLoadCache(target, source) is { } trainedMeanwhile) return trainedMeanwhile;
             log?.Invoke($"Training the default predictor ({DefaultLearner.ToName()}) from {samples}, once: about a minute.");
             var model = Train(SampleCsv.Read(samples), DefaultLearner);
-            var calibration = Path.Combine(dir.FullName, DefaultCalibrationRelativePath);
             if (File.Exists(calibration)) model.FitContext(SampleCsv.Read(calibration));
+            model.TrainedFrom = source;
             model.Save(target);
             return model;
         }
-        return null;
+        return FindDefault(start) is { } path ? TryLoadCache(path, source: null) : null;
     }
 
-    /// <summary>The default predictor at <paramref name="path"/>, or null when it is missing or unreadable.</summary>
-    private static LearnedLatencyModel? TryLoadCache(string path)
+    /// <summary>SHA-256 of the profile and (when present) the calibration a default predictor is trained from.</summary>
+    private static string SourceOf(string samples, string calibration)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(File.ReadAllBytes(samples));
+        if (File.Exists(calibration)) hash.AppendData(File.ReadAllBytes(calibration));
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    /// <summary>
+    /// The default predictor at <paramref name="path"/>, or null when it is missing, unreadable, or
+    /// was trained from another profile than <paramref name="source"/> (one trained by hand is kept).
+    /// </summary>
+    private static LearnedLatencyModel? TryLoadCache(string path, string? source)
     {
         if (!File.Exists(path)) return null;
         try
         {
-            return Load(path);
+            var model = Load(path);
+            return source is null || model.TrainedFrom is null || model.TrainedFrom == source ? model : null;
         }
         catch (Exception e) when (e is InvalidDataException or JsonException)
         {
@@ -295,5 +329,6 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     /// <summary>A kind's model: its ML.NET trees (<paramref name="Entry"/>) and/or networks, or a constant when both are null.</summary>
     private sealed record KindEntry(string Op, string? Entry, double ConstantMs, int Count, string? Networks = null);
 
-    private sealed record Manifest(int Format, string Learner, int Threads, DateTimeOffset Trained, List<KindEntry> Kinds, KindEntry Pooled, string? Memory, string? Context = null);
+    private sealed record Manifest(int Format, string Learner, int Threads, DateTimeOffset Trained, List<KindEntry> Kinds, KindEntry Pooled, string? Memory,
+        string? Context = null, string? TrainedFrom = null);
 }

@@ -145,6 +145,28 @@ public sealed class LearnedLatencyModelTests
     }
 
     [Fact]
+    public void LoadOrTrainDefault_CommittedProfileChanged_RetrainsButKeepsAPredictorTrainedByHand()
+    {
+        using var checkout = new CheckoutWithProfile(Data.Take(Data.Count / 2).ToArray());
+        var heard = new List<string>();
+
+        var first = LearnedLatencyModel.LoadOrTrainDefault(checkout.Root, heard.Add);
+        File.Delete(checkout.Samples);
+        SampleCsv.Append(checkout.Samples, Data); // a pull brings a larger profile
+        var second = LearnedLatencyModel.LoadOrTrainDefault(checkout.Root, heard.Add);
+        var third = LearnedLatencyModel.LoadOrTrainDefault(checkout.Root, heard.Add);
+        LearnedLatencyModel.Train(Data, LearnerKind.Forest).Save(checkout.Predictor); // `predictor train --out` the default path
+        var byHand = LearnedLatencyModel.LoadOrTrainDefault(checkout.Root, heard.Add);
+
+        Assert.Equal(2, heard.Count); // trained for the first profile and again for the second, not for the third call
+        Assert.NotNull(first?.TrainedFrom);
+        Assert.NotEqual(first?.TrainedFrom, second?.TrainedFrom);
+        Assert.Equal(second?.TrainedFrom, third?.TrainedFrom);
+        Assert.Equal("predictor:forest", byHand?.Name);
+        Assert.Null(byHand?.TrainedFrom);
+    }
+
+    [Fact]
     public async Task LoadOrTrainDefault_AnotherProcessTraining_WaitsAndLoadsItsFile()
     {
         using var checkout = new CheckoutWithProfile(Data);
