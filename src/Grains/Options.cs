@@ -29,8 +29,8 @@ public sealed class DeviceOptions
     /// predictor was profiled at (`adamec profile --threads`, 1 for the committed profile), so the
     /// planner's estimates describe how this device runs atoms: at libtorch's default, one thread
     /// per core, ResNet-18's atoms ran about 1.6x faster than their 1-thread predictions on a
-    /// two-core machine. Absent:
-    /// libtorch's default. The setting is per process (libtorch has one thread pool).
+    /// two-core machine. Absent: libtorch's default. The setting is per process (libtorch has one
+    /// thread pool).
     /// </summary>
     [Range(1, 1024)]
     public int? InferenceThreads { get; set; }

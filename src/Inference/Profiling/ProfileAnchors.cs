@@ -60,18 +60,11 @@ public static class ProfileAnchors
             throw new InvalidDataException($"Only {ratios.Length} configuration(s) were measured in both profiles; a merge needs at least " +
                 $"{MinimumAnchors} to tell the device's speed apart (profile the later run with --anchors <earlier profile>).");
         }
-        var factor = Median(ratios);
+        var factor = OperatorTimer.Quantile(ratios.Order().ToArray(), 0.5);
         var within = ratios.Count(r => Math.Abs(r / factor - 1) <= 0.10) / (double)ratios.Length;
         var added = after.Where(s => !known.ContainsKey((s.Config.Key, s.MemoryMb)))
             .Select(s => s with { LatencyMs = s.LatencyMs / factor, IqrMs = s.IqrMs / factor }).ToArray();
         return new ProfileMerge(ratios.Length, factor, within, added.Length, [.. before, .. added]);
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        var middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     /// <summary>Mixes <paramref name="anchors"/> into <paramref name="configs"/> at random places, so both see the same moments of the device.</summary>
