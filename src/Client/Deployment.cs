@@ -22,6 +22,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     private readonly object[] _locks;
     private readonly ILogger _logger;
     private IInitiatorCallback? _reference;
+    private volatile bool _disposed;
     private double _requirementMs;
     private LivePlan _plan;
 
@@ -86,6 +87,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     public async Task<InferenceResult> InferAsync(byte[] input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var first = Manifest.Atoms[0];
         if (input.Length != first.InputBytes)
             throw new ArgumentException($"{Manifest.Model} expects input {first.InputShape} ({first.InputBytes} bytes), got {input.Length} bytes", nameof(input));
@@ -169,14 +171,27 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     /// <summary>Operator override: run exactly this assignment (null clears).</summary>
     public Task<PlanRecord> PinAsync(IReadOnlyList<string>? assignment) => Planner.PinAsync(assignment);
 
-    /// <summary>Polls the planner until <paramref name="done"/> holds or the timeout passes (then throws <see cref="TimeoutException"/>).</summary>
+    /// <summary>
+    /// Polls the planner until <paramref name="done"/> holds or the timeout passes (then throws <see cref="TimeoutException"/>).
+    /// A planner that no longer knows this deployment (its silo left) gets it deployed again, as requests do.
+    /// </summary>
     public async Task<PlannerStatus> WaitForAsync(Func<PlannerStatus, bool> done, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(done);
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
-            var status = await GetStatusAsync();
+            PlannerStatus status;
+            try
+            {
+                status = await GetStatusAsync();
+            }
+            catch (AdaMecException e) when (e.Code == AdaMecErrorCode.UnknownDeployment)
+            {
+                // The planner's silo left and a fresh planner does not know this deployment: deploy again, as requests do.
+                await RegisterAsync(cancellationToken);
+                continue;
+            }
             if (done(status))
             {
                 Adopt(status.Live);
@@ -250,22 +265,35 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         byte[] output;
-        lock (_locks[index]) output = AtomChain.RunAtom(_local[index], Manifest.Atoms[index], input);
+        lock (_locks[index])
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            output = AtomChain.RunAtom(_local[index], Manifest.Atoms[index], input);
+        }
         var options = _client.Options;
         if (options.Emulation && options.SpeedFactor > 1)
             await Task.Delay(TimeSpan.FromMilliseconds(Stopwatch.GetElapsedTime(started).TotalMilliseconds * (options.SpeedFactor - 1)));
         return output;
     }
 
-    /// <summary>Frees the local atoms and the observer reference.</summary>
+    /// <summary>
+    /// Frees the local atoms and the observer reference. Requests still running finish the atom they
+    /// are in, then fail with <see cref="ObjectDisposedException"/>: a module freed under a running
+    /// forward pass is freed native memory in use, which takes the whole process down.
+    /// </summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (_reference is not null)
         {
             _client.Cluster.DeleteObjectReference<IInitiatorCallback>(_reference);
             _reference = null;
         }
-        foreach (var module in _local) module.Dispose();
+        for (var i = 0; i < _local.Length; i++)
+        {
+            lock (_locks[i]) _local[i].Dispose();
+        }
     }
 
     [LoggerMessage(1, LogLevel.Warning, "Request {Request}: cluster segment from atom {Atom} on {Device} failed (retry {Retry})")]

@@ -28,6 +28,9 @@ internal static partial class Log
     [LoggerMessage(8, LogLevel.Information, "Deployment {Deployment}: devices changed ({Change})")]
     public static partial void MembershipChanged(ILogger logger, string deployment, string change);
 
+    [LoggerMessage(12, LogLevel.Warning, "Deployment {Deployment}: re-planning for a device change ({Change}) failed; trying again at the next membership poll")]
+    public static partial void MembershipReplanFailed(ILogger logger, Exception exception, string deployment, string change);
+
     [LoggerMessage(9, LogLevel.Debug, "Link {Link} changed to {Mbps:0.0} Mbps / {LatencyMs:0.00} ms ({Source}); telling {Count} planners")]
     public static partial void LinkChanged(ILogger logger, string link, double mbps, double latencyMs, string source, int count);
 

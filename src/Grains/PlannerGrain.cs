@@ -44,6 +44,7 @@ internal sealed class PlannerGrain(
     private double _predictedMs;
     private bool _feasible;
     private IGrainTimer? _timer;
+    private string? _membershipReplanPending;
     private int _failedOffloads;
     private const int MaxOffloadRetries = 5;
 
@@ -314,27 +315,41 @@ internal sealed class PlannerGrain(
     {
         if (_manifest is null) return;
         var now = ActiveDevices();
-        if (now.SetEquals(_devices)) return;
-        var left = _devices.Except(now).ToArray();
-        var joined = now.Except(_devices).ToArray();
-        _devices = now;
-        var change = string.Join(" ", left.Select(d => "-" + d).Concat(joined.Select(d => "+" + d)));
-        Log.MembershipChanged(logger, Deployment, change);
-        var moved = false;
-        for (var i = 0; i < _live.Length; i++)
+        if (!now.SetEquals(_devices))
         {
-            if (left.Contains(_live[i]))
+            var left = _devices.Except(now).ToArray();
+            var joined = now.Except(_devices).ToArray();
+            _devices = now;
+            var change = string.Join(" ", left.Select(d => "-" + d).Concat(joined.Select(d => "+" + d)));
+            Log.MembershipChanged(logger, Deployment, change);
+            _membershipReplanPending = _membershipReplanPending is null ? change : _membershipReplanPending + " " + change;
+            var moved = false;
+            for (var i = 0; i < _live.Length; i++)
             {
-                _live[i] = _initiator!.DeviceId; // the initiator holds every atom: safe at once
-                moved = true;
+                if (left.Contains(_live[i]))
+                {
+                    _live[i] = _initiator!.DeviceId; // the initiator holds every atom: safe at once
+                    moved = true;
+                }
+            }
+            if (moved)
+            {
+                _version++;
+                _ = NotifyAsync(Live());
             }
         }
-        if (moved)
+        if (_membershipReplanPending is not { } pending) return;
+        try
         {
-            _version++;
-            _ = NotifyAsync(Live());
+            await ReplanAsync($"membership: {pending}");
+            _membershipReplanPending = null;
         }
-        await ReplanAsync($"membership: {change}");
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Grains on a silo that is leaving can fail or time out for a moment; a change dropped
+            // here would leave a target on a gone device until some other trigger. Try again next poll.
+            Log.MembershipReplanFailed(logger, e, Deployment, pending);
+        }
     }
 
     private async Task NotifyAsync(LivePlan plan)

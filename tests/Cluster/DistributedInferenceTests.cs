@@ -53,4 +53,33 @@ public sealed class DistributedInferenceTests(ThreeSiloCluster fixture)
         var relative = Models.RelativeDifference(result.Output, Models.WholeModelOutput(manifest, input));
         Assert.True(relative <= 1e-5, $"{model}: relative difference {relative}");
     }
+
+    [Fact]
+    public async Task Dispose_WhileRequestsRunLocally_EachFinishesOrFailsAsDisposedAndNothingCrashes()
+    {
+        var (directory, manifest) = fixture.Models.Get("alexnet");
+        await using var client = fixture.Client();
+        var deployment = await client.DeployAsync(directory, 10_000, "dispose-" + Guid.NewGuid().ToString("N")[..6]);
+        await deployment.PinAsync(Enumerable.Repeat("mobile", manifest.Atoms.Count).ToArray());
+        await deployment.WaitUntilSettledAsync(Settle);
+        var input = Models.Input(manifest);
+        var expected = Models.WholeModelOutput(manifest, input);
+        var finished = 0;
+
+        // Four loops keep the local atoms busy; the deployment is disposed under them.
+        var loops = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (true)
+            {
+                var result = await deployment.InferAsync(input);
+                Assert.True(Models.RelativeDifference(result.Output, expected) <= 1e-5);
+                Interlocked.Increment(ref finished);
+            }
+        })).ToArray();
+        while (Volatile.Read(ref finished) < 4) await Task.Delay(10);
+        deployment.Dispose();
+
+        foreach (var loop in loops) await Assert.ThrowsAsync<ObjectDisposedException>(() => loop);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => deployment.InferAsync(input));
+    }
 }

@@ -1,4 +1,5 @@
 using AdaMec.Client;
+using AdaMec.Interfaces;
 
 namespace AdaMec.Cluster.Tests;
 
@@ -35,16 +36,25 @@ public sealed class SiloLossTests : IClassFixture<ThreeSiloCluster>
                 catch (Exception e) { failures.Add(e); }
             }
         });
-        await WaitForResultsAsync(results, 3);
+        PlannerStatus after;
+        DateTimeOffset stoppedAt;
+        try
+        {
+            await WaitForResultsAsync(results, 3);
 
-        var edge3 = _fixture.Cluster.GetActiveSilos().Single(s => s.Name == "edge3" || ThreeSiloCluster.DeviceOfSilo(s.Name) == "edge3");
-        var stoppedAt = DateTimeOffset.UtcNow;
-        await _fixture.Cluster.StopSiloAsync(edge3);
-        var after = await deployment.WaitForAsync(s => !s.Devices.Contains("edge3") && !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), Settle);
-        var seen = results.Count;
-        await WaitForResultsAsync(results, seen + 3);
-        stop.Cancel();
-        await requests;
+            var edge3 = _fixture.Cluster.GetActiveSilos().Single(s => s.Name == "edge3" || ThreeSiloCluster.DeviceOfSilo(s.Name) == "edge3");
+            stoppedAt = DateTimeOffset.UtcNow;
+            await _fixture.Cluster.StopSiloAsync(edge3);
+            after = await deployment.WaitForAsync(s => !s.Devices.Contains("edge3") && !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), Settle);
+            var seen = results.Count;
+            await WaitForResultsAsync(results, seen + 3);
+        }
+        finally
+        {
+            // Also when a wait above fails: no request may outlive the deployment it runs on.
+            stop.Cancel();
+            await requests;
+        }
 
         Assert.Empty(failures);
         Assert.Equal(sent, results.Count);
