@@ -9,11 +9,12 @@ namespace AdaMec.Grains;
 /// <summary>Registers AdaMec's grains' services on a silo.</summary>
 public static class AdaMecSiloBuilderExtensions
 {
-    /// <summary>Device placement and validated options. Bind <see cref="DeviceOptions"/> (Device:Id is required) before starting.</summary>
+    /// <summary>Device and link placement and validated options. Bind <see cref="DeviceOptions"/> (Device:Id is required) before starting.</summary>
     public static ISiloBuilder AddAdaMec(this ISiloBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddPlacementDirector<DevicePlacement, DevicePlacementDirector>();
+        builder.Services.AddPlacementDirector<LinkPlacement, LinkPlacementDirector>();
         builder.Services.AddOptions<DeviceOptions>().ValidateOnStart();
         builder.Services.AddOptions<EmulationOptions>().ValidateOnStart();
         builder.Services.AddOptions<PlannerOptions>().ValidateOnStart();

@@ -9,6 +9,7 @@ namespace AdaMec.Grains;
 /// declared values that override them. Tells subscribed planners when the estimate moves beyond
 /// <see cref="PlannerOptions.ChangeThreshold"/>.
 /// </summary>
+[LinkPlacement]
 internal sealed class LinkGrain(IOptions<PlannerOptions> options, ILogger<LinkGrain> logger) : Grain, ILinkGrain
 {
     private const int Window = 16;
