@@ -315,34 +315,7 @@ internal sealed class PlannerGrain(
     {
         if (_manifest is null) return;
         var now = ActiveDevices();
-        if (!now.SetEquals(_devices))
-        {
-            var left = _devices.Except(now).ToArray();
-            var joined = now.Except(_devices).ToArray();
-            _devices = now;
-            // Their device grains, and the link grains placed with them, went too: a device that comes
-            // back gets subscribed to afresh.
-            _subscribed.RemoveWhere(key => key.Contains("->", StringComparison.Ordinal)
-                ? GrainKeys.ParseLink(key) is var (from, to) && (left.Contains(from) || left.Contains(to))
-                : left.Contains(key));
-            var change = string.Join(" ", left.Select(d => "-" + d).Concat(joined.Select(d => "+" + d)));
-            Log.MembershipChanged(logger, Deployment, change);
-            _membershipReplanPending = _membershipReplanPending is null ? change : _membershipReplanPending + " " + change;
-            var moved = false;
-            for (var i = 0; i < _live.Length; i++)
-            {
-                if (left.Contains(_live[i]))
-                {
-                    _live[i] = _initiator!.DeviceId; // the initiator holds every atom: safe at once
-                    moved = true;
-                }
-            }
-            if (moved)
-            {
-                _version++;
-                _ = NotifyAsync(Live());
-            }
-        }
+        if (!now.SetEquals(_devices)) AdoptMembership(now);
         if (_membershipReplanPending is not { } pending) return;
         try
         {
@@ -354,6 +327,36 @@ internal sealed class PlannerGrain(
             // Grains on a silo that is leaving can fail or time out for a moment; a change dropped
             // here would leave a target on a gone device until some other trigger. Try again next poll.
             Log.MembershipReplanFailed(logger, e, Deployment, pending);
+        }
+    }
+
+    /// <summary>Takes in a new set of devices: atoms on departed ones fall back to the initiator, a re-plan is due.</summary>
+    private void AdoptMembership(SortedSet<string> now)
+    {
+        var left = _devices.Except(now).ToArray();
+        var joined = now.Except(_devices).ToArray();
+        _devices = now;
+        // Their device grains, and the link grains placed with them, went too: a device that comes
+        // back gets subscribed to afresh.
+        _subscribed.RemoveWhere(key => key.Contains("->", StringComparison.Ordinal)
+            ? GrainKeys.ParseLink(key) is var (from, to) && (left.Contains(from) || left.Contains(to))
+            : left.Contains(key));
+        var change = string.Join(" ", left.Select(d => "-" + d).Concat(joined.Select(d => "+" + d)));
+        Log.MembershipChanged(logger, Deployment, change);
+        _membershipReplanPending = _membershipReplanPending is null ? change : _membershipReplanPending + " " + change;
+        var moved = false;
+        for (var i = 0; i < _live.Length; i++)
+        {
+            if (left.Contains(_live[i]))
+            {
+                _live[i] = _initiator!.DeviceId; // the initiator holds every atom: safe at once
+                moved = true;
+            }
+        }
+        if (moved)
+        {
+            _version++;
+            _ = NotifyAsync(Live());
         }
     }
 
