@@ -70,6 +70,19 @@ public sealed class PredictorCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Train_UnknownLearnerForAKind_ExitsTwoNamingItAndWritesNothing()
+    {
+        File.WriteAllText(PathOf("ext.csv"), "type,hw,cin,cout,kernel,stride,latency\n" +
+            string.Join('\n', Enumerable.Range(1, 20).Select(i => $"conv,{8 * i},16,32,3,1,{0.01 * i}")) + "\n");
+
+        var result = AdamecProcess.Run("predictor", "train", "--samples", PathOf("ext.csv"), "--learner", "fasttree+mlp,conv=boosted", "--out", PathOf("p.zip"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Unknown learner 'boosted'", result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(PathOf("p.zip")));
+    }
+
+    [Fact]
     public void Networks_CalibrationInMissingDirectory_ExitsTwoNamingIt()
     {
         var result = AdamecProcess.Run("predictor", "networks", "--calibration", PathOf("no-such-dir/calibration.csv"));

@@ -11,8 +11,8 @@ namespace AdaMec.Cli.Commands;
 /// <summary>`adamec predictor train|eval|models|memory`: the learned runtime latency predictor (paper §4.2).</summary>
 internal static class PredictorCommand
 {
-    /// <summary>The learner `train` uses unless told otherwise: best measured on this machine (see README).</summary>
-    public const LearnerKind DefaultLearner = LearnedLatencyModel.DefaultLearner;
+    /// <summary>The learners `train` uses unless told otherwise: best measured on this machine (see README).</summary>
+    public static LearnerChoice DefaultLearner => LearnedLatencyModel.DefaultLearner;
 
     internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
@@ -63,17 +63,21 @@ internal static class PredictorCommand
         var samples = SamplesOption();
         var unit = UnitOption();
         var output = new Option<string>("--out") { Description = $"Predictor file to write (default {LearnedLatencyModel.DefaultRelativePath} under the repository)." };
-        var learner = new Option<string>("--learner") { Description = $"Learner: {string.Join(", ", LearnerNames.All.Select(l => l.ToName()))}.", DefaultValueFactory = _ => DefaultLearner.ToName() };
+        var learner = new Option<string>("--learner")
+        {
+            Description = $"Learner for every kind ({string.Join(", ", LearnerNames.All.Select(l => l.ToName()))}), then any kind=learner exceptions, e.g. fasttree+mlp,conv=fasttree.",
+            DefaultValueFactory = _ => DefaultLearner.ToString(),
+        };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var calibration = new Option<string?>("--calibration") { Description = "Operators timed inside calibration networks (`adamec profile calibrate`): fits the in-model correction. Without it predictions are isolated, hot latencies." };
         var command = new Command("train", "Train a predictor on a sample CSV and save it.") { samples, unit, output, learner, seed, calibration };
         command.SetAction(parse => CliErrors.Guard(() =>
         {
             var data = SampleCsv.Read(parse.GetValue(samples)!, ParseUnit(parse.GetValue(unit)));
-            var kind = LearnerNames.Parse(parse.GetValue(learner)!);
+            var choice = LearnerChoice.Parse(parse.GetValue(learner)!);
             var path = parse.GetValue(output) ?? DefaultPredictorPath();
             var started = DateTime.UtcNow;
-            var model = LearnedLatencyModel.Train(data, kind, parse.GetValue(seed));
+            var model = LearnedLatencyModel.Train(data, choice, parse.GetValue(seed));
             if (parse.GetValue(calibration) is { } calibrationPath)
             {
                 model.FitContext(SampleCsv.Read(calibrationPath));
@@ -81,7 +85,7 @@ internal static class PredictorCommand
             }
             model.Save(path);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"predictor: {kind.ToName()} on {data.Count} samples ({string.Join(", ", data.GroupBy(s => s.Config.Kind).Select(g => $"{g.Key.ToName()} {g.Count()}"))}) in {(DateTime.UtcNow - started).TotalSeconds:F1} s -> {path}"));
+                $"predictor: {choice} on {data.Count} samples ({string.Join(", ", data.GroupBy(s => s.Config.Kind).Select(g => $"{g.Key.ToName()} {g.Count()}"))}) in {(DateTime.UtcNow - started).TotalSeconds:F1} s -> {path}"));
             return 0;
         }));
         return command;

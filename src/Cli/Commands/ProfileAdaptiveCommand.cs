@@ -18,7 +18,7 @@ internal static class ProfileAdaptiveCommand
     {
         var output = new Option<string>("--out") { Description = "Sample CSV to extend (start it with `adamec profile`).", Required = true };
         var ops = new Option<string>("--ops") { Description = "Kinds to improve.", DefaultValueFactory = _ => "conv" };
-        var learner = new Option<string>("--learner") { DefaultValueFactory = _ => PredictorCommand.DefaultLearner.ToName() };
+        var learner = new Option<string>("--learner") { DefaultValueFactory = _ => PredictorCommand.DefaultLearner.Learner.ToName() };
         var threshold = new Option<double>("--threshold") { Description = "A stratum whose within-±10% share is below this gets new samples.", DefaultValueFactory = _ => 0.9 };
         var target = new Option<double>("--target") { Description = "Stop when every kind's within-±10% share reaches this.", DefaultValueFactory = _ => 0.9 };
         var budget = new Option<int>("--budget") { Description = "Most new samples to take in total.", DefaultValueFactory = _ => 1000 };

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using AdaMec.Core.Graph;
 using AdaMec.Core.Partitioning;
@@ -30,17 +31,18 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     public const string DefaultCalibrationRelativePath = "data/profile/calibration.csv";
 
     /// <summary>
-    /// The default learner (see src/Inference/Prediction/README.md): on the 25,880-conv profile level with
+    /// The default learners (see src/Inference/Prediction/README.md): on the 25,880-conv profile level with
     /// FastTree on conv (87.5 against 88.0% within ±10%) and on the zoo, better on the other kinds and on
     /// held-out calibration networks.
     /// </summary>
-    public const LearnerKind DefaultLearner = LearnerKind.FastTreeMlp;
+    public static LearnerChoice DefaultLearner { get; } = new(LearnerKind.FastTreeMlp);
 
     // 2: the in-model correction is a FastTree model (context/in_model.zip), no longer power laws.
     // 3: 33 features (the conv's implementation and layout copies); format-2 models read 30.
     // 4: kinds may carry a network ensemble (models/<kind>.mlp); the default learner is fasttree+mlp.
     // 5: the default predictor records the profile it was trained from (TrainedFrom); a format-4
-    //    default cannot say, so it is retrained once.
+    //    default cannot say, so it is retrained once. The learner may name per-kind exceptions
+    //    ("fasttree+mlp,conv=fasttree"); a plain name, as older format-5 files have, reads as before.
     private const int FormatVersion = 5;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -49,7 +51,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     private readonly Dictionary<OperatorKind, int> _counts;
     private readonly ConcurrentDictionary<string, double> _cache = new(StringComparer.Ordinal);
 
-    private LearnedLatencyModel(LearnerKind learner, Dictionary<OperatorKind, KindModel> models, KindModel pooled,
+    private LearnedLatencyModel(LearnerChoice learner, Dictionary<OperatorKind, KindModel> models, KindModel pooled,
         Dictionary<OperatorKind, int> counts, int threads, MemoryCorrection? memory)
     {
         Learner = learner;
@@ -60,9 +62,10 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         Memory = memory;
     }
 
-    public string Name => $"predictor:{Learner.ToName()}" + (Context is null ? "" : "+ctx") + (Memory is null ? "" : "+mem");
+    public string Name => $"predictor:{(Learner.Exceptions.Count == 0 ? Learner : $"({Learner})")}" + (Context is null ? "" : "+ctx") + (Memory is null ? "" : "+mem");
 
-    public LearnerKind Learner { get; }
+    /// <summary>The learner of each kind's model.</summary>
+    public LearnerChoice Learner { get; }
 
     /// <summary>libtorch threads the training samples were taken with (0 if unknown).</summary>
     public int Threads { get; }
@@ -74,8 +77,8 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     public MemoryCorrection? Memory { get; private set; }
 
     /// <summary>
-    /// For the default predictor: a SHA-256 of the committed profile and calibration it was trained
-    /// from, so a changed profile (a pull) retrains it. Null for predictors trained by hand, which
+    /// For the default predictor: a SHA-256 of the learners and the committed profile and calibration
+    /// it was trained from, so a changed profile (a pull) or default learner retrains it. Null for predictors trained by hand, which
     /// are never replaced.
     /// </summary>
     public string? TrainedFrom { get; private set; }
@@ -86,8 +89,13 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     /// <summary>Memory available on the target device, applied by <see cref="PredictMs(OperatorNode)"/>; null: unconstrained.</summary>
     public double? MemoryBudgetBytes { get; set; }
 
-    public static LearnedLatencyModel Train(IReadOnlyList<OperatorSample> samples, LearnerKind learner, int seed = 1)
+    public static LearnedLatencyModel Train(IReadOnlyList<OperatorSample> samples, LearnerKind learner, int seed = 1) =>
+        Train(samples, new LearnerChoice(learner), seed);
+
+    /// <summary>One model per kind, each by the learner <paramref name="learner"/> names for it, and one pooled over every kind.</summary>
+    public static LearnedLatencyModel Train(IReadOnlyList<OperatorSample> samples, LearnerChoice learner, int seed = 1)
     {
+        ArgumentNullException.ThrowIfNull(learner);
         ArgumentNullException.ThrowIfNull(samples);
         var usable = SampleCsv.Collapse(samples.Where(s => s.MemoryMb is null)).ToArray();
         if (usable.Length == 0) throw new ArgumentException("No unconstrained samples to train on.", nameof(samples));
@@ -96,10 +104,10 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         var counts = new Dictionary<OperatorKind, int>();
         foreach (var group in usable.GroupBy(s => s.Config.Kind))
         {
-            models[group.Key] = KindModel.Train(ml, learner, group.Select(s => (s.Node, s.LatencyMs)).ToArray(), seed);
+            models[group.Key] = KindModel.Train(ml, learner.For(group.Key), group.Select(s => (s.Node, s.LatencyMs)).ToArray(), seed);
             counts[group.Key] = group.Count();
         }
-        var pooled = KindModel.Train(ml, learner, usable.Select(s => (s.Node, s.LatencyMs)).ToArray(), seed);
+        var pooled = KindModel.Train(ml, learner.Learner, usable.Select(s => (s.Node, s.LatencyMs)).ToArray(), seed);
         var threads = usable.Select(s => s.Threads).Distinct().Count() == 1 ? usable[0].Threads : 0;
         return new LearnedLatencyModel(learner, models, pooled, counts, threads, null);
     }
@@ -178,7 +186,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
                 memoryName = "memory/f_mem.json";
                 Write(zip, memoryName, Memory.Save);
             }
-            var manifest = new Manifest(FormatVersion, Learner.ToName(), Threads, DateTimeOffset.UtcNow, entries, pooled, memoryName, contextName, TrainedFrom);
+            var manifest = new Manifest(FormatVersion, Learner.ToString(), Threads, DateTimeOffset.UtcNow, entries, pooled, memoryName, contextName, TrainedFrom);
             Write(zip, "manifest.json", s => JsonSerializer.Serialize(s, manifest, Json));
         }
         File.Move(temporary, path, overwrite: true);
@@ -192,13 +200,21 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         var manifest = JsonSerializer.Deserialize<Manifest>(Read(zip, "manifest.json", path), Json)
             ?? throw new InvalidDataException($"{path}: empty manifest.");
         if (manifest.Format != FormatVersion) throw new InvalidDataException($"{path}: predictor format {manifest.Format}, this build reads {FormatVersion}.");
-        var learner = LearnerNames.Parse(manifest.Learner);
+        LearnerChoice learner;
+        try
+        {
+            learner = LearnerChoice.Parse(manifest.Learner);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
         var ml = new MLContext(1);
-        KindModel LoadEntry(KindEntry e)
+        KindModel LoadEntry(KindEntry e, LearnerKind kindLearner)
         {
             try
             {
-                return KindModel.Load(ml, learner,
+                return KindModel.Load(ml, kindLearner,
                     e.Entry is null ? null : Read(zip, e.Entry, path), e.Networks is null ? null : Read(zip, e.Networks, path), e.ConstantMs);
             }
             catch (InvalidDataException error) when (!error.Message.StartsWith(path, StringComparison.Ordinal))
@@ -206,11 +222,11 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
                 throw new InvalidDataException($"{path}: the {e.Op} model: {error.Message}", error);
             }
         }
-        var models = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), LoadEntry);
+        var models = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), e => LoadEntry(e, learner.For(OperatorKindNames.Parse(e.Op))));
         var counts = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), e => e.Count);
         var memory = manifest.Memory is null ? null : MemoryCorrection.Load(Read(zip, manifest.Memory, path));
         var context = manifest.Context is null ? null : ContextCorrection.Load(Read(zip, manifest.Context, path));
-        return new LearnedLatencyModel(learner, models, LoadEntry(manifest.Pooled), counts, manifest.Threads, memory)
+        return new LearnedLatencyModel(learner, models, LoadEntry(manifest.Pooled, learner.Learner), counts, manifest.Threads, memory)
         {
             Context = context,
             TrainedFrom = manifest.TrainedFrom,
@@ -251,7 +267,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
             // test suite ran two and timed out): the second process waits and loads the first's file.
             using var training = AcquireTrainingLock(target + ".lock", log);
             if (TryLoadCache(target, source) is { } trainedMeanwhile) return trainedMeanwhile;
-            log?.Invoke($"Training the default predictor ({DefaultLearner.ToName()}) from {samples}, once: about a minute.");
+            log?.Invoke($"Training the default predictor ({DefaultLearner}) from {samples}, once: about a minute.");
             var model = Train(SampleCsv.Read(samples), DefaultLearner);
             if (File.Exists(calibration)) model.FitContext(SampleCsv.Read(calibration));
             model.TrainedFrom = source;
@@ -261,10 +277,11 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         return FindDefault(start) is { } path ? TryLoadCache(path, source: null) : null;
     }
 
-    /// <summary>SHA-256 of the profile and (when present) the calibration a default predictor is trained from.</summary>
+    /// <summary>SHA-256 of the learners, the profile and (when present) the calibration a default predictor is trained from.</summary>
     private static string SourceOf(string samples, string calibration)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(DefaultLearner + "\n"));
         hash.AppendData(File.ReadAllBytes(samples));
         if (File.Exists(calibration)) hash.AppendData(File.ReadAllBytes(calibration));
         return Convert.ToHexString(hash.GetHashAndReset());

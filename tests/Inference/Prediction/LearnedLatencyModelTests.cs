@@ -61,11 +61,12 @@ public sealed class LearnedLatencyModelTests
     }
 
     [Theory]
-    [InlineData(LearnerKind.FastTree)]
-    [InlineData(LearnerKind.FastTreeMlp)]
-    public void SaveLoad_RoundTrip_IdenticalPredictions(LearnerKind learner)
+    [InlineData("fasttree")]
+    [InlineData("fasttree+mlp")]
+    [InlineData("fasttree+mlp,conv=fasttree")]
+    public void SaveLoad_RoundTrip_IdenticalPredictions(string learner)
     {
-        var model = LearnedLatencyModel.Train(Data, learner);
+        var model = LearnedLatencyModel.Train(Data, LearnerChoice.Parse(learner));
         var path = Path.Combine(Path.GetTempPath(), $"adamec-predictor-{Guid.NewGuid():N}.zip");
         try
         {
@@ -73,6 +74,7 @@ public sealed class LearnedLatencyModelTests
             var loaded = LearnedLatencyModel.Load(path);
 
             Assert.Equal(model.Name, loaded.Name);
+            Assert.Equal(learner, loaded.Learner.ToString());
             Assert.Equal(1, loaded.Threads);
             foreach (var node in ModelZoo.Names.SelectMany(n => ModelZoo.Graph(n).Nodes))
             {
