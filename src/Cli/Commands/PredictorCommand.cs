@@ -122,6 +122,12 @@ internal static class PredictorCommand
             }
             PrintTable(results);
             Console.WriteLine($"best (conv within ±10%, then all): {CrossValidation.Best(results)}");
+            if (predictions.Select(p => p.Learner).Distinct().Count() > 1)
+            {
+                var (choice, all) = CrossValidation.BestPerKind(predictions);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"best per kind: {choice} (all kinds within ±10% {all.Within10:P1}, ±5% {all.Within5:P1}; train it with --learner {choice})"));
+            }
             return 0;
         }));
         return command;

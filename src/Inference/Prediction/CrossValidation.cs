@@ -96,6 +96,28 @@ public static class CrossValidation
             Within(0.05), Within(0.10), pairs.Count);
     }
 
+    /// <summary>
+    /// Per kind, the learner with the highest within-±10% share there (ties: lower RMSE); the one chosen
+    /// for most kinds is the main learner. With its accuracy over all kinds: the held-out predictions
+    /// of each kind's learner (models of different kinds are trained apart, so these are exactly what
+    /// that choice predicts on these folds; chosen on them too, so slightly optimistic).
+    /// </summary>
+    public static (LearnerChoice Choice, AccuracyResult All) BestPerKind(IReadOnlyList<HeldOutPrediction> predictions)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        if (predictions.Count == 0) throw new ArgumentException("No held-out predictions.", nameof(predictions));
+        var perKind = predictions.GroupBy(p => p.Sample.Config.Kind).ToDictionary(
+            kind => kind.Key,
+            kind => kind.GroupBy(p => p.Learner)
+                .Select(l => (Learner: l.Key, Result: Measure(l.Key.ToName(), kind.Key.ToName(), l.ToArray())))
+                .OrderByDescending(l => Math.Round(l.Result.Within10, 6)).ThenBy(l => l.Result.RmseMs).ThenBy(l => l.Learner)
+                .First().Learner);
+        var main = perKind.Values.GroupBy(l => l).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+        var choice = new LearnerChoice(main, perKind);
+        var chosen = predictions.Where(p => p.Learner == choice.For(p.Sample.Config.Kind)).ToArray();
+        return (choice, Measure(choice.ToString(), "all", chosen));
+    }
+
     /// <summary>The learner with the highest within-±10% share on conv (ties: over all kinds, then lower RMSE).</summary>
     public static string Best(IReadOnlyList<AccuracyResult> results)
     {

@@ -61,4 +61,23 @@ public sealed class LearnerChoiceTests
         Assert.NotEqual(trees.PredictBaseMs(convs[0]), blend.PredictBaseMs(convs[0]));
         Assert.Equal("predictor:(fasttree+mlp,conv=fasttree)", mixed.Name);
     }
+
+    [Fact]
+    public void BestPerKind_EachKindItsMostAccurateLearner_TheMostChosenIsTheMainOne()
+    {
+        OperatorKind[] kinds = [OperatorKind.Conv2d, OperatorKind.MaxPool2d, OperatorKind.ReLU];
+        var samples = PredictionTestData.Samples(20, 5, kinds);
+        // Conv: the trees exact, the blend 20% off; the other kinds the other way round.
+        var predictions = samples.SelectMany(s => new[]
+        {
+            new HeldOutPrediction(LearnerKind.FastTree, s, s.LatencyMs * (s.Config.Kind == OperatorKind.Conv2d ? 1 : 1.2)),
+            new HeldOutPrediction(LearnerKind.FastTreeMlp, s, s.LatencyMs * (s.Config.Kind == OperatorKind.Conv2d ? 1.2 : 1)),
+        }).ToArray();
+
+        var (choice, all) = CrossValidation.BestPerKind(predictions);
+
+        Assert.Equal("fasttree+mlp,conv=fasttree", choice.ToString());
+        Assert.Equal((1.0, samples.Count), (all.Within10, all.Count));
+        Assert.Equal("fasttree+mlp,conv=fasttree", all.Learner);
+    }
 }
