@@ -143,7 +143,7 @@ public sealed class LearnedLatencyModelTests
         Assert.Equal(model.Name, LearnedLatencyModel.Load(checkout.Predictor).Name);
         Assert.Equal(model.Name, again?.Name);
         // Training is announced (it takes about a minute on the committed profile); loading is not.
-        Assert.Equal($"Training the default predictor (fasttree+mlp) from {checkout.Samples}, once: about a minute.", Assert.Single(heard));
+        Assert.Equal($"Training the default predictor ({LearnedLatencyModel.DefaultLearner}) from {checkout.Samples}, once: about a minute.", Assert.Single(heard));
     }
 
     [Fact]
