@@ -79,8 +79,8 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     /// <summary>
     /// For the default predictor: a SHA-256 of the learners and the committed profile and calibration
-    /// it was trained from, so a changed profile (a pull) or default learner retrains it. Null for predictors trained by hand, which
-    /// are never replaced.
+    /// it was trained from, so a changed profile (a pull) or default learner retrains it. Null for
+    /// predictors trained by hand, which are never replaced.
     /// </summary>
     public string? TrainedFrom { get; private set; }
 
