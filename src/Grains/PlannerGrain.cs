@@ -338,8 +338,8 @@ internal sealed class PlannerGrain(
         _devices = now;
         // Their device grains, and the link grains placed with them, went too: a device that comes
         // back gets subscribed to afresh.
-        _subscribed.RemoveWhere(key => key.Contains("->", StringComparison.Ordinal)
-            ? GrainKeys.ParseLink(key) is var (from, to) && (left.Contains(from) || left.Contains(to))
+        _subscribed.RemoveWhere(key => GrainKeys.TryParseLink(key, out var from, out var to)
+            ? left.Contains(from) || left.Contains(to)
             : left.Contains(key));
         var change = string.Join(" ", left.Select(d => "-" + d).Concat(joined.Select(d => "+" + d)));
         Log.MembershipChanged(logger, Deployment, change);

@@ -32,11 +32,17 @@ public static class GrainKeys
     public static string Link(string from, string to) => $"{from}->{to}";
 
     /// <summary>Splits a link key.</summary>
-    public static (string From, string To) ParseLink(string key)
+    public static (string From, string To) ParseLink(string key) =>
+        TryParseLink(key, out var from, out var to) ? (from, to) : throw new ArgumentException($"'{key}' is not a link key (from->to)", nameof(key));
+
+    /// <summary>Splits <paramref name="key"/> if it is a link key (from->to).</summary>
+    public static bool TryParseLink(string key, out string from, out string to)
     {
         ArgumentNullException.ThrowIfNull(key);
         var arrow = key.IndexOf("->", StringComparison.Ordinal);
-        if (arrow <= 0 || arrow + 2 >= key.Length) throw new ArgumentException($"'{key}' is not a link key (from->to)", nameof(key));
-        return (key[..arrow], key[(arrow + 2)..]);
+        var isLink = arrow > 0 && arrow + 2 < key.Length;
+        from = isLink ? key[..arrow] : "";
+        to = isLink ? key[(arrow + 2)..] : "";
+        return isLink;
     }
 }

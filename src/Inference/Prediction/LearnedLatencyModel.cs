@@ -223,8 +223,9 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
                 throw new InvalidDataException($"{path}: the {e.Op} model: {error.Message}", error);
             }
         }
-        var models = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), e => LoadEntry(e, learner.For(OperatorKindNames.Parse(e.Op))));
-        var counts = manifest.Kinds.ToDictionary(e => OperatorKindNames.Parse(e.Op), e => e.Count);
+        var kinds = manifest.Kinds.Select(e => (Entry: e, Kind: OperatorKindNames.Parse(e.Op))).ToArray();
+        var models = kinds.ToDictionary(k => k.Kind, k => LoadEntry(k.Entry, learner.For(k.Kind)));
+        var counts = kinds.ToDictionary(k => k.Kind, k => k.Entry.Count);
         var memory = manifest.Memory is null ? null : MemoryCorrection.Load(Read(zip, manifest.Memory, path));
         var context = manifest.Context is null ? null : ContextCorrection.Load(Read(zip, manifest.Context, path));
         return new LearnedLatencyModel(learner, models, LoadEntry(manifest.Pooled, learner.Learner), counts, manifest.Threads, memory)
