@@ -21,7 +21,7 @@ public static class OperatorModules
             OperatorKind.BatchNorm2d => nn.BatchNorm2d(a.InChannels, eps: a.K),
             OperatorKind.ReLU => nn.ReLU(),
             OperatorKind.ReLU6 => nn.ReLU6(),
-            OperatorKind.LeakyReLU => nn.LeakyReLU(a.Alpha),
+            OperatorKind.LeakyReLU => new LeakyReLUModule(a.Alpha),
             OperatorKind.MaxPool2d => nn.MaxPool2d(a.KernelSize, a.Stride, a.Padding, ceil_mode: a.CeilMode),
             OperatorKind.AvgPool2d => nn.AvgPool2d(a.KernelSize, a.Stride, a.Padding, ceil_mode: a.CeilMode),
             OperatorKind.AdaptiveAvgPool2d => nn.AdaptiveAvgPool2d(a.OutputSize),
@@ -38,7 +38,8 @@ public static class OperatorModules
     /// <summary>Applies a multi-input operator to its (already computed) inputs.</summary>
     public static Tensor Combine(OperatorNode node, IReadOnlyList<Tensor> inputs) => node.Kind switch
     {
-        OperatorKind.Add => inputs.Skip(1).Aggregate(inputs[0], (sum, x) => sum + x),
+        // add(x, One), not sum + x: '+' creates an alpha Scalar a collection can free mid-call (RootedScalars).
+        OperatorKind.Add => inputs.Skip(1).Aggregate(inputs[0], (sum, x) => sum.add(x, RootedScalars.One)),
         OperatorKind.Concat => cat(inputs.ToArray(), dim: 1),
         _ => throw new InvalidOperationException($"'{node.Name}' ({node.Kind}) is not a multi-input operator."),
     };

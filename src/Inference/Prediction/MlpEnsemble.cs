@@ -1,4 +1,5 @@
 using AdaMec.Core.Graph;
+using AdaMec.Inference.Execution;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -215,18 +216,20 @@ internal sealed class MlpEnsemble
 
         public override Tensor forward(Tensor input)
         {
-            var h = nn.functional.silu(input.bmm(_w1) + _b1);
-            h = nn.functional.silu(h.bmm(_w2) + _b2);
-            h = nn.functional.silu(h.bmm(_w3) + _b3);
-            return h.bmm(_wOut) + _bOut;
+            // add_(bias, One), not '+': its alpha Scalar a collection can free mid-call (RootedScalars).
+            var h = nn.functional.silu(input.bmm(_w1).add_(_b1, RootedScalars.One));
+            h = nn.functional.silu(h.bmm(_w2).add_(_b2, RootedScalars.One));
+            h = nn.functional.silu(h.bmm(_w3).add_(_b3, RootedScalars.One));
+            return h.bmm(_wOut).add_(_bOut, RootedScalars.One);
         }
 
         // nn.Linear's initialisation, per member: weights and biases uniform in ±1/sqrt(fan-in).
         private static (Parameter Weight, Parameter Bias) Layer(int members, int inputs, int outputs)
         {
-            var bound = 1 / Math.Sqrt(inputs);
-            return (new Parameter((rand(members, inputs, outputs) * 2 - 1) * bound),
-                new Parameter((rand(members, 1, outputs) * 2 - 1) * bound));
+            // (r·2 − 1)·bound with Scalars held to the end of the call (RootedScalars).
+            using Scalar two = 2, one = 1, bound = 1 / Math.Sqrt(inputs);
+            return (new Parameter(rand(members, inputs, outputs).mul_(two).sub_(one).mul_(bound)),
+                new Parameter(rand(members, 1, outputs).mul_(two).sub_(one).mul_(bound)));
         }
     }
 }

@@ -63,6 +63,7 @@ internal static class SeededInitialization
     private static void Uniform(Tensor tensor, double low, double high, Generator generator)
     {
         using var draw = rand(tensor.shape, dtype: tensor.dtype, generator: generator);
-        tensor.copy_(draw * (high - low) + low);
+        using Scalar scale = high - low, offset = low;
+        tensor.copy_(draw.mul_(scale).add_(offset, RootedScalars.One)); // Scalars held: see RootedScalars
     }
 }
