@@ -31,7 +31,7 @@ public sealed class PredictorCommandsTests : IDisposable
 
         var models = AdamecProcess.Run("predictor", "models", "--predictor", PathOf("predictor.zip"), "--models", "alexnet", "--repeats", "3");
         Assert.True(models.ExitCode == 0, models.Error);
-        Assert.Contains("predictor:(fasttree+mlp,conv=fasttree,fc=fasttree)+ctx", models.Out, StringComparison.Ordinal);
+        Assert.Contains("predictor:(fasttree+mlp,fc=fasttree)+ctx", models.Out, StringComparison.Ordinal);
         Assert.Contains("within ±10%", models.Out, StringComparison.Ordinal);
         Assert.Contains("at device speed x", models.Out, StringComparison.Ordinal);
 

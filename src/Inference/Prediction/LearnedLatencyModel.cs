@@ -32,11 +32,11 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     /// <summary>
     /// The default learners, the best per kind by `predictor eval` on the committed 42,966-conv profile
-    /// (see src/Inference/Prediction/README.md): FastTree alone on conv (88.5 against 87.2% within ±10%
-    /// for FastTree with the networks) and fc (88.3 against 80.4%), FastTree with the networks on every
-    /// other kind (e.g. avg-pool 86.0 against 70.9%).
+    /// (see src/Inference/Prediction/README.md): FastTree with the networks on every kind (conv 89.7
+    /// against 88.5% within ±10% for FastTree alone; avg-pool 86.0 against 70.9%) but fc, where FastTree
+    /// alone leads (88.3 against 80.4%).
     /// </summary>
-    public static LearnerChoice DefaultLearner { get; } = LearnerChoice.Parse("fasttree+mlp,conv=fasttree,fc=fasttree");
+    public static LearnerChoice DefaultLearner { get; } = LearnerChoice.Parse("fasttree+mlp,fc=fasttree");
 
     // 2: the in-model correction is a FastTree model (context/in_model.zip), no longer power laws.
     // 3: 33 features (the conv's implementation and layout copies); format-2 models read 30.
@@ -249,7 +249,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
     /// <summary>
     /// The predictor the partitioner and planner use by default: <see cref="DefaultRelativePath"/>
     /// if present, readable and trained from the committed profile as it is now (see
-    /// <see cref="TrainedFrom"/>), else trained (about a minute on two cores) with <see cref="DefaultLearner"/> from the
+    /// <see cref="TrainedFrom"/>), else trained (one to two minutes on two cores) with <see cref="DefaultLearner"/> from the
     /// committed profile <see cref="DefaultSamplesRelativePath"/> (with the in-model correction from
     /// <see cref="DefaultCalibrationRelativePath"/> when present) and saved there; <paramref name="log"/>
     /// hears when that starts. One process trains it at a time: another that needs it meanwhile waits
@@ -269,7 +269,7 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
             // test suite ran two and timed out): the second process waits and loads the first's file.
             using var training = AcquireTrainingLock(target + ".lock", log);
             if (TryLoadCache(target, source) is { } trainedMeanwhile) return trainedMeanwhile;
-            log?.Invoke($"Training the default predictor ({DefaultLearner}) from {samples}, once: about a minute.");
+            log?.Invoke($"Training the default predictor ({DefaultLearner}) from {samples}, once: one to two minutes.");
             var model = Train(SampleCsv.Read(samples), DefaultLearner);
             if (File.Exists(calibration)) model.FitContext(SampleCsv.Read(calibration));
             model.TrainedFrom = source;
