@@ -65,7 +65,7 @@ internal static class PredictorCommand
         var output = new Option<string>("--out") { Description = $"Predictor file to write (default {LearnedLatencyModel.DefaultRelativePath} under the repository)." };
         var learner = new Option<string>("--learner")
         {
-            Description = $"Learner for every kind ({string.Join(", ", LearnerNames.All.Select(l => l.ToName()))}), then any kind=learner exceptions, e.g. fasttree+mlp,conv=fasttree.",
+            Description = $"Learner for every kind ({string.Join(", ", LearnerNames.All.Select(l => l.ToName()))}), then any kind=learner exceptions, e.g. fasttree+mlp,fc=fasttree.",
             DefaultValueFactory = _ => DefaultLearner.ToString(),
         };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };

@@ -5,8 +5,8 @@ namespace AdaMec.Inference.Prediction;
 /// <summary>
 /// Which learner models each operator kind: one learner for every kind (and the pooled fallback),
 /// with exceptions for some. No single learner measures best everywhere: on the committed profile
-/// FastTree alone is best on conv, FastTree with the networks on the small kinds (see the predictor
-/// README). Written as a learner name, then <c>kind=learner</c> exceptions: <c>fasttree+mlp,conv=fasttree</c>.
+/// FastTree with the networks is best on conv and most small kinds, FastTree alone on fc (see the
+/// predictor README). Written as a learner name, then <c>kind=learner</c> exceptions: <c>fasttree+mlp,fc=fasttree</c>.
 /// </summary>
 public sealed class LearnerChoice : IEquatable<LearnerChoice>
 {
