@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace AdaMec.Cli.Tests;
@@ -179,6 +180,47 @@ public sealed class PredictorCommandsTests : IDisposable
         Assert.Contains($"merge: {common} anchors", merge.Out, StringComparison.Ordinal);
         Assert.Contains($"{taken.Length - common} configurations added", merge.Out, StringComparison.Ordinal);
         Assert.Equal(before.Union(taken).Order(), ConfigurationKeys("merged.csv").Order());
+    }
+
+    [Fact]
+    public void ProfileNoisyAnchorsThenAverageMerge_OnlyNoisyLabelsRetimedAndAveraged()
+    {
+        var first = AdamecProcess.Run("profile", "--ops", "relu", "--count", "45", "--out", PathOf("base.csv"), "--quiet");
+        Assert.True(first.ExitCode == 0, first.Error); // 43 distinct configurations: the draw repeats a few
+        // Mark 35 labels noisy (IQR half the latency) and the rest quiet; the re-timing run draws nothing new.
+        var lines = File.ReadAllLines(PathOf("base.csv"));
+        var header = lines[0].Split(',');
+        var (iqr, latency) = (Array.IndexOf(header, "iqr_ms"), Array.IndexOf(header, "latency_ms"));
+        var rows = lines.Skip(1).Select(line => line.Split(',')).ToArray();
+        for (var i = 0; i < rows.Length; i++)
+        {
+            rows[i][iqr] = i < 35 ? (double.Parse(rows[i][latency], CultureInfo.InvariantCulture) / 2).ToString(CultureInfo.InvariantCulture) : "0";
+        }
+        File.WriteAllLines(PathOf("base.csv"), [lines[0], .. rows.Select(r => string.Join(',', r))]);
+
+        var again = AdamecProcess.Run("profile", "--ops", "relu", "--count", "0", "--anchors", PathOf("base.csv"), "--anchor-count", "1000",
+            "--anchor-spread", "0.15", "--out", PathOf("again.csv"), "--quiet");
+        var merge = AdamecProcess.Run("profile", "merge", "--base", PathOf("base.csv"), "--add", PathOf("again.csv"), "--average", "--out", PathOf("merged.csv"));
+
+        Assert.True(again.ExitCode == 0 && merge.ExitCode == 0, again.Error + merge.Error);
+        var noisy = rows.Take(35).Select(r => string.Join(',', r.Take(10))).Order();
+        Assert.Equal(noisy, ConfigurationKeys("again.csv").Order());
+        Assert.Contains("merge: 35 anchors", merge.Out, StringComparison.Ordinal);
+        Assert.Contains($"35 anchors averaged with their earlier labels; 0 configurations added -> {rows.Length} ", merge.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Profile_AnchorSpreadNotAShare_ExitsTwoBeforeTimingAnything()
+    {
+        var first = AdamecProcess.Run("profile", "--ops", "relu", "--count", "3", "--out", PathOf("base.csv"), "--quiet");
+        Assert.True(first.ExitCode == 0, first.Error);
+
+        var result = AdamecProcess.Run("profile", "--ops", "relu", "--count", "3", "--anchors", PathOf("base.csv"), "--anchor-spread", "-0.1",
+            "--out", PathOf("a.csv"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--anchor-spread: -0.1", result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(PathOf("a.csv")));
     }
 
     /// <summary>The configuration columns (everything before out_hw) of each row of a sample CSV.</summary>

@@ -27,11 +27,12 @@ internal static class ProfileCommand
         var configsFrom = new Option<string?>("--configs-from") { Description = "Time the configurations listed in this CSV (same columns; latency ignored) instead of drawing them.", Hidden = true };
         var anchors = new Option<string?>("--anchors") { Description = "An earlier profile to merge this run into later (`profile merge`): some of its configurations are timed again among the new ones, to measure the device's speed now against then." };
         var anchorCount = new Option<int>("--anchor-count") { Description = "How many configurations of the --anchors profile to time again.", DefaultValueFactory = _ => 500 };
+        var anchorSpread = new Option<double>("--anchor-spread") { Description = "Only re-time --anchors configurations whose label is at least this noisy: repeats' IQR or range between passes as a share of the latency (e.g. 0.15; merge them with `profile merge --average`).", DefaultValueFactory = _ => 0 };
         var passes = new Option<int>("--passes") { Description = "Time every configuration this many times, one pass over all at a time; training keeps the fastest pass (contention only adds time).", DefaultValueFactory = _ => 1 };
 
         var command = new Command("profile", "Time operators over the configuration space (paper Table 1) and append them to a sample CSV.")
         {
-            output, ops, count, threads, seed, zoo, passes, mode, memoryMb, currentKey, quiet, configsFrom, anchors, anchorCount,
+            output, ops, count, threads, seed, zoo, passes, mode, memoryMb, currentKey, quiet, configsFrom, anchors, anchorCount, anchorSpread,
         };
         command.Subcommands.Add(ProfileMemoryCommand.Create());
         command.Subcommands.Add(ProfileAdaptiveCommand.Create());
@@ -49,7 +50,7 @@ internal static class ProfileCommand
             if (parse.GetValue(anchors) is { } earlier)
             {
                 var picked = ProfileAnchors.Pick(SampleCsv.Read(earlier), kinds, parse.GetValue(anchorCount), parse.GetValue(seed),
-                    configs.Select(c => c.Key).ToHashSet(StringComparer.Ordinal));
+                    configs.Select(c => c.Key).ToHashSet(StringComparer.Ordinal), SpreadThreshold(parse.GetValue(anchorSpread)));
                 configs = ProfileAnchors.Interleave(configs, picked, parse.GetValue(seed)).ToList();
             }
             var path = parse.GetValue(output)!;
@@ -73,6 +74,9 @@ internal static class ProfileCommand
         }));
         return command;
     }
+
+    private static double SpreadThreshold(double share) =>
+        share is >= 0 and < 10 ? share : throw new FormatException($"--anchor-spread: {share} is not a share of the latency (0 to 10, e.g. 0.15).");
 
     private static List<OperatorConfig> ReadConfigs(string path)
     {

@@ -7,8 +7,9 @@ namespace AdaMec.Inference.Profiling;
 /// <param name="Factor">Median of later / earlier latency over the anchors: the later run's device speed relative to the earlier one.</param>
 /// <param name="Within10">Share of anchors whose later latency, divided by <paramref name="Factor"/>, lies within ±10% of the earlier one.</param>
 /// <param name="Added">Configurations of the later run that were new and are now in <paramref name="Samples"/>, scaled by 1/<paramref name="Factor"/>.</param>
-/// <param name="Samples">The earlier samples as they were, then the added ones.</param>
-public sealed record ProfileMerge(int Anchors, double Factor, double Within10, int Added, IReadOnlyList<OperatorSample> Samples);
+/// <param name="Samples">The earlier samples (anchors averaged when the merge was asked to), then the added ones.</param>
+/// <param name="Averaged">Anchors whose label is now the geometric mean of the earlier one and the later one at the earlier speed.</param>
+public sealed record ProfileMerge(int Anchors, double Factor, double Within10, int Added, IReadOnlyList<OperatorSample> Samples, int Averaged = 0);
 
 /// <summary>
 /// Profiling in more than one sitting. This VM's speed drifts by 5–25% between sittings, as a
@@ -26,27 +27,46 @@ public static class ProfileAnchors
     /// <summary>
     /// <paramref name="count"/> measured configurations of <paramref name="kinds"/> from an earlier
     /// profile, chosen with <paramref name="seed"/> (the same arguments choose the same anchors, so
-    /// a stopped run resumes), leaving out configurations in <paramref name="exclude"/>.
+    /// a stopped run resumes), leaving out configurations in <paramref name="exclude"/>. With
+    /// <paramref name="minSpread"/> above 0 only configurations whose label is noisy are candidates:
+    /// those whose spread (<see cref="Spread"/>) is at least that share of the latency.
     /// </summary>
     public static IReadOnlyList<OperatorConfig> Pick(IEnumerable<OperatorSample> earlier, IReadOnlyCollection<OperatorKind> kinds,
-        int count, int seed, IReadOnlySet<string> exclude)
+        int count, int seed, IReadOnlySet<string> exclude, double minSpread = 0)
     {
         ArgumentNullException.ThrowIfNull(earlier);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (!(minSpread >= 0)) throw new ArgumentOutOfRangeException(nameof(minSpread), minSpread, "The spread threshold must be a share of 0 or more.");
         var random = new Random(seed);
         var candidates = SampleCsv.Collapse(earlier.Where(s => double.IsFinite(s.LatencyMs) && s.MemoryMb is null && kinds.Contains(s.Config.Kind)))
+            .Where(s => Spread(s) >= minSpread)
             .Select(s => s.Config).Where(c => !exclude.Contains(c.Key)).OrderBy(c => c.Key, StringComparer.Ordinal).ToArray();
         random.Shuffle(candidates);
         return candidates.Take(count).ToArray();
     }
 
     /// <summary>
+    /// How noisy a collapsed sample's label is: the larger of its repeats' IQR and the range between
+    /// its passes (<see cref="SampleCsv.Collapse"/> keeps both in IqrMs), as a share of its latency.
+    /// </summary>
+    public static double Spread(OperatorSample sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        return sample.IqrMs / sample.LatencyMs;
+    }
+
+    /// <summary>
     /// The earlier profile plus the later run's new configurations at the earlier run's speed. Both
     /// are collapsed first (fastest pass). Anchors are the configurations both measured without a
-    /// memory limit; the earlier label of an anchor is kept.
+    /// memory limit; the earlier label of an anchor is kept, or with <paramref name="averageAnchors"/>
+    /// replaced by the geometric mean of it and the later label at the earlier speed: two sittings'
+    /// labels of a conv agree within ±10% for only 89–92% after the common factor, so averaging a
+    /// re-timed noisy label with its earlier one halves that label's log-variance without moving it
+    /// towards either sitting's speed (the minimum of the two would make it faster than the labels
+    /// timed once).
     /// </summary>
     /// <exception cref="InvalidDataException">Fewer than <see cref="MinimumAnchors"/> anchors.</exception>
-    public static ProfileMerge Merge(IEnumerable<OperatorSample> earlier, IEnumerable<OperatorSample> later)
+    public static ProfileMerge Merge(IEnumerable<OperatorSample> earlier, IEnumerable<OperatorSample> later, bool averageAnchors = false)
     {
         ArgumentNullException.ThrowIfNull(earlier);
         ArgumentNullException.ThrowIfNull(later);
@@ -64,7 +84,26 @@ public static class ProfileAnchors
         var within = ratios.Count(r => Math.Abs(r / factor - 1) <= 0.10) / (double)ratios.Length;
         var added = after.Where(s => !known.ContainsKey((s.Config.Key, s.MemoryMb)))
             .Select(s => s with { LatencyMs = s.LatencyMs / factor, IqrMs = s.IqrMs / factor }).ToArray();
-        return new ProfileMerge(ratios.Length, factor, within, added.Length, [.. before, .. added]);
+        if (!averageAnchors) return new ProfileMerge(ratios.Length, factor, within, added.Length, [.. before, .. added]);
+        var retimed = after.Where(s => s.MemoryMb is null && known.ContainsKey((s.Config.Key, null))).ToDictionary(s => s.Config.Key);
+        var kept = before.Select(s => s.MemoryMb is null && retimed.TryGetValue(s.Config.Key, out var again) ? Average(s, again, factor) : s).ToArray();
+        return new ProfileMerge(ratios.Length, factor, within, added.Length, [.. kept, .. added], retimed.Count);
+    }
+
+    /// <summary>
+    /// One label from an earlier one and a later one taken at <paramref name="factor"/> times the
+    /// earlier latency: their geometric mean; the spread keeps the larger of both spreads and their
+    /// difference, so a label the sittings disagree on still reads as noisy.
+    /// </summary>
+    private static OperatorSample Average(OperatorSample earlier, OperatorSample later, double factor)
+    {
+        var scaled = later.LatencyMs / factor;
+        return earlier with
+        {
+            LatencyMs = Math.Sqrt(earlier.LatencyMs * scaled),
+            IqrMs = Math.Max(Math.Max(earlier.IqrMs, later.IqrMs / factor), Math.Abs(earlier.LatencyMs - scaled)),
+            Repeats = earlier.Repeats + later.Repeats,
+        };
     }
 
     /// <summary>Mixes <paramref name="anchors"/> into <paramref name="configs"/> at random places, so both see the same moments of the device.</summary>

@@ -33,6 +33,19 @@ public sealed class ProfileAnchorsTests
     }
 
     [Fact]
+    public void Pick_MinSpread_OnlyConfigurationsWhoseLabelIsAtLeastThatNoisy()
+    {
+        // Sides 10-29 spread 4% of their latency (repeats' IQR or range between passes), 30-49 spread 20%.
+        var earlier = Enumerable.Range(10, 40).Select(side => new OperatorSample(Conv(side), 2.0, IqrMs: side < 30 ? 0.08 : 0.4)).ToArray();
+
+        var noisy = ProfileAnchors.Pick(earlier, [OperatorKind.Conv2d], 1000, seed: 3, new HashSet<string>(), minSpread: 0.15);
+
+        Assert.Equal(Enumerable.Range(30, 20), noisy.Select(c => c.Hw).Order());
+        Assert.Equal(40, ProfileAnchors.Pick(earlier, [OperatorKind.Conv2d], 1000, seed: 3, new HashSet<string>(), minSpread: 0).Count);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ProfileAnchors.Pick(earlier, [OperatorKind.Conv2d], 10, seed: 3, new HashSet<string>(), minSpread: double.NaN));
+    }
+
+    [Fact]
     public void Merge_LaterRunSlower_NewConfigurationsScaledToTheEarlierSpeedEarlierLabelsKept()
     {
         var random = new Random(1);
@@ -51,6 +64,32 @@ public sealed class ProfileAnchorsTests
         Assert.Equal(50, merge.Samples.Count);
         Assert.Equal(earlier.Select(s => s.LatencyMs), merge.Samples.Take(40).Select(s => s.LatencyMs));
         Assert.All(merge.Samples.Skip(40), s => Assert.Equal(2.5 / merge.Factor, s.LatencyMs, 9));
+    }
+
+    [Fact]
+    public void Merge_AverageAnchors_AnchorsGetTheGeometricMeanAtTheEarlierSpeedOthersUntouched()
+    {
+        // 40 anchors re-timed 1.25x slower, a quarter of them 10% over and a quarter 10% under that; ten earlier configurations not re-timed.
+        static double Noise(int side) => (side % 4) switch { 0 => 1.1, 1 => 1 / 1.1, _ => 1.0 };
+        var earlier = Enumerable.Range(10, 50).Select(side => new OperatorSample(Conv(side), side / 10.0, IqrMs: 0.01, Repeats: 100)).ToArray();
+        var later = earlier.Take(40).Select(s => s with { LatencyMs = s.LatencyMs * 1.25 * Noise(s.Config.Hw), IqrMs = 0.02 }).ToArray();
+
+        var merge = ProfileAnchors.Merge(earlier, later, averageAnchors: true);
+
+        Assert.Equal((40, 40, 0, 50), (merge.Anchors, merge.Averaged, merge.Added, merge.Samples.Count));
+        Assert.Equal(1.25, merge.Factor, 9);
+        var bySide = merge.Samples.ToDictionary(s => s.Config.Hw);
+        for (var side = 10; side < 50; side++)
+        {
+            var before = side / 10.0;
+            var again = before * Noise(side);
+            Assert.Equal(Math.Sqrt(before * again), bySide[side].LatencyMs, 9);
+            // The sittings' disagreement where they disagree, else the larger IQR (the later run's, at the earlier speed).
+            Assert.Equal(Math.Max(Math.Abs(before - again), 0.02 / 1.25), bySide[side].IqrMs, 9);
+            Assert.Equal(200, bySide[side].Repeats);
+        }
+        Assert.All(Enumerable.Range(50, 10), side => Assert.Equal(earlier[side - 10], bySide[side]));
+        Assert.Equal(earlier.Take(40).Select(s => s.LatencyMs), ProfileAnchors.Merge(earlier, later).Samples.Take(40).Select(s => s.LatencyMs));
     }
 
     [Fact]
