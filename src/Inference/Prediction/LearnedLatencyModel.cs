@@ -32,9 +32,9 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
 
     /// <summary>
     /// The default learners, the best per kind by `predictor eval` on the committed 42,966-conv profile
-    /// (see src/Inference/Prediction/README.md): FastTree with the networks on every kind (conv 89.7
-    /// against 88.5% within ±10% for FastTree alone; avg-pool 86.0 against 70.9%) but fc, where FastTree
-    /// alone leads (88.3 against 80.4%).
+    /// (see src/Inference/Prediction/README.md): FastTree with the networks on every kind (conv 90.8
+    /// against 89.3% within ±10% for FastTree alone; avg-pool 86.0 against 70.9%) but fc, where FastTree
+    /// alone leads (88.3 against 82.1%).
     /// </summary>
     public static LearnerChoice DefaultLearner { get; } = LearnerChoice.Parse("fasttree+mlp,fc=fasttree");
 
