@@ -210,7 +210,7 @@ public sealed class PredictorCommandsTests : IDisposable
     }
 
     [Fact]
-    public void Profile_AnchorSpreadNotAShare_ExitsTwoBeforeTimingAnything()
+    public void Profile_AnchorSpreadNotAShareOrWithoutAnchors_ExitsTwoBeforeTimingAnything()
     {
         var first = AdamecProcess.Run("profile", "--ops", "relu", "--count", "3", "--out", PathOf("base.csv"), "--quiet");
         Assert.True(first.ExitCode == 0, first.Error);
@@ -218,8 +218,11 @@ public sealed class PredictorCommandsTests : IDisposable
         var result = AdamecProcess.Run("profile", "--ops", "relu", "--count", "3", "--anchors", PathOf("base.csv"), "--anchor-spread", "-0.1",
             "--out", PathOf("a.csv"));
 
-        Assert.Equal(2, result.ExitCode);
+        var alone = AdamecProcess.Run("profile", "--ops", "relu", "--count", "3", "--anchor-spread", "0.2", "--out", PathOf("a.csv"));
+
+        Assert.Equal((2, 2), (result.ExitCode, alone.ExitCode));
         Assert.Contains("--anchor-spread: -0.1", result.Error, StringComparison.Ordinal);
+        Assert.Contains("--anchors", alone.Error, StringComparison.Ordinal);
         Assert.False(File.Exists(PathOf("a.csv")));
     }
 

@@ -47,6 +47,10 @@ internal static class ProfileCommand
                 ? ReadConfigs(from)
                 : new SamplingSpace(parse.GetValue(seed)).Draw(kinds, parse.GetValue(count)).ToList();
             if (parse.GetValue(zoo)) configs.AddRange(SamplingSpace.ZooConfigs().Where(c => kinds.Contains(c.Kind)));
+            if (parse.GetValue(anchors) is null && parse.GetValue(anchorSpread) != 0)
+            {
+                throw new ArgumentException("--anchor-spread picks which --anchors configurations to time again; give the earlier profile with --anchors.");
+            }
             if (parse.GetValue(anchors) is { } earlier)
             {
                 var picked = ProfileAnchors.Pick(SampleCsv.Read(earlier), kinds, parse.GetValue(anchorCount), parse.GetValue(seed),
