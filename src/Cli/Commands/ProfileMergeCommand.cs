@@ -28,19 +28,17 @@ internal static class ProfileMergeCommand
             SampleCsv.Write(path, merge.Samples);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"merge: {merge.Anchors} anchors, later run at x{merge.Factor:F3} the base's latency (anchors within ±10% after it: {merge.Within10:P1}); " +
-                $"{(merge.Averaged > 0 ? $"{merge.Averaged} anchors averaged with their earlier labels; " : "")}" +
+                $"{(merge.AnchorsAveraged ? $"{merge.Anchors} anchors averaged with their earlier labels; " : "")}" +
                 $"{merge.Added} configurations added -> {merge.Samples.Count} in {path}"));
-            if (merge.Within10 < 0.8 && merge.Averaged > 0)
+            if (merge.Within10 < 0.8)
             {
                 // Anchors picked for their spread (profile --anchor-spread) disagree with their earlier labels by construction;
-                // their agreement measures how noisy those labels were, not whether the device kept one speed.
-                Console.Error.WriteLine("merge: note: anchors re-timed for their spread (--anchor-spread) agree with their earlier labels less than random " +
-                    "ones do, so an averaging merge gives no speed warning.");
-            }
-            else if (merge.Within10 < 0.8)
-            {
-                Console.Error.WriteLine("merge: warning: anchors agree within ±10% for fewer than 80% — the device was not at one speed during the later run; " +
-                    "consider profiling it again.");
+                // their agreement then measures how noisy those labels were, not whether the device kept one speed.
+                Console.Error.WriteLine(merge.AnchorsAveraged
+                    ? "merge: note: anchors re-timed for their spread (--anchor-spread) agree with their earlier labels less than random ones do, " +
+                      "so an averaging merge gives no speed warning."
+                    : "merge: warning: anchors agree within ±10% for fewer than 80% — the device was not at one speed during the later run; " +
+                      "consider profiling it again.");
             }
             return 0;
         }));

@@ -8,8 +8,8 @@ namespace AdaMec.Inference.Profiling;
 /// <param name="Within10">Share of anchors whose later latency, divided by <paramref name="Factor"/>, lies within ±10% of the earlier one.</param>
 /// <param name="Added">Configurations of the later run that were new and are now in <paramref name="Samples"/>, scaled by 1/<paramref name="Factor"/>.</param>
 /// <param name="Samples">The earlier samples (anchors averaged when the merge was asked to), then the added ones.</param>
-/// <param name="Averaged">Anchors whose label is now the geometric mean of the earlier one and the later one at the earlier speed.</param>
-public sealed record ProfileMerge(int Anchors, double Factor, double Within10, int Added, IReadOnlyList<OperatorSample> Samples, int Averaged = 0);
+/// <param name="AnchorsAveraged">Every anchor's label is now the geometric mean of the earlier one and the later one at the earlier speed.</param>
+public sealed record ProfileMerge(int Anchors, double Factor, double Within10, int Added, IReadOnlyList<OperatorSample> Samples, bool AnchorsAveraged = false);
 
 /// <summary>
 /// Profiling in more than one sitting. This VM's speed drifts by 5–25% between sittings, as a
@@ -73,8 +73,8 @@ public static class ProfileAnchors
         var before = SampleCsv.Collapse(earlier.Where(s => double.IsFinite(s.LatencyMs)));
         var after = SampleCsv.Collapse(later.Where(s => double.IsFinite(s.LatencyMs)));
         var known = before.ToDictionary(s => (s.Config.Key, s.MemoryMb));
-        var ratios = after.Where(s => s.MemoryMb is null && known.ContainsKey((s.Config.Key, null)))
-            .Select(s => s.LatencyMs / known[(s.Config.Key, null)].LatencyMs).ToArray();
+        var anchors = after.Where(s => s.MemoryMb is null && known.ContainsKey((s.Config.Key, null))).ToDictionary(s => s.Config.Key);
+        var ratios = anchors.Values.Select(s => s.LatencyMs / known[(s.Config.Key, null)].LatencyMs).ToArray();
         if (ratios.Length < MinimumAnchors)
         {
             throw new InvalidDataException($"Only {ratios.Length} configuration(s) were measured in both profiles; a merge needs at least " +
@@ -84,10 +84,10 @@ public static class ProfileAnchors
         var within = ratios.Count(r => Math.Abs(r / factor - 1) <= 0.10) / (double)ratios.Length;
         var added = after.Where(s => !known.ContainsKey((s.Config.Key, s.MemoryMb)))
             .Select(s => s with { LatencyMs = s.LatencyMs / factor, IqrMs = s.IqrMs / factor }).ToArray();
-        if (!averageAnchors) return new ProfileMerge(ratios.Length, factor, within, added.Length, [.. before, .. added]);
-        var retimed = after.Where(s => s.MemoryMb is null && known.ContainsKey((s.Config.Key, null))).ToDictionary(s => s.Config.Key);
-        var kept = before.Select(s => s.MemoryMb is null && retimed.TryGetValue(s.Config.Key, out var again) ? Average(s, again, factor) : s).ToArray();
-        return new ProfileMerge(ratios.Length, factor, within, added.Length, [.. kept, .. added], retimed.Count);
+        var kept = averageAnchors
+            ? before.Select(s => s.MemoryMb is null && anchors.TryGetValue(s.Config.Key, out var again) ? Average(s, again, factor) : s).ToArray()
+            : before;
+        return new ProfileMerge(ratios.Length, factor, within, added.Length, [.. kept, .. added], averageAnchors);
     }
 
     /// <summary>

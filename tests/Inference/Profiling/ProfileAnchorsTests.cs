@@ -76,7 +76,7 @@ public sealed class ProfileAnchorsTests
 
         var merge = ProfileAnchors.Merge(earlier, later, averageAnchors: true);
 
-        Assert.Equal((40, 40, 0, 50), (merge.Anchors, merge.Averaged, merge.Added, merge.Samples.Count));
+        Assert.Equal((40, true, 0, 50), (merge.Anchors, merge.AnchorsAveraged, merge.Added, merge.Samples.Count));
         Assert.Equal(1.25, merge.Factor, 9);
         var bySide = merge.Samples.ToDictionary(s => s.Config.Hw);
         for (var side = 10; side < 50; side++)
