@@ -1,6 +1,6 @@
 using System.CommandLine;
 using AdaMec.Cli.Commands;
-using AdaMec.Inference.Execution;
+using AdaMec.Runtime.Execution;
 
 // Before any tensor exists: profiling and serving must see the same allocator (see NativeAllocator).
 NativeAllocator.KeepFreedMemory();

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using AdaMec.Core.Atoms;
-using AdaMec.Inference.Atoms;
-using AdaMec.Inference.Execution;
+using AdaMec.Runtime.Atoms;
+using AdaMec.Runtime.Execution;
 using AdaMec.Interfaces;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,5 @@
 using AdaMec.Grains;
-using AdaMec.Inference.Execution;
+using AdaMec.Runtime.Execution;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;

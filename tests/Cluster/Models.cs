@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using AdaMec.Core.Atoms;
 using AdaMec.Core.Partitioning;
-using AdaMec.Inference.Atoms;
-using AdaMec.Inference.Zoo;
+using AdaMec.Runtime.Atoms;
+using AdaMec.Runtime.Zoo;
 using static TorchSharp.torch;
 
 namespace AdaMec.Cluster.Tests;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using AdaMec.Bench;
 using AdaMec.Core.Partitioning;
-using AdaMec.Inference.Zoo;
+using AdaMec.Runtime.Zoo;
 
 namespace AdaMec.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using AdaMec.Core.Atoms;
-using AdaMec.Inference.Zoo;
+using AdaMec.Runtime.Zoo;
 
 namespace AdaMec.Cli.Commands;
 

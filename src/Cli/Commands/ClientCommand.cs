@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using AdaMec.Client;
 using AdaMec.Core.Atoms;
-using AdaMec.Inference.Atoms;
+using AdaMec.Runtime.Atoms;
 using AdaMec.Interfaces;
 
 namespace AdaMec.Cli.Commands;

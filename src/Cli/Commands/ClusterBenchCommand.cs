@@ -4,7 +4,7 @@ using System.Globalization;
 using AdaMec.Client;
 using AdaMec.Core.Partitioning;
 using AdaMec.Grains;
-using AdaMec.Inference.Atoms;
+using AdaMec.Runtime.Atoms;
 using AdaMec.Interfaces;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -30,8 +30,8 @@ internal static class ClusterBenchCommand
         command.SetAction(async (parse, _) =>
         {
             var names = parse.GetValue(models) is { Length: > 0 } given
-                ? given.Contains("all") ? Inference.Zoo.ModelZoo.Names.ToArray() : given
-                : Inference.Zoo.ModelZoo.Names.Where(n => n != "vgg16").ToArray();
+                ? given.Contains("all") ? Runtime.Zoo.ModelZoo.Names.ToArray() : given
+                : Runtime.Zoo.ModelZoo.Names.Where(n => n != "vgg16").ToArray();
             return await RunAsync(names, Math.Max(3, parse.GetValue(repeats)), parse.GetValue(megabytes));
         });
         return command;

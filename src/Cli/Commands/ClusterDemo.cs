@@ -1,7 +1,7 @@
 using System.Globalization;
 using AdaMec.Client;
 using AdaMec.Grains;
-using AdaMec.Inference.Atoms;
+using AdaMec.Runtime.Atoms;
 using AdaMec.Interfaces;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;

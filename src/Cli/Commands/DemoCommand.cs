@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
-using AdaMec.Inference.Atoms;
-using AdaMec.Inference.Prediction;
-using AdaMec.Inference.Profiling;
-using AdaMec.Inference.Zoo;
+using AdaMec.Runtime.Atoms;
+using AdaMec.Prediction.Learning;
+using AdaMec.Prediction.Profiling;
+using AdaMec.Runtime.Zoo;
 using TorchSharp;
 
 namespace AdaMec.Cli.Commands;

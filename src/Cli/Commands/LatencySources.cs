@@ -1,8 +1,8 @@
 using System.CommandLine;
 using AdaMec.Core.Graph;
 using AdaMec.Core.Partitioning;
-using AdaMec.Inference.Execution;
-using AdaMec.Inference.Prediction;
+using AdaMec.Runtime.Execution;
+using AdaMec.Prediction.Learning;
 
 namespace AdaMec.Cli.Commands;
 

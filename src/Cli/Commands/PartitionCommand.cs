@@ -1,7 +1,7 @@
 using System.CommandLine;
 using AdaMec.Core.Atoms;
-using AdaMec.Inference.Atoms;
-using AdaMec.Inference.Zoo;
+using AdaMec.Runtime.Atoms;
+using AdaMec.Runtime.Zoo;
 
 namespace AdaMec.Cli.Commands;
 

@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using AdaMec.Core.Graph;
-using AdaMec.Inference.Prediction;
-using AdaMec.Inference.Profiling;
-using AdaMec.Inference.Zoo;
+using AdaMec.Prediction.Learning;
+using AdaMec.Prediction.Profiling;
+using AdaMec.Runtime.Zoo;
 
 namespace AdaMec.Cli.Commands;
 

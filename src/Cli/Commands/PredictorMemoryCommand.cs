@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using AdaMec.Inference.Prediction;
-using AdaMec.Inference.Profiling;
+using AdaMec.Prediction.Learning;
+using AdaMec.Prediction.Profiling;
 
 namespace AdaMec.Cli.Commands;
 

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using AdaMec.Core.Graph;
-using AdaMec.Inference.Prediction;
-using AdaMec.Inference.Profiling;
+using AdaMec.Prediction.Learning;
+using AdaMec.Prediction.Profiling;
 
 namespace AdaMec.Cli.Commands;
 

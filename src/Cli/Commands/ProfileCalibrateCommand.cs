@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using AdaMec.Inference.Profiling;
-using AdaMec.Inference.Zoo;
+using AdaMec.Prediction.Profiling;
+using AdaMec.Runtime.Zoo;
 
 namespace AdaMec.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using AdaMec.Inference.Profiling;
+using AdaMec.Prediction.Profiling;
 
 namespace AdaMec.Cli.Commands;
 

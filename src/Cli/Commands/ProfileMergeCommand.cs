@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using AdaMec.Inference.Profiling;
+using AdaMec.Prediction.Profiling;
 
 namespace AdaMec.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using AdaMec.Core.Atoms;
-using AdaMec.Inference.Atoms;
+using AdaMec.Runtime.Atoms;
 using static TorchSharp.torch;
 
 namespace AdaMec.Cli.Commands;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using AdaMec.Inference.Atoms;
+using AdaMec.Runtime.Atoms;
 
 namespace AdaMec.Cli.Commands;
 
