@@ -22,6 +22,7 @@ public static class AdaMecSiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<EmulationOptions>, AnnotatedOptionsValidator<EmulationOptions>>();
         builder.Services.AddSingleton<IValidateOptions<PlannerOptions>, AnnotatedOptionsValidator<PlannerOptions>>();
         builder.Services.AddHostedService<InferenceThreads>();
+        builder.AddMemoryGrainStorage(AdaMecStorage.Name);
         return builder;
     }
 }

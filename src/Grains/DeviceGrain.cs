@@ -59,7 +59,7 @@ internal sealed class DeviceGrain(
         _budgets = budgets;
         if (changed)
         {
-            foreach (var deployment in _subscribers) _ = GrainFactory.GetGrain<IPlannerGrain>(deployment).ContextChangedAsync($"budgets of {device.Value.Id}");
+            foreach (var deployment in _subscribers) _ = GrainFactory.GetGrain<IPlannerGrain>(deployment).ContextChangedAsync(new ContextSignal(ContextSignalKind.Budgets, device.Value.Id, $"budgets of {device.Value.Id}"));
             EvictOverBudget(null);
         }
         return Task.CompletedTask;
@@ -84,9 +84,10 @@ internal sealed class DeviceGrain(
         return Task.CompletedTask;
     }
 
-    public Task SubscribeAsync(string deployment)
+    public Task SubscribeAsync(ContextSubscription subscription)
     {
-        _subscribers.Add(deployment);
+        ArgumentNullException.ThrowIfNull(subscription);
+        _subscribers.Add(subscription.Deployment);
         return Task.CompletedTask;
     }
 

@@ -48,9 +48,10 @@ internal sealed class LinkGrain(IOptions<PlannerOptions> options, ILogger<LinkGr
 
     public Task<LinkEstimate> GetAsync() => Task.FromResult(Estimate());
 
-    public Task SubscribeAsync(string deployment)
+    public Task SubscribeAsync(ContextSubscription subscription)
     {
-        _subscribers.Add(deployment);
+        ArgumentNullException.ThrowIfNull(subscription);
+        _subscribers.Add(subscription.Deployment);
         _lastTold ??= Estimate();
         return Task.CompletedTask;
     }
@@ -82,6 +83,6 @@ internal sealed class LinkGrain(IOptions<PlannerOptions> options, ILogger<LinkGr
         if (!changed) return;
         _lastTold = now;
         Log.LinkChanged(logger, this.GetPrimaryKeyString(), now.Mbps, now.LatencyMs, now.Source, _subscribers.Count);
-        foreach (var deployment in _subscribers) _ = GrainFactory.GetGrain<IPlannerGrain>(deployment).ContextChangedAsync($"link {now.From}->{now.To} {now.Mbps:0.#} Mbps ({now.Source})");
+        foreach (var deployment in _subscribers) _ = GrainFactory.GetGrain<IPlannerGrain>(deployment).ContextChangedAsync(new ContextSignal(ContextSignalKind.Link, this.GetPrimaryKeyString(), $"link {now.From}->{now.To} {now.Mbps:0.#} Mbps ({now.Source})"));
     }
 }

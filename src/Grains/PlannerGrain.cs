@@ -138,8 +138,16 @@ internal sealed class PlannerGrain(
         return Task.FromResult<IReadOnlyList<PlanRecord>>(_history.ToArray());
     }
 
-    public async Task ContextChangedAsync(string what)
+    public Task AtomEvictedAsync(AtomEviction eviction)
     {
+        ArgumentNullException.ThrowIfNull(eviction);
+        return ContextChangedAsync(new ContextSignal(ContextSignalKind.Memory, eviction.Device, $"atom {eviction.AtomIndex} evicted from {eviction.Device} ({eviction.Reason})"));
+    }
+
+    public async Task ContextChangedAsync(ContextSignal signal)
+    {
+        ArgumentNullException.ThrowIfNull(signal);
+        var what = signal.Detail;
         if (_manifest is null || _contextReplanQueued) return;
         _contextReplanQueued = true;
         try
@@ -191,13 +199,13 @@ internal sealed class PlannerGrain(
             {
                 if (from == to) continue;
                 var link = GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(from, to));
-                if (_subscribed.Add(GrainKeys.Link(from, to))) await link.SubscribeAsync(Deployment);
+                if (_subscribed.Add(GrainKeys.Link(from, to))) await link.SubscribeAsync(new ContextSubscription(Deployment, TimeSpan.FromDays(7)));
                 linkTasks.Add(link.GetAsync());
             }
         }
         foreach (var status in statuses)
         {
-            if (_subscribed.Add(status.DeviceId)) await GrainFactory.GetGrain<IDeviceGrain>(status.DeviceId).SubscribeAsync(Deployment);
+            if (_subscribed.Add(status.DeviceId)) await GrainFactory.GetGrain<IDeviceGrain>(status.DeviceId).SubscribeAsync(new ContextSubscription(Deployment, TimeSpan.FromDays(7)));
         }
         var links = (await Task.WhenAll(linkTasks)).Select(l => new PlanningLink(l.From, l.To, l.Mbps, l.LatencyMs)).ToArray();
 

@@ -34,9 +34,33 @@ public interface IPlannerGrain : IGrainWithStringKey
     [Alias("GetHistory")]
     Task<IReadOnlyList<PlanRecord>> GetHistoryAsync();
 
-    /// <summary>A context grain saw a change beyond its threshold.</summary>
+    /// <summary>A context grain (device or link) saw a change beyond its threshold.</summary>
     [Alias("ContextChanged"), OneWay]
-    Task ContextChangedAsync(string what);
+    Task ContextChangedAsync(ContextSignal signal);
+
+    /// <summary>A device dropped one of this deployment's atoms (memory budget or memory pressure): re-plan.</summary>
+    [Alias("AtomEvicted"), OneWay]
+    Task AtomEvictedAsync(AtomEviction eviction);
+}
+
+/// <summary>
+/// The cluster's list of deployments (one grain, key <see cref="GrainKeys.Directory"/>), durable:
+/// planners register when deployed, so operators (`adamec cluster status`) can find every deployment.
+/// </summary>
+[Alias("AdaMec.IDeploymentDirectoryGrain")]
+public interface IDeploymentDirectoryGrain : IGrainWithStringKey
+{
+    /// <summary>Records a deployment id (idempotent).</summary>
+    [Alias("Register")]
+    Task RegisterAsync(string deployment);
+
+    /// <summary>Forgets a deployment id (idempotent).</summary>
+    [Alias("Unregister")]
+    Task UnregisterAsync(string deployment);
+
+    /// <summary>Every registered deployment id, ordinal order.</summary>
+    [Alias("List")]
+    Task<IReadOnlyList<string>> ListAsync();
 }
 
 /// <summary>One per device (key: device id), pinned to that device's silo.</summary>
@@ -59,9 +83,12 @@ public interface IDeviceGrain : IGrainWithStringKey
     [Alias("Release")]
     Task ReleaseAsync(string atomKey);
 
-    /// <summary>Planners to tell when budgets change.</summary>
+    /// <summary>
+    /// Subscribes (or renews) a planner to this device's context signals for the lease's duration.
+    /// Subscriptions are durable; a planner renews before its lease runs out.
+    /// </summary>
     [Alias("Subscribe")]
-    Task SubscribeAsync(string deployment);
+    Task SubscribeAsync(ContextSubscription subscription);
 }
 
 /// <summary>One atom of one deployment on one device (key: <c>deployment/index@device</c>), pinned to that device.</summary>
@@ -109,9 +136,12 @@ public interface ILinkGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<LinkEstimate> GetAsync();
 
-    /// <summary>Planners to tell when the estimate changes beyond the threshold.</summary>
+    /// <summary>
+    /// Subscribes (or renews) a planner to changes of the estimate beyond the threshold, for the
+    /// lease's duration. Subscriptions are durable; a planner renews before its lease runs out.
+    /// </summary>
     [Alias("Subscribe")]
-    Task SubscribeAsync(string deployment);
+    Task SubscribeAsync(ContextSubscription subscription);
 }
 
 /// <summary>The initiator (mobile app) side, as a grain observer: serves atom weights and hears plan changes.</summary>

@@ -5,6 +5,9 @@ namespace AdaMec.Interfaces;
 /// <summary>How grain keys name deployments, atoms, devices and links.</summary>
 public static class GrainKeys
 {
+    /// <summary>The key of the one deployment directory grain.</summary>
+    public const string Directory = "deployments";
+
     /// <summary>The key of atom <paramref name="index"/> of <paramref name="deployment"/> on <paramref name="device"/>.</summary>
     public static string Atom(string deployment, int index, string device) =>
         string.Create(CultureInfo.InvariantCulture, $"{deployment}/{index}@{device}");

@@ -59,7 +59,14 @@ public sealed record PlannerStatus(
     [property: Id(2)] bool Migrating,
     [property: Id(3)] int Replans,
     [property: Id(4)] double LatencyRequirementMs,
-    [property: Id(5)] IReadOnlyList<string> Devices);
+    [property: Id(5)] IReadOnlyList<string> Devices)
+{
+    /// <summary>The operator's pinned assignment (device per atom), or null when the planner chooses.</summary>
+    [Id(6)] public IReadOnlyList<string>? Pin { get; init; }
+
+    /// <summary>The address of the silo hosting this planner grain.</summary>
+    [Id(7)] public string PlannerSilo { get; init; } = "";
+}
 
 /// <summary>Budgets of one device. Absent means unlimited.</summary>
 [GenerateSerializer, Immutable, Alias("AdaMec.DeviceBudgets")]
@@ -151,4 +158,46 @@ public sealed record LinkEstimate(
     [property: Id(2)] double Mbps,
     [property: Id(3)] double LatencyMs,
     [property: Id(4)] string Source,
-    [property: Id(5)] int Samples);
+    [property: Id(5)] int Samples)
+{
+    /// <summary>Seconds since the last sample or declaration (0 for the default estimate).</summary>
+    [Id(6)] public double AgeSeconds { get; init; }
+}
+
+/// <summary>What kind of context moved.</summary>
+[GenerateSerializer, Alias("AdaMec.ContextSignalKind")]
+public enum ContextSignalKind
+{
+    /// <summary>Declared memory or compute budgets changed.</summary>
+    Budgets = 0,
+    /// <summary>A link's bandwidth or latency estimate moved beyond the threshold.</summary>
+    Link = 1,
+    /// <summary>A device's available memory moved beyond the threshold.</summary>
+    Memory = 2,
+    /// <summary>A device's CPU quota, load or speed moved beyond the threshold.</summary>
+    Compute = 3,
+}
+
+/// <summary>A context grain's signal to a subscribed planner.</summary>
+/// <param name="Source">The device id or link key (from-&gt;to) whose context moved.</param>
+/// <param name="Detail">Human-readable, for the plan history and logs; never parsed.</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.ContextSignal")]
+public sealed record ContextSignal(
+    [property: Id(0)] ContextSignalKind Kind,
+    [property: Id(1)] string Source,
+    [property: Id(2)] string Detail);
+
+/// <summary>A planner's lease on a context grain's signals.</summary>
+[GenerateSerializer, Immutable, Alias("AdaMec.ContextSubscription")]
+public sealed record ContextSubscription(
+    [property: Id(0)] string Deployment,
+    [property: Id(1)] TimeSpan Lease);
+
+/// <summary>A device dropped an atom that it did not drop on its planner's request.</summary>
+/// <param name="Reason">"memory budget", "memory pressure", ... (for history and logs; never parsed).</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.AtomEviction")]
+public sealed record AtomEviction(
+    [property: Id(0)] string Deployment,
+    [property: Id(1)] int AtomIndex,
+    [property: Id(2)] string Device,
+    [property: Id(3)] string Reason);

@@ -1,0 +1,42 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AdaMec.Grains;
+
+/// <summary>The device this silo stands for. Section "Device".</summary>
+public sealed class DeviceOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Device";
+
+    /// <summary>Device id; also the silo name, so placement can find the silo of a device. Required.</summary>
+    [Required, RegularExpression(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", ErrorMessage = "Device:Id must be 1-63 letters, digits, '_', '.', '-' (no '@' or '/': they delimit grain keys)")]
+    public string Id { get; set; } = "";
+
+    /// <summary>Memory budget for resident atoms, MB (0 to 1,048,576). Absent: unlimited (live free memory still applies).</summary>
+    [Range(0, 1_048_576)]
+    public double? MemoryBudgetMb { get; set; }
+
+    /// <summary>Compute budget, MFLOPs per inference (0 to 1e9). Absent: unlimited.</summary>
+    [Range(0, 1e9)]
+    public double? ComputeBudgetMflops { get; set; }
+
+    /// <summary>How many times slower than the machine the atoms were profiled on (0.01 to 1000; 1 = same). The planner scales predicted atom latencies by it.</summary>
+    [Range(0.01, 1000)]
+    public double SpeedFactor { get; set; } = 1;
+
+    /// <summary>
+    /// libtorch intra-op threads atoms run with (1 to 1,024). Set it to the thread count the latency
+    /// predictor was profiled at (`adamec profile --threads`, 1 for the committed profile), so the
+    /// planner's estimates describe how this device runs atoms: at libtorch's default, one thread
+    /// per core, ResNet-18's atoms ran about 1.6x faster than their 1-thread predictions on a
+    /// two-core machine. Absent: libtorch's default. The setting is per process (libtorch has one
+    /// thread pool).
+    /// </summary>
+    [Range(1, 1024)]
+    public int? InferenceThreads { get; set; }
+
+    /// <summary>Where verified atom weight files are cached (default: a per-device folder under the temp directory).</summary>
+    public string? CacheDirectory { get; set; }
+
+    internal string ResolvedCacheDirectory => CacheDirectory ?? Path.Combine(Path.GetTempPath(), "adamec-cache", Id);
+}
