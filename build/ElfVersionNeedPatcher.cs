@@ -1,4 +1,4 @@
-// Build-time fix for TorchSharp's native shim on Debian 12 (see DESIGN.md, "Facts measured").
+// Build-time fix for TorchSharp's native shim on Debian 12 (see docs/lab-notes.md).
 // libLibTorchSharp.so lists a version need on GLIBCXX_3.4.32 for one symbol,
 // std::ios_base_library_init, which nothing calls. Debian 12's libstdc++ stops at 3.4.30, so the
 // loader refuses the library and TorchSharp reports a misleading TypeInitializationException.

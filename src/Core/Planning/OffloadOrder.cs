@@ -5,7 +5,7 @@ namespace AdaMec.Core.Planning;
 /// one atom at a time, so that the benefit arrives early and nothing is shipped twice.
 /// <para>
 /// Shipping an atom costs the time to send its weight bytes from the device that holds them now
-/// (its current device: a device keeps what it runs, DESIGN.md) to its target device:
+/// (its current device: a device keeps what it runs) to its target device:
 /// Σ over the hops (link latency + weightBytes·8 / (mbps·1000)) ms. The hops are a shortest path
 /// (Dijkstra) over the device links, relaying only through devices the target plan uses, so a
 /// missing direct link does not make a move impossible and no unused device is touched.

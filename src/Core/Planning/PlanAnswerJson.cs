@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace AdaMec.Core.Planning;
 
 /// <summary>
-/// The answer object of `adamec plan --json` (DESIGN.md): strategy, feasible, assignment,
+/// The answer object of `adamec plan --json` (docs/planning-file.md): strategy, feasible, assignment,
 /// predictedLatencyMs, decisionTimeMs, offloadOrder — then extra fields. Costs come from the
 /// independent evaluator. JSON has no infinity: an unreachable latency is written as null.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace AdaMec.Core.Planning;
 
 /// <summary>
-/// The reference implementation of the DESIGN.md cost model, written for obviousness rather than
+/// The reference implementation of the cost model (docs/method.md), written for obviousness rather than
 /// speed: it looks links and latencies up by id exactly as the formulas read. Strategies use their
 /// own fast tables; tests and the CLI re-check every answer with this class, so a bug in a
 /// strategy's arithmetic cannot hide behind the same bug here.

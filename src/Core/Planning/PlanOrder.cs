@@ -1,7 +1,7 @@
 namespace AdaMec.Core.Planning;
 
 /// <summary>
-/// The objective order of DESIGN.md: feasible before infeasible; among feasible plans the least
+/// The objective order (docs/method.md): feasible before infeasible; among feasible plans the least
 /// latency, then the fewest weight bytes moved from the current plan; among infeasible plans the
 /// least constraint gap. Latencies within a relative 1e-9 count as equal so the weight-bytes tie
 /// break is not defeated by summation order.

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace AdaMec.Core.Planning;
 
 /// <summary>
-/// Reads and writes the planning problem file of DESIGN.md. Reading walks the document by hand
+/// Reads and writes the planning problem file (docs/planning-file.md). Reading walks the document by hand
 /// rather than deserialising, so that every error names the JSON path of the offending value.
 /// Unknown fields are ignored so newer writers can add information older planners do not use.
 /// </summary>

@@ -122,7 +122,7 @@ public sealed class PlanningProblemJsonTests
         return root.ToJsonString();
     }
 
-    /// <summary>Applies one edit addressed by a dotted path with [index] steps to the DESIGN example.</summary>
+    /// <summary>Applies one edit addressed by a dotted path with [index] steps to the example file.</summary>
     private static string Apply(JsonObject edit)
     {
         var op = (string)edit["op"]!;

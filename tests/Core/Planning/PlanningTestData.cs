@@ -5,7 +5,7 @@ namespace AdaMec.Core.Tests.Planning;
 /// <summary>Small hand-computable problems shared by the planning tests.</summary>
 internal static class PlanningTestData
 {
-    /// <summary>The example file of DESIGN.md.</summary>
+    /// <summary>The original example planning file (format: docs/planning-file.md).</summary>
     public const string DesignExample = """
         {
           "inputBytes": 602112,

@@ -5,7 +5,7 @@ namespace AdaMec.Core.Planning.Strategies;
 /// s-t cut, where cutting the source edge of an atom pays its edge execution time, cutting its sink
 /// edge pays its initiator execution time, and cutting a chain edge pays the transfer in that
 /// direction. Like the original it optimises latency only (budgets and the requirement are not in
-/// the cut); among the per-edge-device cuts the best by the DESIGN.md objective is returned.
+/// the cut); among the per-edge-device cuts the best by the objective (docs/method.md) is returned.
 /// </summary>
 public sealed class DadsStrategy : IPlanningStrategy
 {

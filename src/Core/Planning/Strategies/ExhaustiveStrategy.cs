@@ -4,7 +4,7 @@ namespace AdaMec.Core.Planning.Strategies;
 
 /// <summary>
 /// Enumerates all D^n assignments (depth-first, costs kept incrementally) and returns the exact
-/// optimum of the DESIGN.md objective, or the exact least-gap plan when nothing is feasible. It is
+/// optimum of the objective (docs/method.md), or the exact least-gap plan when nothing is feasible. It is
 /// the yardstick of the benchmark and refuses problems above <see cref="MaxPlans"/> plans rather
 /// than running for hours.
 /// </summary>

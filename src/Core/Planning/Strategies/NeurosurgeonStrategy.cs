@@ -3,7 +3,7 @@ namespace AdaMec.Core.Planning.Strategies;
 /// <summary>
 /// Neurosurgeon (Kang et al. 2017): one split point; atoms before it run on the initiator, the rest
 /// on a single edge device, and the output comes back. Every split on every edge device is tried;
-/// the best by the DESIGN.md objective wins (so it does respect budgets, but only within its
+/// the best by the objective (docs/method.md) wins (so it does respect budgets, but only within its
 /// two-device, single-split family).
 /// </summary>
 public sealed class NeurosurgeonStrategy : IPlanningStrategy
