@@ -6,10 +6,14 @@ using Orleans.Runtime.Placement;
 
 namespace AdaMec.Grains;
 
-/// <summary>Registers AdaMec's grains' services on a silo.</summary>
+/// <summary>Registers AdaMec's grains' services and grain storage on a silo.</summary>
 public static class AdaMecSiloBuilderExtensions
 {
-    /// <summary>Device and link placement and validated options. Bind <see cref="DeviceOptions"/> (Device:Id is required) before starting.</summary>
+    /// <summary>
+    /// Device and link placement, validated options and the inference threads. Grain storage is a
+    /// separate choice (<see cref="AddAdaMecStorage"/>); <see cref="AdaMecHostingExtensions.AddAdaMecSilo"/>
+    /// makes both. Bind <see cref="DeviceOptions"/> (Device:Id is required) before starting.
+    /// </summary>
     public static ISiloBuilder AddAdaMec(this ISiloBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -22,8 +26,24 @@ public static class AdaMecSiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<EmulationOptions>, AnnotatedOptionsValidator<EmulationOptions>>();
         builder.Services.AddSingleton<IValidateOptions<PlannerOptions>, AnnotatedOptionsValidator<PlannerOptions>>();
         builder.Services.AddHostedService<InferenceThreads>();
-        builder.AddMemoryGrainStorage(AdaMecStorage.Name);
         return builder;
+    }
+
+    /// <summary>
+    /// The grain storage <see cref="AdaMecStorage.Name"/> durable grains persist to: ADO.NET on
+    /// PostgreSQL (tables from docker/postgres/adamec-persistence.sql) when
+    /// <paramref name="postgresConnection"/> is given, memory storage (lost with the silo) otherwise.
+    /// </summary>
+    public static ISiloBuilder AddAdaMecStorage(this ISiloBuilder builder, string? postgresConnection = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (postgresConnection is null) return builder.AddMemoryGrainStorage(AdaMecStorage.Name);
+        ArgumentException.ThrowIfNullOrWhiteSpace(postgresConnection);
+        return builder.AddAdoNetGrainStorage(AdaMecStorage.Name, o =>
+        {
+            o.Invariant = AdaMecStorage.PostgresInvariant;
+            o.ConnectionString = postgresConnection;
+        });
     }
 }
 
@@ -37,6 +57,8 @@ internal sealed class AnnotatedOptionsValidator<T> : IValidateOptions<T> where T
         var failures = results.Select(r => $"{typeof(T).Name}: {r.ErrorMessage}").ToList();
         if (options is PlannerOptions planner && !Core.Planning.PlanningStrategies.Names.Contains(planner.Strategy))
             failures.Add($"Planner:Strategy must be one of {string.Join(", ", Core.Planning.PlanningStrategies.Names)}, not '{planner.Strategy}'");
+        if (options is SiloHostOptions { Clustering: "postgres", Connection: var connection } && string.IsNullOrWhiteSpace(connection))
+            failures.Add("postgres clustering needs Silo:Connection (--connection \"Host=...;Username=...;Password=...;Database=...\")");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting;
 
@@ -35,54 +36,42 @@ public static class AdaMecSiloHost
         ["--strategy"] = "Planner:Strategy",
     };
 
-    /// <summary>Builds (does not start) the silo host. Throws <see cref="ArgumentException"/> for unusable settings.</summary>
-    public static IHost Build(IConfiguration configuration, Action<ILoggingBuilder>? logging = null)
+    /// <summary>
+    /// The configuration sources of `adamec-silo`, lowest to highest precedence: appsettings.json (next
+    /// to the program, then in the working folder), ADAMEC_ environment variables
+    /// (ADAMEC_Device__Id=edge1), the command line (<see cref="Switches"/>).
+    /// </summary>
+    public static IConfigurationBuilder AddAdaMecSiloSources(this IConfigurationBuilder configuration, string[] args)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var silo = configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
-        var validation = new AnnotatedOptionsValidator<SiloHostOptions>().Validate(null, silo);
-        if (validation.Failed) throw new ArgumentException(validation.FailureMessage);
-        var deviceId = configuration["Device:Id"];
-        if (string.IsNullOrWhiteSpace(deviceId)) throw new ArgumentException("Device:Id is required (--device ID)");
-        if (silo.Clustering == "postgres" && string.IsNullOrWhiteSpace(silo.Connection))
-            throw new ArgumentException("postgres clustering needs Silo:Connection (--connection \"Host=...;Username=...;Password=...;Database=...\")");
+        ArgumentNullException.ThrowIfNull(args);
+        return configuration
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
+            .AddEnvironmentVariables("ADAMEC_")
+            .AddCommandLine(args, Switches.ToDictionary());
+    }
 
+    /// <summary>
+    /// A host builder for a silo on <paramref name="configuration"/> with <see cref="AdaMecHostingExtensions.AddAdaMecSilo"/>
+    /// applied; single-line console logs unless <paramref name="logging"/> says otherwise, levels from the Logging section.
+    /// </summary>
+    public static HostApplicationBuilder CreateBuilder(IConfiguration configuration, Action<ILoggingBuilder>? logging = null, Action<ISiloBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.ClearProviders();
         if (logging is null) builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         else logging(builder.Logging);
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
-        builder.Services.Configure<DeviceOptions>(configuration.GetSection(DeviceOptions.SectionName));
-        builder.Services.Configure<EmulationOptions>(configuration.GetSection(EmulationOptions.SectionName));
-        builder.Services.Configure<PlannerOptions>(configuration.GetSection(PlannerOptions.SectionName));
-        builder.UseOrleans(orleans =>
-        {
-            orleans.Configure<SiloOptions>(o => o.SiloName = deviceId);
-            orleans.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = silo.ClusterId;
-                o.ServiceId = silo.ServiceId;
-            });
-            if (silo.Clustering == "postgres")
-            {
-                orleans.UseAdoNetClustering(o =>
-                {
-                    o.Invariant = "Npgsql";
-                    o.ConnectionString = silo.Connection;
-                });
-                orleans.ConfigureEndpoints(ResolveAddress(silo.AdvertisedAddress), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
-            }
-            else
-            {
-                orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, silo.Primary is { } primary ? ParseEndpoint(primary) : null, silo.ServiceId, silo.ClusterId);
-            }
-            if (silo.FastFailureDetection) orleans.Configure<ClusterMembershipOptions>(Tune);
-            orleans.AddAdaMec();
-        });
-        return builder.Build();
+        builder.AddAdaMecSilo(configure);
+        return builder;
     }
+
+    /// <summary>Builds (does not start) the silo host. Throws <see cref="OptionsValidationException"/> for an unusable Silo section; other sections are checked when it starts.</summary>
+    public static IHost Build(IConfiguration configuration, Action<ILoggingBuilder>? logging = null, Action<ISiloBuilder>? configure = null) =>
+        CreateBuilder(configuration, logging, configure).Build();
 
     /// <summary>Faster detection of dead silos (measured here: ~1 s for a killed silo).</summary>
     public static void Tune(ClusterMembershipOptions options)
@@ -105,7 +94,8 @@ public static class AdaMecSiloHost
         return new IPEndPoint(ResolveAddress(text[..colon].Trim('[', ']')), port);
     }
 
-    private static IPAddress ResolveAddress(string host)
+    /// <summary>An IP address as given, or a host name resolved now (IPv4 preferred).</summary>
+    public static IPAddress ResolveAddress(string host)
     {
         if (IPAddress.TryParse(host, out var address)) return address;
         var addresses = Dns.GetHostAddresses(host);

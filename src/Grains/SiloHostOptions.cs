@@ -8,7 +8,13 @@ public sealed class SiloHostOptions
     /// <summary>Configuration section.</summary>
     public const string SectionName = "Silo";
 
-    /// <summary>"localhost" (development: a primary silo, loopback) or "postgres" (AdoNet membership table).</summary>
+    /// <summary>The <see cref="Clustering"/> value for development: a primary silo on loopback, memory grain storage.</summary>
+    public const string Localhost = "localhost";
+
+    /// <summary>The <see cref="Clustering"/> value for many boards: AdoNet membership and ADO.NET grain storage on PostgreSQL.</summary>
+    public const string Postgres = "postgres";
+
+    /// <summary>"localhost" (development: a primary silo, loopback; the default) or "postgres" (AdoNet membership table and grain storage).</summary>
     [Required, RegularExpression("^(localhost|postgres)$", ErrorMessage = "Silo:Clustering must be 'localhost' or 'postgres'")]
     public string Clustering { get; set; } = "localhost";
 
@@ -23,7 +29,7 @@ public sealed class SiloHostOptions
     /// <summary>localhost clustering across processes: the primary silo's HOST:PORT (silo port). Absent: this silo is the primary.</summary>
     public string? Primary { get; set; }
 
-    /// <summary>PostgreSQL connection string (postgres clustering).</summary>
+    /// <summary>PostgreSQL connection string (postgres clustering; required there). Membership and grain storage share it.</summary>
     public string? Connection { get; set; }
 
     /// <summary>The address other silos and clients reach this one at (postgres clustering).</summary>

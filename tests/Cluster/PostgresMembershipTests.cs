@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Sockets;
 using AdaMec.Client;
 using AdaMec.Grains;
 using AdaMec.Interfaces;
@@ -11,49 +10,23 @@ using Npgsql;
 namespace AdaMec.Cluster.Tests;
 
 /// <summary>
-/// Real membership on real PostgreSQL with the project's schema script (docker/postgres). Needs a
-/// server: scripts/test.sh installs and starts one; elsewhere set ADAMEC_TEST_POSTGRES to a
-/// connection string of a user that may create databases.
+/// Real membership and grain storage on real PostgreSQL with the project's schema scripts
+/// (docker/postgres). Needs a server: see <see cref="PostgresDatabase"/>.
 /// </summary>
 public sealed class PostgresMembershipTests : IAsyncLifetime
 {
     private const int Active = 3;
     private const int Dead = 6;
-    private static readonly string Server = Environment.GetEnvironmentVariable("ADAMEC_TEST_POSTGRES")
-        ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres;Database=postgres";
-    private readonly string _database = "adamec_test_" + Guid.NewGuid().ToString("N")[..10];
+    private readonly PostgresDatabase _database = new();
     private string _connection = "";
 
     public async Task InitializeAsync()
     {
-        await using (var admin = new NpgsqlConnection(Server))
-        {
-            try
-            {
-                await admin.OpenAsync();
-            }
-            catch (Exception e) when (e is NpgsqlException or SocketException)
-            {
-                throw new InvalidOperationException($"PostgreSQL is not reachable at '{Server}' ({e.Message}). Run ./scripts/test.sh (it installs and starts it) or set ADAMEC_TEST_POSTGRES.", e);
-            }
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {_database}", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-        _connection = new NpgsqlConnectionStringBuilder(Server) { Database = _database, Pooling = false }.ConnectionString;
-        await using var db = new NpgsqlConnection(_connection);
-        await db.OpenAsync();
-        await using var schema = new NpgsqlCommand(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "adamec-clustering.sql")), db);
-        await schema.ExecuteNonQueryAsync();
+        await _database.InitializeAsync();
+        _connection = _database.Connection;
     }
 
-    public async Task DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(Server);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
-    }
+    public Task DisposeAsync() => _database.DisposeAsync();
 
     [Fact]
     public async Task Membership_TwoDeviceSilosOnPostgres_JoinServeAClientAndLeaveAsDead()
@@ -61,28 +34,13 @@ public sealed class PostgresMembershipTests : IAsyncLifetime
         var hosts = new List<IHost>();
         try
         {
-            foreach (var device in new[] { "pg-edge1", "pg-edge2" })
-            {
-                var settings = new Dictionary<string, string?>
-                {
-                    ["Device:Id"] = device,
-                    ["Device:CacheDirectory"] = Path.Combine(Path.GetTempPath(), _database, device),
-                    ["Silo:Clustering"] = "postgres",
-                    ["Silo:Connection"] = _connection,
-                    ["Silo:SiloPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
-                    ["Silo:GatewayPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
-                    ["Silo:ClusterId"] = _database,
-                };
-                var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), l => l.SetMinimumLevel(LogLevel.Warning));
-                await host.StartAsync();
-                hosts.Add(host);
-            }
+            foreach (var device in new[] { "pg-edge1", "pg-edge2" }) hosts.Add(await StartSiloAsync(device));
 
             var rows = await MembersAsync();
             Assert.Equal(Active, rows["pg-edge1"]);
             Assert.Equal(Active, rows["pg-edge2"]);
 
-            var options = new AdaMecClientOptions { PostgresConnection = _connection, ClusterId = _database };
+            var options = new AdaMecClientOptions { PostgresConnection = _connection, ClusterId = _database.Name };
             await using (var client = await AdaMecClient.ConnectAsync(options))
             {
                 foreach (var device in new[] { "pg-edge1", "pg-edge2" })
@@ -101,6 +59,65 @@ public sealed class PostgresMembershipTests : IAsyncLifetime
                 try { await host.StopAsync(); } catch (OperationCanceledException) { }
                 host.Dispose();
             }
+        }
+    }
+
+    [Fact]
+    public async Task GrainStorage_SiloRestartsOnPostgres_DurableStateIsReadBack()
+    {
+        var first = await StartSiloAsync("pg-store1");
+        try
+        {
+            var options = new AdaMecClientOptions { PostgresConnection = _connection, ClusterId = _database.Name };
+            await using var client = await AdaMecClient.ConnectAsync(options);
+            var directory = client.Cluster.GetGrain<IDeploymentDirectoryGrain>(GrainKeys.Directory);
+            await directory.RegisterAsync("phone/a");
+            await directory.RegisterAsync("phone/b");
+            await directory.UnregisterAsync("phone/a");
+        }
+        finally
+        {
+            await first.StopAsync();
+            first.Dispose();
+        }
+        Assert.Equal(3, await _database.ScalarAsync<int>("SELECT Version FROM AdaMecGrainState WHERE GrainIdExtension = 'deployments'"));
+
+        using var second = await StartSiloAsync("pg-store2");
+        try
+        {
+            var options = new AdaMecClientOptions { PostgresConnection = _connection, ClusterId = _database.Name };
+            await using var client = await AdaMecClient.ConnectAsync(options);
+
+            Assert.Equal(["phone/b"], await client.Cluster.GetGrain<IDeploymentDirectoryGrain>(GrainKeys.Directory).ListAsync());
+        }
+        finally
+        {
+            await second.StopAsync();
+        }
+    }
+
+    private async Task<IHost> StartSiloAsync(string device)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Device:Id"] = device,
+            ["Device:CacheDirectory"] = Path.Combine(Path.GetTempPath(), _database.Name, device),
+            ["Silo:Clustering"] = SiloHostOptions.Postgres,
+            ["Silo:Connection"] = _connection,
+            ["Silo:SiloPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
+            ["Silo:GatewayPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
+            ["Silo:ClusterId"] = _database.Name,
+        };
+        var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), l => l.SetMinimumLevel(LogLevel.Warning));
+        try
+        {
+            await host.StartAsync();
+            return host;
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
         }
     }
 

@@ -67,7 +67,7 @@ public class ThreeSiloCluster : IAsyncLifetime
         {
             var device = DeviceOfSilo(siloBuilder.Configuration["Orleans:Name"]);
             var cacheRoot = siloBuilder.Configuration["AdaMecCacheRoot"]!;
-            siloBuilder.AddAdaMec();
+            siloBuilder.AddAdaMec().AddAdaMecStorage();
             siloBuilder.Configure<SiloOptions>(o => o.SiloName = device);
             siloBuilder.Services.Configure<DeviceOptions>(o =>
             {
