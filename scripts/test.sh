@@ -26,8 +26,11 @@ ensure_postgres() {
   fi
   $sudo pg_ctlcluster "$version" "$cluster" start 2>/dev/null || true # already running is fine
   for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 0.5; done
-  $sudo su postgres -c "psql -p $port -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
-  export ADAMEC_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Password=postgres;Database=postgres"
+  # A fresh random password every run: nothing to leak, nothing well known on a machine that keeps the server.
+  local password
+  password=$(od -An -N18 -tx1 /dev/urandom | tr -d ' \n')
+  $sudo su postgres -c "psql -p $port -q" >/dev/null <<<"ALTER USER postgres PASSWORD '$password';"
+  export ADAMEC_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Password=$password;Database=postgres"
 }
 ensure_postgres
 
