@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AdaMec.Core.Atoms;
+using AdaMec.Core.Deployments;
 using AdaMec.Core.Planning;
 using AdaMec.Core.Serialization;
 using AdaMec.Interfaces;

@@ -1,9 +1,9 @@
 using AdaMec.Core.Planning;
 
-namespace AdaMec.Grains;
+namespace AdaMec.Core.Deployments;
 
-/// <summary>An operator's fixed assignment, evaluated with the same cost model as every strategy.</summary>
-internal sealed class PinnedStrategy(IReadOnlyList<string> devices) : IPlanningStrategy
+/// <summary>An operator's fixed assignment (device id per atom), evaluated with the same cost model as every strategy.</summary>
+public sealed class PinnedStrategy(IReadOnlyList<string> devices) : IPlanningStrategy
 {
     public string Name => "pinned";
 

@@ -1,0 +1,65 @@
+using AdaMec.Core.Atoms;
+
+namespace AdaMec.Core.Deployments;
+
+/// <summary>One atom as a deployment sees it: what planning needs, and the hash that names its weights.</summary>
+public sealed record DeploymentAtom(
+    string Id,
+    double Flops,
+    double WeightBytes,
+    double MemoryBytes,
+    double OutputBytes,
+    double PredictedMs,
+    string Sha256);
+
+/// <summary>
+/// The deployed model: its atoms in chain order and the SHA-256 of the manifest they came from.
+/// A different manifest hash means different atoms (new weights): the deployment starts again
+/// from the initiator.
+/// </summary>
+public sealed record DeploymentModel(string ManifestSha256, double InputBytes, IReadOnlyList<DeploymentAtom> Atoms)
+{
+    /// <summary>The planning view of a validated manifest.</summary>
+    public static DeploymentModel FromManifest(AtomManifest manifest, string manifestSha256)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return new DeploymentModel(
+            manifestSha256,
+            manifest.Atoms[0].InputBytes,
+            manifest.Atoms.Select(a => new DeploymentAtom(a.Id, a.Flops, a.WeightBytes, a.MemoryBytes, a.OutputBytes, a.PredictedMs, a.Sha256)).ToArray());
+    }
+}
+
+/// <summary>What the initiator says about itself when it deploys. Absent budgets are unlimited.</summary>
+public sealed record DeploymentInitiator(string DeviceId, double SpeedFactor, double? MemoryBudgetBytes, double? ComputeBudgetFlops);
+
+/// <summary>What kind of context moved (a context grain's typed signal; its text is never parsed).</summary>
+public enum ContextKind
+{
+    /// <summary>Declared budgets: no hysteresis, and atoms blocked on that device may be tried again.</summary>
+    Budgets = 0,
+    /// <summary>Measured link bandwidth or latency.</summary>
+    Link = 1,
+    /// <summary>Measured available memory.</summary>
+    Memory = 2,
+    /// <summary>Measured CPU quota, load or speed.</summary>
+    Compute = 3,
+}
+
+/// <summary>
+/// One device's context as its device grain reports it. <c>OwnResidentAtoms</c>: indices of this
+/// deployment's atoms resident there, the only memory a re-plan may count as reclaimable.
+/// </summary>
+public sealed record DeviceContext(
+    string DeviceId,
+    double SpeedFactor,
+    double? MemoryBudgetBytes,
+    double? ComputeBudgetFlops,
+    long AvailableMemoryBytes,
+    IReadOnlyList<int> OwnResidentAtoms);
+
+/// <summary>One directed link's estimate.</summary>
+public sealed record LinkContext(string From, string To, double Mbps, double LatencyMs);
+
+/// <summary>The context a re-plan uses: the devices that answered and the links between them and the initiator.</summary>
+public sealed record ContextSnapshot(IReadOnlyList<DeviceContext> Devices, IReadOnlyList<LinkContext> Links);

@@ -1,0 +1,70 @@
+using AdaMec.Core.Planning;
+
+namespace AdaMec.Core.Deployments;
+
+/// <summary>What the shell should do next for a deployment (<see cref="DeploymentMachine.NextWork"/>).</summary>
+public abstract record DeploymentWork;
+
+/// <summary>Why a re-plan is due; decides hysteresis and whether an unchanged target is news.</summary>
+public enum ReplanCause
+{
+    /// <summary>A deploy or re-deploy.</summary>
+    Deploy = 0,
+    /// <summary>An operator: pin, unpin, latency requirement, explicit re-plan.</summary>
+    Operator = 1,
+    /// <summary>Devices joined or left.</summary>
+    Membership = 2,
+    /// <summary>A device evicted one of the live atoms.</summary>
+    Eviction = 3,
+    /// <summary>A context grain's signal (see <see cref="ReplanWork.Kind"/>).</summary>
+    Context = 4,
+    /// <summary>The planner resumed from storage.</summary>
+    Resumed = 5,
+}
+
+/// <summary>Gather context, then <see cref="DeploymentMachine.PreparePlan"/>, <see cref="Planner.Decide"/> (off the scheduler) and <see cref="DeploymentMachine.Decided"/>.</summary>
+public sealed record ReplanWork(long Ticket, ReplanCause Cause, ContextKind? Kind, string Trigger, int Failures) : DeploymentWork;
+
+/// <summary>
+/// Make <see cref="Atom"/> resident on <see cref="To"/> (pull its weights from <see cref="Peer"/> when
+/// set, else from the initiator), then report <see cref="DeploymentMachine.AtomResident"/> or
+/// <see cref="DeploymentMachine.AtomLoadFailed"/>. A move to the initiator needs no load.
+/// </summary>
+public sealed record OffloadWork(int Atom, string To, string? Peer, int Attempt, bool NeedsLoad) : DeploymentWork;
+
+/// <summary>Drop the copy of <see cref="Atom"/> on <see cref="Device"/> (the live plan no longer uses it), then report <see cref="DeploymentMachine.SourceReleased"/>.</summary>
+public sealed record ReleaseWork(int Atom, string Device) : DeploymentWork;
+
+/// <summary>Nothing to do now; ask again at <see cref="WakeAt"/> (a retry, a deferred re-plan or a release falls due), or on the next input when null.</summary>
+public sealed record IdleWork(DateTimeOffset? WakeAt) : DeploymentWork;
+
+/// <summary>What a re-plan hands to the planner: the problem and the strategy (the pin, or the configured one).</summary>
+public sealed record PlanningRequest(ReplanWork Work, PlanningProblem Problem, IPlanningStrategy Strategy);
+
+/// <summary>The live plan: the device of every atom; it only names resident atoms or the initiator.</summary>
+public sealed record LivePlanView(int Version, string Initiator, IReadOnlyList<string> Assignment, double PredictedLatencyMs, bool Feasible);
+
+/// <summary>One entry of a deployment's plan history.</summary>
+public sealed record PlanHistoryEntry(
+    int Sequence,
+    DateTimeOffset At,
+    string Trigger,
+    IReadOnlyList<string> OldPlan,
+    IReadOnlyList<string> NewPlan,
+    string Strategy,
+    bool Feasible,
+    double PredictedLatencyMs,
+    double DecisionTimeMs,
+    long PlannedBytesToMove,
+    long BytesMoved,
+    int AtomsSwitched,
+    bool Completed);
+
+/// <summary>
+/// What an input asks the shell to do at once: tell the initiator about a new live plan, write the
+/// durable state, and run the re-plan it queued (<see cref="Replan"/>) when the caller waits for it.
+/// </summary>
+public sealed record DeploymentEffects(LivePlanView? Notify, bool Persist, ReplanWork? Replan = null, PlanHistoryEntry? Recorded = null)
+{
+    public static DeploymentEffects None { get; } = new(null, false);
+}
