@@ -8,9 +8,16 @@ public sealed class AdaMecClientOptions
     /// <summary>Configuration section.</summary>
     public const string SectionName = "AdaMecClient";
 
-    /// <summary>This device's id (the initiator). Must not be a silo's device id.</summary>
+    /// <summary>
+    /// This device's id (the initiator). Must not be a silo's device id. Default deployment ids start
+    /// with it, so two apps with the same id deploying the same folder would share one deployment.
+    /// </summary>
+    /// <value>The default value is "mobile-" and 8 random hex digits, new for each options object (<see cref="NewDeviceId"/>).</value>
     [Required, RegularExpression(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
-    public string DeviceId { get; set; } = "mobile";
+    public string DeviceId { get; set; } = NewDeviceId();
+
+    /// <summary>A fresh initiator id: "mobile-" and 8 random hex digits.</summary>
+    public static string NewDeviceId() => "mobile-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
 
     /// <summary>Gateways as HOST:PORT (used when <see cref="PostgresConnection"/> is absent).</summary>
     public IList<string> Gateways { get; } = [];

@@ -10,7 +10,7 @@ namespace AdaMec.Grains;
 public static class AdaMecSiloBuilderExtensions
 {
     /// <summary>
-    /// Device and link placement, validated options and the inference threads. Grain storage is a
+    /// Device and link placement, validated options and the inference executor. Grain storage is a
     /// separate choice (<see cref="AddAdaMecStorage"/>); <see cref="AdaMecHostingExtensions.AddAdaMecSilo"/>
     /// makes both. Bind <see cref="DeviceOptions"/> (Device:Id is required) before starting.
     /// </summary>
@@ -25,7 +25,7 @@ public static class AdaMecSiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<DeviceOptions>, AnnotatedOptionsValidator<DeviceOptions>>();
         builder.Services.AddSingleton<IValidateOptions<EmulationOptions>, AnnotatedOptionsValidator<EmulationOptions>>();
         builder.Services.AddSingleton<IValidateOptions<PlannerOptions>, AnnotatedOptionsValidator<PlannerOptions>>();
-        builder.Services.AddHostedService<InferenceThreads>();
+        builder.AddAtomRuntime();
         return builder;
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text.Json;
 using AdaMec.Core.Atoms;
 using AdaMec.Core.Serialization;
@@ -17,15 +16,18 @@ namespace AdaMec.Grains;
 /// One atom of one deployment on one device (key <c>deployment/index@device</c>), pinned to that
 /// device. Pulls its weights from a peer device or the initiator, verifies SHA-256, keeps them in the
 /// device cache folder, runs forward on byte[] tensors and forwards the output along the route.
+/// Loading, verification and forward passes run on the device's <see cref="InferenceExecutor"/>:
+/// the grain awaits them, so no grain turn blocks a scheduler thread on CPU work.
 /// </summary>
 [DevicePlacement]
 [CollectionAgeLimit(Days = 7)]
-internal sealed class AtomGrain(
+internal sealed partial class AtomGrain(
     IOptions<DeviceOptions> device,
     IOptions<EmulationOptions> emulation,
     IOptions<PlannerOptions> planner,
     IOptions<SiloMessagingOptions> messaging,
     IHostApplicationLifetime lifetime,
+    InferenceExecutor executor,
     ILogger<AtomGrain> logger) : Grain, IAtomGrain
 {
     private AtomSpec? _spec;
@@ -64,7 +66,6 @@ internal sealed class AtomGrain(
     public async Task<AtomLoadResult> LoadAsync(AtomLoadRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (_module is not null) return new AtomLoadResult(Key, DeviceId, "resident", 0, 0, 0);
         AtomSpec spec;
         try
         {
@@ -76,6 +77,9 @@ internal sealed class AtomGrain(
         }
         var (deployment, index, _) = GrainKeys.ParseAtom(Key);
         if (spec.Index != index) throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"atom {Key}: spec is for atom {spec.Index}");
+        // The activation is bound to its weights' content: a redeploy of a re-partitioned model under
+        // the same id brings other weights, which must replace the resident ones.
+        if (_module is not null && _spec is not null && SameContent(_spec, spec)) return new AtomLoadResult(Key, DeviceId, "resident", 0, 0, 0);
 
         var cache = device.Value.ResolvedCacheDirectory;
         Directory.CreateDirectory(cache);
@@ -83,15 +87,17 @@ internal sealed class AtomGrain(
         var source = "cache";
         long transferred = 0;
         double transferMs = 0;
-        byte[]? weights = null;
+        double loadMs = 0;
+        GraphSliceModule? module = null;
         if (File.Exists(path))
         {
-            weights = await File.ReadAllBytesAsync(path);
-            if (weights.Length != spec.FileBytes || !Convert.ToHexStringLower(SHA256.HashData(weights)).Equals(spec.Sha256, StringComparison.OrdinalIgnoreCase))
-                weights = null; // a damaged cache entry: pull again
+            var cached = await File.ReadAllBytesAsync(path);
+            (module, loadMs) = await TryLoadAsync(cached, spec, "cache");
+            if (module is null) File.Delete(path); // a damaged cache entry: pull again
         }
-        if (weights is null)
+        if (module is null)
         {
+            byte[]? weights = null;
             var started = Stopwatch.GetTimestamp();
             if (request.PeerDevice is { } peer && peer != DeviceId && peer != request.InitiatorDevice)
             {
@@ -100,46 +106,79 @@ internal sealed class AtomGrain(
                     var peerGrain = GrainFactory.GetGrain<IAtomGrain>(GrainKeys.Atom(deployment, index, peer));
                     weights = await PullAsync(spec, peer, (offset, count) => peerGrain.ReadWeightsAsync(offset, count));
                     source = peer;
+                    transferred = weights.Length;
+                    // The peer may hold other content under the same key (a redeploy): then ask the initiator.
+                    (module, loadMs) = await TryLoadAsync(weights, spec, peer);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    Log.PeerPullFailed(logger, e, Key, peer);
+                    LogPeerPullFailed(logger, e, Key, peer);
                 }
             }
-            if (weights is null)
+            if (module is null)
             {
                 weights = await PullAsync(spec, request.InitiatorDevice, (offset, count) => request.Initiator.ReadWeightsAsync(deployment, index, offset, count));
                 source = request.InitiatorDevice;
+                transferred += weights.Length;
+                var loadStarted = Stopwatch.GetTimestamp();
+                try
+                {
+                    module = await executor.RunAsync(() => AtomLoader.Load(weights, spec)); // verifies size, SHA-256, tensor names and shapes
+                }
+                catch (AtomFileException e)
+                {
+                    throw new AdaMecException(AdaMecErrorCode.AtomCorrupt, $"atom {Key} from {source}: {e.Message}");
+                }
+                loadMs = Stopwatch.GetElapsedTime(loadStarted).TotalMilliseconds;
             }
-            transferred = weights.Length;
-            transferMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        }
-
-        var loadStarted = Stopwatch.GetTimestamp();
-        GraphSliceModule module;
-        try
-        {
-            module = AtomLoader.Load(weights, spec); // verifies size, SHA-256, tensor names and shapes
-        }
-        catch (AtomFileException e)
-        {
-            throw new AdaMecException(AdaMecErrorCode.AtomCorrupt, $"atom {Key} from {source}: {e.Message}");
-        }
-        if (source != "cache")
-        {
+            transferMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds - loadMs;
             var temporary = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-            await File.WriteAllBytesAsync(temporary, weights);
+            await File.WriteAllBytesAsync(temporary, weights!);
             File.Move(temporary, path, overwrite: true);
         }
+        var replaced = _module;
+        var replacedSpec = _spec;
         _spec = spec;
         _module = module;
         _weightsPath = path;
-        var loadMs = Stopwatch.GetElapsedTime(loadStarted).TotalMilliseconds;
+        if (replaced is not null)
+        {
+            // No forward pass can be running: this grain is not reentrant and forwards await the executor inside their turn.
+            replaced.Dispose();
+            LogAtomReplaced(logger, Key, DeviceId, replacedSpec!.Sha256, spec.Sha256);
+            await GrainFactory.GetGrain<IDeviceGrain>(DeviceId).ReleaseAsync(Key);
+        }
         if (transferred > 0) AdaMecTelemetry.WeightBytesReceived.Add(transferred, new KeyValuePair<string, object?>("device", DeviceId));
         await GrainFactory.GetGrain<IDeviceGrain>(DeviceId).AdmitAsync(Key, spec.MemoryBytes, transferred);
-        Log.AtomResident(logger, Key, DeviceId, transferred, source, transferMs, loadMs);
+        LogAtomResident(logger, Key, DeviceId, transferred, source, transferMs, loadMs);
         return new AtomLoadResult(Key, DeviceId, source, transferred, transferMs, loadMs);
     }
+
+    /// <summary>Loads and verifies on the executor; null (logged) when the bytes are not this spec's weights.</summary>
+    private async Task<(GraphSliceModule? Module, double LoadMs)> TryLoadAsync(byte[] weights, AtomSpec spec, string source)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var module = await executor.RunAsync(() => AtomLoader.Load(weights, spec));
+            return (module, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (AtomFileException e)
+        {
+            LogWeightsRejected(logger, Key, source, e.Message);
+            return (null, 0);
+        }
+    }
+
+    /// <summary>Same weights and the same operators: the resident module serves this spec.</summary>
+    internal static bool SameContent(AtomSpec resident, AtomSpec wanted) =>
+        string.Equals(resident.Sha256, wanted.Sha256, StringComparison.OrdinalIgnoreCase)
+        && resident.FileBytes == wanted.FileBytes
+        && resident.InputBytes == wanted.InputBytes
+        && resident.OutputBytes == wanted.OutputBytes
+        && resident.InputShape.ToString() == wanted.InputShape.ToString()
+        && resident.OutputShape.ToString() == wanted.OutputShape.ToString()
+        && resident.Operators.SequenceEqual(wanted.Operators, StringComparer.Ordinal);
 
     private async Task<byte[]> PullAsync(AtomSpec spec, string from, Func<long, int, Task<WeightChunk>> read)
     {
@@ -190,7 +229,8 @@ internal sealed class AtomGrain(
             throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"atom {Key} expects {_spec.InputShape} ({_spec.InputBytes} bytes), got {request.Input.Length} bytes");
 
         var computeStarted = Stopwatch.GetTimestamp();
-        var output = AtomChain.RunAtom(_module, _spec, request.Input);
+        var (module, spec) = (_module, _spec);
+        var output = await executor.RunAsync(() => AtomChain.RunAtom(module, spec, request.Input));
         var computeMs = Stopwatch.GetElapsedTime(computeStarted).TotalMilliseconds;
         AdaMecTelemetry.AtomForwardDuration.Record(computeMs, new KeyValuePair<string, object?>("device", DeviceId));
         if (emulation.Value.Enabled && device.Value.SpeedFactor > 1)
@@ -239,4 +279,16 @@ internal sealed class AtomGrain(
     }
 
     private static Task Emulate(TimeSpan delay) => delay > TimeSpan.Zero ? Task.Delay(delay) : Task.CompletedTask;
+
+    [LoggerMessage(1, LogLevel.Information, "Atom {Atom} resident on {Device}: {Bytes} bytes from {Source} in {TransferMs:0.0} ms, loaded in {LoadMs:0.0} ms")]
+    private static partial void LogAtomResident(ILogger logger, string atom, string device, long bytes, string source, double transferMs, double loadMs);
+
+    [LoggerMessage(2, LogLevel.Warning, "Atom {Atom}: pulling weights from peer {Peer} failed, falling back to the initiator")]
+    private static partial void LogPeerPullFailed(ILogger logger, Exception exception, string atom, string peer);
+
+    [LoggerMessage(3, LogLevel.Information, "Atom {Atom} on {Device}: weights {Old} replaced by {New} (the deployment brought other content)")]
+    private static partial void LogAtomReplaced(ILogger logger, string atom, string device, string old, string @new);
+
+    [LoggerMessage(4, LogLevel.Warning, "Atom {Atom}: weights from {Source} rejected ({Reason}); fetching them again")]
+    private static partial void LogWeightsRejected(ILogger logger, string atom, string source, string reason);
 }

@@ -7,12 +7,6 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Warning, "Activation {Grain} is on device {Actual} but its key names {Expected}; migrating it back")]
     public static partial void Misplaced(ILogger logger, string grain, string actual, string expected);
 
-    [LoggerMessage(2, LogLevel.Information, "Atom {Atom} resident on {Device}: {Bytes} bytes from {Source} in {TransferMs:0.0} ms, loaded in {LoadMs:0.0} ms")]
-    public static partial void AtomResident(ILogger logger, string atom, string device, long bytes, string source, double transferMs, double loadMs);
-
-    [LoggerMessage(3, LogLevel.Warning, "Atom {Atom}: pulling weights from peer {Peer} failed, falling back to the initiator")]
-    public static partial void PeerPullFailed(ILogger logger, Exception exception, string atom, string peer);
-
     [LoggerMessage(4, LogLevel.Information, "Device {Device} evicts {Atom} (FIFO) to stay within {BudgetBytes} bytes")]
     public static partial void Evicting(ILogger logger, string device, string atom, long budgetBytes);
 
@@ -37,6 +31,4 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Warning, "Could not tell the initiator of {Deployment} about plan v{Version}")]
     public static partial void NotifyFailed(ILogger logger, Exception exception, string deployment, int version);
 
-    [LoggerMessage(11, LogLevel.Information, "Device {Device} runs atoms with {Threads} libtorch thread(s) ({Source})")]
-    public static partial void InferenceThreads(ILogger logger, string device, int threads, string source);
 }

@@ -23,7 +23,7 @@ internal static class ClientCommand
         var requests = new Option<int>("--requests") { Description = "how many requests", DefaultValueFactory = _ => 10 };
         var interval = new Option<int>("--interval-ms") { Description = "pause between requests, ms", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "one JSON object per line" };
-        var device = new Option<string>("--device") { Description = "this (initiator) device's id", DefaultValueFactory = _ => "mobile" };
+        var device = new Option<string>("--device") { Description = "this (initiator) device's id (default: mobile- and 8 random hex digits, so two clients never share a deployment)", DefaultValueFactory = _ => AdaMecClientOptions.NewDeviceId() };
         var latency = new Option<double>("--latency-ms") { Description = "latency requirement, ms", DefaultValueFactory = _ => 1000 };
         var speed = new Option<double>("--speed-factor") { Description = "how many times slower than the profiling machine this device is (planner input)", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--inference-threads") { Description = "libtorch threads for local atoms: the count the predictor was profiled at (default: libtorch's, one per core)" };
