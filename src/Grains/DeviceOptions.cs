@@ -35,6 +35,25 @@ public sealed class DeviceOptions
     [Range(1, 1024)]
     public int? InferenceThreads { get; set; }
 
+    /// <summary>
+    /// How often the device samples live available memory (cgroup limit, else MemAvailable) to evict
+    /// resident atoms under memory pressure (00:00:00.1 to 01:00:00; default 5 s). The check applies
+    /// whether or not a memory budget is set.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
+    public TimeSpan MemoryPressureCheck { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Free memory, MB, below which the device evicts resident atoms, oldest first, until it is above
+    /// again or none is left, and tells each atom's planner (0 to 1,048,576; default 64; 0 turns
+    /// memory-pressure eviction off).
+    /// </summary>
+    [Range(0, 1_048_576)]
+    public double MinFreeMemoryMb { get; set; } = 64;
+
+    /// <summary>The folder the live resource probe reads /proc and /sys/fs/cgroup under ("/" on a real device; tests point it at cgroup-shaped files).</summary>
+    internal string ProbeRoot { get; set; } = "/";
+
     /// <summary>Where verified atom weight files are cached (default: a per-device folder under the temp directory).</summary>
     public string? CacheDirectory { get; set; }
 

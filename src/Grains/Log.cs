@@ -7,9 +7,6 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Warning, "Activation {Grain} is on device {Actual} but its key names {Expected}; migrating it back")]
     public static partial void Misplaced(ILogger logger, string grain, string actual, string expected);
 
-    [LoggerMessage(4, LogLevel.Information, "Device {Device} evicts {Atom} (FIFO) to stay within {BudgetBytes} bytes")]
-    public static partial void Evicting(ILogger logger, string device, string atom, long budgetBytes);
-
     [LoggerMessage(5, LogLevel.Information, "Deployment {Deployment} re-planned ({Trigger}) with {Strategy} in {DecisionMs:0.00} ms: [{Plan}] predicted {LatencyMs:0.0} ms, feasible {Feasible}")]
     public static partial void Replanned(ILogger logger, string deployment, string trigger, string strategy, double decisionMs, string plan, double latencyMs, bool feasible);
 
@@ -25,10 +22,6 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "Deployment {Deployment}: re-planning for a device change ({Change}) failed; trying again at the next membership poll")]
     public static partial void MembershipReplanFailed(ILogger logger, Exception exception, string deployment, string change);
 
-    [LoggerMessage(9, LogLevel.Debug, "Link {Link} changed to {Mbps:0.0} Mbps / {LatencyMs:0.00} ms ({Source}); telling {Count} planners")]
-    public static partial void LinkChanged(ILogger logger, string link, double mbps, double latencyMs, string source, int count);
-
     [LoggerMessage(10, LogLevel.Warning, "Could not tell the initiator of {Deployment} about plan v{Version}")]
     public static partial void NotifyFailed(ILogger logger, Exception exception, string deployment, int version);
-
 }

@@ -1,0 +1,107 @@
+using System.Globalization;
+using AdaMec.Grains;
+
+namespace AdaMec.Cluster.Tests;
+
+/// <summary>The memory probe against cgroup-shaped files in a temp folder.</summary>
+public sealed class ResourceProbeTests : IDisposable
+{
+    private const long MiB = 1024 * 1024;
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "adamec-probe-" + Guid.NewGuid().ToString("N")[..8]);
+
+    private ResourceProbe Probe => new(_root);
+
+    [Fact]
+    public void AvailableMemory_CgroupV1Limit_IsLimitMinusWorkingSet()
+    {
+        V1(limit: 1024 * MiB, usage: 700 * MiB, inactiveFile: 100 * MiB);
+        MemInfo(availableKb: 8L * 1024 * 1024);
+        Assert.Equal(424 * MiB, Probe.AvailableMemoryBytes());
+    }
+
+    [Fact]
+    public void AvailableMemory_CgroupV1NoLimit_FallsBackToMemAvailable()
+    {
+        // What v1 writes for "no limit" (this machine's own value).
+        V1(limit: 9223372036854771712, usage: 2 * 1024 * MiB, inactiveFile: null);
+        MemInfo(availableKb: 3 * 1024 * 1024);
+        Assert.Equal(3L * 1024 * MiB, Probe.AvailableMemoryBytes());
+    }
+
+    [Fact]
+    public void AvailableMemory_CgroupV2Limit_IsLimitMinusWorkingSetAndNeverAboveMemAvailable()
+    {
+        V2("536870912", usage: 200 * MiB, inactiveFile: 50 * MiB);
+        MemInfo(availableKb: 8L * 1024 * 1024);
+        Assert.Equal(362 * MiB, Probe.AvailableMemoryBytes());
+
+        MemInfo(availableKb: 100 * 1024); // the machine is tighter than the cgroup
+        Assert.Equal(100 * MiB, Probe.AvailableMemoryBytes());
+    }
+
+    [Fact]
+    public void AvailableMemory_CgroupV2Max_FallsBackToMemAvailableEvenWithAV1FolderBeside()
+    {
+        V2("max", usage: 200 * MiB, inactiveFile: null);
+        V1(limit: 10 * MiB, usage: 9 * MiB, inactiveFile: null); // hybrid mode: v1 does not govern memory here
+        MemInfo(availableKb: 2 * 1024 * 1024);
+        Assert.Equal(2L * 1024 * MiB, Probe.AvailableMemoryBytes());
+    }
+
+    [Fact]
+    public void AvailableMemory_UsageOverLimit_IsZeroNotNegative()
+    {
+        V2("104857600", usage: 120 * MiB, inactiveFile: null);
+        Assert.Equal(0, Probe.AvailableMemoryBytes());
+    }
+
+    [Fact]
+    public void AvailableMemory_NothingReadable_IsMinusOne()
+    {
+        Directory.CreateDirectory(_root);
+        Assert.Equal(-1, Probe.AvailableMemoryBytes());
+        V1Raw("garbage", "12");
+        Assert.Equal(-1, Probe.AvailableMemoryBytes());
+    }
+
+    [Fact]
+    public void AvailableMemory_ThisMachine_IsPositive()
+    {
+        Assert.True(ResourceProbe.System.AvailableMemoryBytes() > 0);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+
+    private void V1(long limit, long usage, long? inactiveFile)
+    {
+        V1Raw(limit.ToString(CultureInfo.InvariantCulture), usage.ToString(CultureInfo.InvariantCulture));
+        if (inactiveFile is { } inactive)
+            Write("sys/fs/cgroup/memory/memory.stat", $"cache 1\ninactive_file 999999999\ntotal_inactive_file {inactive}\n");
+    }
+
+    private void V1Raw(string limit, string usage)
+    {
+        Write("sys/fs/cgroup/memory/memory.limit_in_bytes", limit + "\n");
+        Write("sys/fs/cgroup/memory/memory.usage_in_bytes", usage + "\n");
+    }
+
+    private void V2(string max, long usage, long? inactiveFile)
+    {
+        Write("sys/fs/cgroup/memory.max", max + "\n");
+        Write("sys/fs/cgroup/memory.current", usage.ToString(CultureInfo.InvariantCulture) + "\n");
+        if (inactiveFile is { } inactive) Write("sys/fs/cgroup/memory.stat", $"anon 1\ninactive_file {inactive}\nactive_file 5\n");
+    }
+
+    private void MemInfo(long availableKb) =>
+        Write("proc/meminfo", $"MemTotal:       24683000 kB\nMemFree:        1000 kB\nMemAvailable:   {availableKb} kB\n");
+
+    private void Write(string relative, string text)
+    {
+        var path = Path.Combine(_root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+    }
+}
