@@ -87,7 +87,7 @@ public abstract class ContextCluster : IAsyncLifetime
         {
             var configuration = siloBuilder.Configuration;
             var device = ThreeSiloCluster.DeviceOfSilo(configuration["Orleans:Name"]);
-            siloBuilder.AddAdaMec();
+            siloBuilder.AddAdaMec().AddAdaMecStorage();
             siloBuilder.Configure<SiloOptions>(o => o.SiloName = device);
             var probeRoot = device == "edge3" ? configuration[ProbeRootKey] : null;
             var check = TimeSpan.FromMilliseconds(double.Parse(configuration[PressureCheckKey]!, System.Globalization.CultureInfo.InvariantCulture));
