@@ -10,4 +10,19 @@ foreach (var command in CommandCatalog.All())
 {
     root.Subcommands.Add(command);
 }
-return await root.Parse(args).InvokeAsync();
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    // Bad input: one line per problem, the same exit code as a command refusing a value.
+    foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    return CliErrors.UserError;
+}
+try
+{
+    // Commands throw; one mapping (CliErrors) turns every exception into an exit code and one stderr line.
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e)
+{
+    return CliErrors.Report(e, Console.Error);
+}

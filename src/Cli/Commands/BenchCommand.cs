@@ -21,18 +21,10 @@ internal static class BenchCommand
         planner.SetAction(parse =>
         {
             var count = parse.GetValue(instances);
-            if (count < 1)
-            {
-                Console.Error.WriteLine("--instances must be at least 1");
-                return 1;
-            }
+            if (count < 1) throw new ArgumentException("--instances must be at least 1");
 
             var directory = parse.GetValue(problems);
-            if (directory is { Exists: false })
-            {
-                Console.Error.WriteLine($"--problems: no folder {directory.FullName}");
-                return 1;
-            }
+            if (directory is { Exists: false }) throw new DirectoryNotFoundException($"--problems: no folder {directory.FullName}");
 
             var problemsDirectory = directory?.FullName;
             string? zooDirectory = null;

@@ -11,7 +11,8 @@ namespace AdaMec.Cli.Commands;
 
 /// <summary>
 /// `adamec client`: a mobile-client simulator on the client library. Deploys an atoms folder, sends
-/// N requests and prints one line per request (JSON with --json) and a summary line.
+/// N requests and prints one line per request (JSON with --json) and a summary line. Exit 1 when a
+/// request failed.
 /// </summary>
 internal static class ClientCommand
 {
@@ -19,6 +20,7 @@ internal static class ClientCommand
     {
         var gateways = new Option<string[]>("--gateway") { Description = "gateway HOST:PORT (repeatable)", AllowMultipleArgumentsPerToken = true };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: find gateways in the membership table" };
+        var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "adamec" };
         var atoms = new Option<DirectoryInfo>("--atoms") { Description = "atoms folder written by `adamec partition`", Required = true };
         var requests = new Option<int>("--requests") { Description = "how many requests", DefaultValueFactory = _ => 10 };
         var interval = new Option<int>("--interval-ms") { Description = "pause between requests, ms", DefaultValueFactory = _ => 0 };
@@ -30,45 +32,64 @@ internal static class ClientCommand
         var emulate = new Option<bool>("--emulate") { Description = "EMULATION: really slow local atoms by --speed-factor and shape the uplink" };
         var uplink = new Option<double?>("--emulate-uplink-mbps") { Description = "EMULATION: uplink bandwidth, Mbps" };
         var deployment = new Option<string?>("--deployment") { Description = "deployment id (default: DEVICE/FOLDER)" };
+        var pin = new Option<string?>("--pin") { Description = "pin the deployment's plan: one device per atom, comma-separated (edge1,edge2,...); waits until it is live" };
+        var check = new Option<bool>("--check") { Description = "compare every response with the local chain; each line gains maxRelDiff" };
         var command = new Command("client", "Mobile-client simulator: deploy an atoms folder to a cluster and send requests")
         {
-            gateways, postgres, atoms, requests, interval, json, device, latency, speed, threads, emulate, uplink, deployment,
+            gateways, postgres, clusterId, atoms, requests, interval, json, device, latency, speed, threads, emulate, uplink, deployment, pin, check,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            try
+            var options = new AdaMecClientOptions
             {
-                var options = new AdaMecClientOptions
-                {
-                    DeviceId = parse.GetValue(device)!,
-                    PostgresConnection = parse.GetValue(postgres),
-                    SpeedFactor = parse.GetValue(speed),
-                    InferenceThreads = parse.GetValue(threads),
-                    Emulation = parse.GetValue(emulate),
-                    EmulatedUplinkMbps = parse.GetValue(uplink),
-                };
-                foreach (var gateway in parse.GetValue(gateways) ?? []) options.Gateways.Add(gateway);
-                if (options.Gateways.Count == 0 && options.PostgresConnection is null) options.Gateways.Add("127.0.0.1:30000");
-                var count = parse.GetValue(requests);
-                if (count < 1) throw new ArgumentException("--requests must be at least 1");
-                return await RunAsync(options, parse.GetValue(atoms)!.FullName, parse.GetValue(latency), count, parse.GetValue(interval), parse.GetValue(json), parse.GetValue(deployment), cancellationToken);
-            }
-            catch (Exception e) when (e is ArgumentException or AtomFileException or AdaMecException or Orleans.Runtime.OrleansException or TimeoutException)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return CliErrors.UserError;
-            }
+                DeviceId = parse.GetValue(device)!,
+                PostgresConnection = parse.GetValue(postgres),
+                ClusterId = parse.GetValue(clusterId)!,
+                SpeedFactor = parse.GetValue(speed),
+                InferenceThreads = parse.GetValue(threads),
+                Emulation = parse.GetValue(emulate),
+                EmulatedUplinkMbps = parse.GetValue(uplink),
+            };
+            foreach (var gateway in parse.GetValue(gateways) ?? []) options.Gateways.Add(gateway);
+            if (options.Gateways.Count == 0 && options.PostgresConnection is null) options.Gateways.Add("127.0.0.1:30000");
+            var count = parse.GetValue(requests);
+            if (count < 1) throw new ArgumentException("--requests must be at least 1");
+            var pinned = parse.GetValue(pin) is { } list ? ParsePin(list) : null;
+            var run = new Run(parse.GetValue(atoms)!.FullName, parse.GetValue(latency), count, parse.GetValue(interval), parse.GetValue(json), parse.GetValue(deployment), pinned, parse.GetValue(check));
+            return await RunAsync(options, run, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(AdaMecClientOptions options, string atoms, double latencyMs, int requests, int intervalMs, bool json, string? deploymentId, CancellationToken cancellationToken)
+    private sealed record Run(string Atoms, double LatencyMs, int Requests, int IntervalMs, bool Json, string? DeploymentId, IReadOnlyList<string>? Pin, bool Check);
+
+    private static string[] ParsePin(string list)
     {
+        var devices = list.Split(',', StringSplitOptions.TrimEntries);
+        return devices.Any(d => d.Length == 0) ? throw new ArgumentException($"--pin: '{list}' is not a comma-separated list of device ids (one per atom)") : devices;
+    }
+
+    private static async Task<int> RunAsync(AdaMecClientOptions options, Run run, CancellationToken cancellationToken)
+    {
+        var (requests, json) = (run.Requests, run.Json);
         await using var client = await AdaMecClient.ConnectAsync(options, cancellationToken: cancellationToken);
-        using var deployment = await client.DeployAsync(atoms, latencyMs, deploymentId, cancellationToken);
+        using var deployment = await client.DeployAsync(run.Atoms, run.LatencyMs, run.DeploymentId, cancellationToken);
+        if (run.Pin is { } pin)
+        {
+            if (pin.Count != deployment.Manifest.Atoms.Count)
+                throw new ArgumentException($"--pin names {pin.Count} devices; the model has {deployment.Manifest.Atoms.Count} atoms (one device per atom)");
+            await deployment.PinAsync(pin);
+            await deployment.WaitUntilSettledAsync(TimeSpan.FromMinutes(2), cancellationToken);
+        }
         var planChanges = 0;
         deployment.PlanChanged += (_, _) => Interlocked.Increment(ref planChanges);
         var input = TensorCodec.RandomPayload(deployment.Manifest.InputShape, seed: 42);
+        byte[]? expected = null;
+        if (run.Check)
+        {
+            using var chain = AtomChain.Load(run.Atoms);
+            expected = chain.Run(input);
+        }
         var latencies = new List<double>();
         var failed = 0;
         var started = Stopwatch.GetTimestamp();
@@ -79,7 +100,9 @@ internal static class ClientCommand
             {
                 var result = await deployment.InferAsync(input, cancellationToken);
                 latencies.Add(result.LatencyMs);
-                line = new { id = n, ok = true, latencyMs = Math.Round(result.LatencyMs, 2), assignment = result.Assignment, planVersion = result.PlanVersion, retries = result.Retries };
+                line = expected is null
+                    ? (object)new { id = n, ok = true, latencyMs = Math.Round(result.LatencyMs, 2), assignment = result.Assignment, planVersion = result.PlanVersion, retries = result.Retries }
+                    : new { id = n, ok = true, latencyMs = Math.Round(result.LatencyMs, 2), assignment = result.Assignment, planVersion = result.PlanVersion, retries = result.Retries, maxRelDiff = TensorCodec.RelativeDifference(result.Output, expected) };
             }
             catch (Exception e) when (e is AdaMecException or Orleans.Runtime.OrleansException or TimeoutException)
             {
@@ -87,7 +110,7 @@ internal static class ClientCommand
                 line = new { id = n, ok = false, error = e.Message };
             }
             Console.WriteLine(json ? JsonSerializer.Serialize(line) : Describe(line));
-            if (intervalMs > 0 && n < requests) await Task.Delay(intervalMs, cancellationToken);
+            if (run.IntervalMs > 0 && n < requests) await Task.Delay(run.IntervalMs, cancellationToken);
         }
         latencies.Sort();
         var summary = new
@@ -112,6 +135,7 @@ internal static class ClientCommand
     private static string Format(object? value) => value switch
     {
         IEnumerable<string> list => "[" + string.Join(",", list) + "]",
+        double d when d != 0 && Math.Abs(d) < 0.01 => d.ToString("0.0e0", CultureInfo.InvariantCulture),
         double d => d.ToString("0.##", CultureInfo.InvariantCulture),
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
     };

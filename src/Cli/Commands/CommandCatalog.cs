@@ -12,6 +12,7 @@ internal static class CommandCatalog
         yield return RunCommand.Create();
         yield return DemoCommand.Create();
         yield return ClientCommand.Create();
+        yield return ClusterCommand.Create();
         yield return PlanCommand.Create();
         yield return BenchCommand.Create();
         yield return ProfileCommand.Create();

@@ -20,7 +20,7 @@ internal static class DemoCommand
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where to keep the atoms (default: a temporary folder, removed afterwards)" };
         var local = new Option<bool>("--local-only") { Description = "Stop after the local run (no cluster)" };
         var command = new Command("demo", "Partition a model into atoms, verify the chain, run it locally, then on a three-silo cluster with emulated devices: deploy, infer, change the context, lose a device") { model, output, local };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var keep = parse.GetValue(output)?.FullName;
             var directory = keep ?? Path.Combine(Path.GetTempPath(), "adamec-demo-" + Guid.NewGuid().ToString("N")[..8]);
@@ -32,7 +32,7 @@ internal static class DemoCommand
             {
                 if (keep is null && Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
             }
-        }));
+        });
         return command;
     }
 

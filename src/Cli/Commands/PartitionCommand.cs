@@ -19,14 +19,14 @@ internal static class PartitionCommand
         {
             model, output, weights, latency, predictor,
         };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var name = parse.GetValue(model)!;
             var source = LatencySources.Resolve(parse.GetValue(latency)!, parse.GetValue(predictor), ModelZoo.Graph(name));
             var manifest = ModelPartitioning.Partition(name, parse.GetValue(output)!.FullName, source, statedict: parse.GetValue(weights)?.FullName);
             Print(manifest, parse.GetValue(output)!.FullName, Console.Out);
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -7,8 +7,8 @@ namespace AdaMec.Cli.Commands;
 
 /// <summary>
 /// `adamec plan --problem FILE [--strategy NAME] [--json]`: decide a plan for a planning-problem
-/// file (DESIGN.md). Exit 0 with an answer (also when no plan is feasible: the answer says so),
-/// 1 when the file is invalid (the message names the field), 2 when the strategy refuses the size.
+/// file (docs). Exit 0 with an answer (also when no plan is feasible: the answer says so), 2 when the
+/// file is invalid (the message names the field) or the strategy refuses the problem's size.
 /// </summary>
 internal static class PlanCommand
 {
@@ -41,29 +41,13 @@ internal static class PlanCommand
         }
         catch (PlanningProblemException e)
         {
-            Console.Error.WriteLine($"{file.Name}: invalid planning problem: {e.Message}");
-            return 1;
+            throw new PlanningProblemException($"{file.Name}: invalid planning problem: {e.Message}", e);
         }
-        catch (IOException e)
-        {
-            Console.Error.WriteLine($"{file.Name}: {e.Message}");
-            return 1;
-        }
-
-        PlanDecision decision;
-        try
-        {
-            var strategy = PlanningStrategies.Create(strategyName);
-            // decisionTimeMs should measure the decision, not the JIT compiling the planner: a
-            // long-lived PlannerGrain pays that once. Warm up on a tiny problem, then time the real one.
-            strategy.Plan(PlanningProblemGenerator.Generate(1, 3, 2));
-            decision = Planner.Decide(problem, strategy);
-        }
-        catch (StrategyRefusedException e)
-        {
-            Console.Error.WriteLine($"{strategyName}: {e.Message}");
-            return 2;
-        }
+        var strategy = PlanningStrategies.Create(strategyName);
+        // decisionTimeMs should measure the decision, not the JIT compiling the planner: a
+        // long-lived PlannerGrain pays that once. Warm up on a tiny problem, then time the real one.
+        strategy.Plan(PlanningProblemGenerator.Generate(1, 3, 2));
+        var decision = Planner.Decide(problem, strategy);
 
         Console.Out.WriteLine(json ? PlanAnswerJson.Write(decision) : Table(decision));
         return 0;

@@ -71,7 +71,7 @@ internal static class PredictorCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var calibration = new Option<string?>("--calibration") { Description = "Operators timed inside calibration networks (`adamec profile calibrate`): fits the in-model correction. Without it predictions are isolated, hot latencies." };
         var command = new Command("train", "Train a predictor on a sample CSV and save it.") { samples, unit, output, learner, seed, calibration };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var data = SampleCsv.Read(parse.GetValue(samples)!, ParseUnit(parse.GetValue(unit)));
             var choice = LearnerChoice.Parse(parse.GetValue(learner)!);
@@ -87,7 +87,7 @@ internal static class PredictorCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"predictor: {choice} on {data.Count} samples ({string.Join(", ", data.GroupBy(s => s.Config.Kind).Select(g => $"{g.Key.ToName()} {g.Count()}"))}) in {(DateTime.UtcNow - started).TotalSeconds:F1} s -> {path}"));
             return 0;
-        }));
+        });
         return command;
     }
 
@@ -102,7 +102,7 @@ internal static class PredictorCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var dump = new Option<string?>("--predictions") { Description = "Also write every held-out prediction to this CSV (learner, sample columns, predicted_ms)." };
         var command = new Command("eval", "k-fold accuracy of every learner, per operator kind, on the same folds.") { samples, unit, json, folds, learners, ops, seed, dump };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var kinds = Profiler.ParseKinds(parse.GetValue(ops)).ToHashSet();
             var data = SampleCsv.Read(parse.GetValue(samples)!, ParseUnit(parse.GetValue(unit))).Where(s => kinds.Contains(s.Config.Kind)).ToArray();
@@ -129,7 +129,7 @@ internal static class PredictorCommand
                     $"best per kind: {choice} (all kinds within ±10% {all.Within10:P1}, ±5% {all.Within5:P1}; train it with --learner {choice})"));
             }
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -24,7 +24,7 @@ internal static class PredictorMemoryCommand
         {
             samples, predictor, output, folds, hidden, epochs,
         };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             OperatorTimer.SetThreads(1); // a network of a few dozen inputs: more threads only add synchronisation
             var model = PredictorCommand.LoadPredictor(parse.GetValue(predictor));
@@ -62,7 +62,7 @@ internal static class PredictorMemoryCommand
                 model.Save(target);
             }
             return 0;
-        }));
+        });
         return command;
     }
 }

@@ -26,7 +26,7 @@ internal static class PredictorModelsCommand
         var zooSamples = new Option<string?>("--zoo-samples") { Description = "CSV of the zoo's own operators timed in isolation (profile --include-zoo): adds their sum per model, the best any per-operator predictor can do." };
         var perKind = new Option<bool>("--per-kind") { Description = "Also time every operator inside the model and print, per operator kind, the in-model time next to the prediction (and the isolated timing with --zoo-samples)." };
         var command = new Command("models", "Whole-model predicted vs measured latency for the zoo models.") { predictor, models, threads, repeats, memoryMb, json, zooSamples, perKind };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             if (parse.GetValue(repeats) < 1) throw new ArgumentException("--repeats must be at least 1.");
             var model = PredictorCommand.LoadPredictor(parse.GetValue(predictor));
@@ -78,7 +78,7 @@ internal static class PredictorModelsCommand
                     $"within ±10%: {rows.Count(r => Math.Abs(r.ErrorNow) <= 0.10)}/{rows.Count}, mean |error| {rows.Average(r => Math.Abs(r.ErrorNow)):P1} (at device speed x{speed.Factor:F3}: {DeviceSpeedProbe.Count} probe networks measured {speed.MeasuredMs:F1} ms, predicted {speed.PredictedMs:F1} ms)"));
             }
             return 0;
-        }));
+        });
         return command;
     }
 

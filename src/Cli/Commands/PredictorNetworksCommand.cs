@@ -24,7 +24,7 @@ internal static class PredictorNetworksCommand
         {
             calibration, calibrationSeed, predictor, folds, json,
         };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var k = parse.GetValue(folds);
             if (k < 2) throw new ArgumentException("--folds must be at least 2.");
@@ -48,7 +48,7 @@ internal static class PredictorNetworksCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"within ±10%: {within10}/{results.Count}, within ±5%: {within5}/{results.Count}, mean |error| {meanError:P1}, worst {results.Max(r => Math.Abs(r.Error)):P1}"));
             return 0;
-        }));
+        });
         return command;
     }
 }

@@ -30,7 +30,7 @@ internal static class ProfileAdaptiveCommand
         {
             output, ops, learner, threshold, target, budget, round, threads, folds, seed,
         };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var path = parse.GetValue(output)!;
             var kinds = Profiler.ParseKinds(parse.GetValue(ops)).ToHashSet();
@@ -74,7 +74,7 @@ internal static class ProfileAdaptiveCommand
                 profiler.Run(configs, new SyncProgress<ProfileProgress>(p => bar.Report(p.Done, p.Total, p.Last.Config.Kind.ToName())));
                 added += configs.Count;
             }
-        }));
+        });
         return command;
     }
 }

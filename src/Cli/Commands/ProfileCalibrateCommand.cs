@@ -21,7 +21,7 @@ internal static class ProfileCalibrateCommand
         var passes = new Option<int>("--passes") { Description = "Time every network this many times, one pass over all at a time; each operator keeps its fastest pass.", DefaultValueFactory = _ => 3 };
         var memoryMb = new Option<double?>("--memory-mb") { Description = "Record this memory limit (MB) in the rows (set by whoever runs this process in a cgroup).", Hidden = true };
         var command = new Command("calibrate", "Time operators inside random calibration networks (for the predictor's in-model correction).") { output, networks, seed, threads, models, passes, memoryMb };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             if (parse.GetValue(networks) <= 0) throw new ArgumentException("--networks must be at least 1.");
             if (parse.GetValue(threads) <= 0) throw new ArgumentException("--threads must be at least 1.");
@@ -37,7 +37,7 @@ internal static class ProfileCalibrateCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"calibrate: {samples.Count} operators in {graphs.Length} networks, {samples.Sum(s => s.LatencyMs):F1} ms in all -> {path}"));
             return 0;
-        }));
+        });
         return command;
     }
 }

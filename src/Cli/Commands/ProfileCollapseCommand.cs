@@ -11,7 +11,7 @@ internal static class ProfileCollapseCommand
         var input = new Option<string>("--samples") { Description = "Sample CSV with several passes per configuration.", Required = true };
         var output = new Option<string>("--out") { Description = "CSV to write (replaced).", Required = true };
         var command = new Command("collapse", "Keep the fastest pass of every configuration (contention only adds time); unmeasured rows are kept as such.") { input, output };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             List<OperatorSample> rows;
             using (var reader = new StreamReader(parse.GetValue(input)!)) rows = SampleCsv.ReadRows(reader, parse.GetValue(input)!).ToList();
@@ -22,7 +22,7 @@ internal static class ProfileCollapseCommand
             SampleCsv.Write(path, measured.Concat(unmeasured));
             Console.WriteLine($"collapse: {rows.Count} rows -> {measured.Count} measured configurations -> {path}");
             return 0;
-        }));
+        });
         return command;
     }
 }

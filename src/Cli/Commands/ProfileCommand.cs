@@ -40,7 +40,7 @@ internal static class ProfileCommand
         command.Subcommands.Add(ProfileMergeCommand.Create());
         command.Subcommands.Add(ProfileCalibrateCommand.Create());
         command.Subcommands.Add(ProfileKernelsCommand.Create());
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var kinds = Profiler.ParseKinds(parse.GetValue(ops));
             var configs = parse.GetValue(configsFrom) is { } from
@@ -75,7 +75,7 @@ internal static class ProfileCommand
             var taken = profiler.Run(configs, progress, parse.GetValue(passes));
             Console.WriteLine($"profile: {taken.Count} new samples appended to {path}");
             return 0;
-        }));
+        });
         return command;
     }
 

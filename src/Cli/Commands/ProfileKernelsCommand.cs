@@ -22,7 +22,7 @@ internal static class ProfileKernelsCommand
         {
             count, seed, announce,
         };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var n = parse.GetValue(count);
             if (n < 1) throw new ArgumentException("--count must be at least 1.");
@@ -39,7 +39,7 @@ internal static class ProfileKernelsCommand
             }
             Report(ConvKernelProbe.Parse(lines));
             return 0;
-        }));
+        });
         return command;
     }
 

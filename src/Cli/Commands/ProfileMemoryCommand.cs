@@ -27,15 +27,11 @@ internal static class ProfileMemoryCommand
         {
             output, budgets, zoo, count, seed, threads, root,
         };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var limitsMb = ParseBudgets(parse.GetValue(budgets)!);
             var probe = CgroupMemoryLimit.Probe(parse.GetValue(root)!);
-            if (!probe.Available)
-            {
-                Console.Error.WriteLine($"profile memory: this machine cannot impose a memory limit on a child process. {probe.Detail}");
-                return 3;
-            }
+            if (!probe.Available) throw new InvalidOperationException($"profile memory: this machine cannot impose a memory limit on a child process. {probe.Detail}");
             Console.Error.WriteLine($"profile memory: {probe.Detail}");
             var configs = new List<OperatorConfig>();
             if (parse.GetValue(zoo)) configs.AddRange(SamplingSpace.ZooConfigs());
@@ -61,7 +57,7 @@ internal static class ProfileMemoryCommand
             }
             Summarise(path);
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -21,7 +21,7 @@ internal static class ProfileMergeCommand
         {
             earlier, later, output, average,
         };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var merge = ProfileAnchors.Merge(SampleCsv.Read(parse.GetValue(earlier)!), SampleCsv.Read(parse.GetValue(later)!), parse.GetValue(average));
             var path = parse.GetValue(output)!;
@@ -41,7 +41,7 @@ internal static class ProfileMergeCommand
                       "consider profiling it again.");
             }
             return 0;
-        }));
+        });
         return command;
     }
 }

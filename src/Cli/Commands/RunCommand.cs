@@ -17,7 +17,7 @@ internal static class RunCommand
         var upto = new Option<int?>("--upto") { Description = "Load and run only the first K atoms (partial chain)" };
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: all cores)" };
         var command = new Command("run", "Run the atoms locally as a chain; print the top-5 outputs and the time") { atoms, input, repeats, upto, threads };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             if (parse.GetValue(threads) is { } t) set_num_threads(t);
             var n = parse.GetValue(repeats);
@@ -40,7 +40,7 @@ internal static class RunCommand
             PrintTop5(output, last);
             Console.WriteLine($"load {loadMs:0.0} ms; inference median {times[n / 2]:0.00} ms over {n} runs (min {times[0]:0.00}, max {times[^1]:0.00})");
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -12,12 +12,12 @@ internal static class VerifyCommand
         var weights = new Option<FileInfo?>("--weights") { Description = "The state-dict file the atoms were cut from, if not zoo-seeded" };
         var tolerance = new Option<double>("--tolerance") { Description = "Largest relative difference allowed", DefaultValueFactory = _ => AtomVerifier.DefaultTolerance };
         var command = new Command("verify", "Run the atoms as a chain and the whole model; compare every boundary and the output") { atoms, weights, tolerance };
-        command.SetAction(parse => CliErrors.Guard(() =>
+        command.SetAction(parse =>
         {
             var report = AtomVerifier.Verify(parse.GetValue(atoms)!.FullName, parse.GetValue(weights)?.FullName, parse.GetValue(tolerance));
             Print(report, Console.Out);
             return report.Ok ? 0 : 1;
-        }));
+        });
         return command;
     }
 

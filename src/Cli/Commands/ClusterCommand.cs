@@ -1,0 +1,54 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AdaMec.Client;
+
+namespace AdaMec.Cli.Commands;
+
+/// <summary>`adamec cluster status`: devices, deployments and links of a running cluster, for operators and scripts.</summary>
+internal static class ClusterCommand
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static Command Create()
+    {
+        var gateways = new Option<string[]>("--gateway") { Description = "gateway HOST:PORT (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: find gateways in the membership table" };
+        var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "adamec" };
+        var json = new Option<bool>("--json") { Description = "one JSON object: { devices, deployments, links }" };
+        var status = new Command("status", "live devices (silos) with memory and resident atoms, deployments with their plans, pin and planner silo, links between devices")
+        {
+            gateways, postgres, clusterId, json,
+        };
+        status.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new AdaMecClientOptions { PostgresConnection = parse.GetValue(postgres), ClusterId = parse.GetValue(clusterId)! };
+            foreach (var gateway in parse.GetValue(gateways) ?? []) options.Gateways.Add(gateway);
+            if (options.Gateways.Count == 0 && options.PostgresConnection is null) throw new ArgumentException("--gateway HOST:PORT or --postgres CONN is required");
+            await using var client = await AdaMecClient.ConnectAsync(options, cancellationToken: cancellationToken);
+            var report = await ClusterStatus.ReadAsync(client.Cluster, cancellationToken);
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, Json));
+            else Print(report, Console.Out);
+            return 0;
+        });
+        return new Command("cluster", "operate a running cluster") { status };
+    }
+
+    private static void Print(ClusterStatusReport report, TextWriter output)
+    {
+        var devices = new TextTable("device", "silo", "available MB", "resident atoms", "speed", "note");
+        foreach (var d in report.Devices)
+            devices.Add(d.Id, d.Silo, d.AvailableMemoryBytes / 1e6, d.ResidentAtoms.Count == 0 ? "-" : string.Join(" ", d.ResidentAtoms), d.SpeedFactor, d.Error ?? (d.Emulated ? "EMULATED" : ""));
+        devices.Write(output);
+        output.WriteLine();
+        var deployments = new TextTable("deployment", "v", "live", "target", "pin", "planner silo", "history", "note");
+        foreach (var d in report.Deployments)
+            deployments.Add(d.Id, d.Version, string.Join(" ", d.Live), string.Join(" ", d.Target), d.Pin is null ? "-" : string.Join(" ", d.Pin), d.PlannerSilo, d.HistoryLength, d.Error ?? (d.Migrating ? "migrating" : ""));
+        deployments.Write(output);
+        output.WriteLine();
+        var links = new TextTable("from", "to", "Mbps", "latency ms", "source", "samples", "age s");
+        foreach (var l in report.Links)
+            links.Add(l.From, l.To, l.Mbps, l.LatencyMs, l.Source, l.Samples, Math.Round(l.AgeS, 1).ToString(CultureInfo.InvariantCulture));
+        links.Write(output);
+    }
+}

@@ -1,0 +1,142 @@
+using AdaMec.Interfaces;
+using Orleans.Runtime;
+
+namespace AdaMec.Client;
+
+/// <summary>A device (silo) of the cluster as `adamec cluster status` reports it.</summary>
+/// <param name="Id">Device id (the silo's name).</param>
+/// <param name="Silo">The silo's address, as planners report theirs in <see cref="DeploymentStatus.PlannerSilo"/>.</param>
+/// <param name="AvailableMemoryBytes">Memory available to atoms now (OS or cgroup).</param>
+/// <param name="ResidentAtoms">Keys of the atoms loaded on the device.</param>
+public sealed record DeviceStatusRow(string Id, string Silo, long AvailableMemoryBytes, IReadOnlyList<string> ResidentAtoms)
+{
+    /// <summary>How many times slower than the profiling machine the device is.</summary>
+    public double SpeedFactor { get; init; }
+
+    /// <summary>Bytes of resident atoms.</summary>
+    public long ResidentBytes { get; init; }
+
+    /// <summary>CPU load (0 to 1).</summary>
+    public double CpuLoad { get; init; }
+
+    /// <summary>True when speed or links are emulated.</summary>
+    public bool Emulated { get; init; }
+
+    /// <summary>Why the device grain did not answer (the other fields are then empty), or null.</summary>
+    public string? Error { get; init; }
+}
+
+/// <summary>A deployment as `adamec cluster status` reports it.</summary>
+/// <param name="Id">Deployment id.</param>
+/// <param name="Version">Live plan version.</param>
+/// <param name="Live">Device per atom the requests run on now.</param>
+/// <param name="Target">Device per atom the planner moves towards.</param>
+/// <param name="Pin">The operator's pinned assignment, or null.</param>
+/// <param name="PlannerSilo">The address of the silo hosting the deployment's planner grain.</param>
+/// <param name="HistoryLength">Plan decisions recorded so far.</param>
+public sealed record DeploymentStatus(string Id, int Version, IReadOnlyList<string> Live, IReadOnlyList<string> Target,
+    IReadOnlyList<string>? Pin, string PlannerSilo, int HistoryLength)
+{
+    /// <summary>The initiator device.</summary>
+    public string Initiator { get; init; } = "";
+
+    /// <summary>True while atoms move towards the target.</summary>
+    public bool Migrating { get; init; }
+
+    /// <summary>The deployment's latency requirement, ms.</summary>
+    public double LatencyRequirementMs { get; init; }
+
+    /// <summary>Predicted latency of the live plan, ms.</summary>
+    public double PredictedLatencyMs { get; init; }
+
+    /// <summary>Whether the live plan meets the requirement and budgets.</summary>
+    public bool Feasible { get; init; }
+
+    /// <summary>Why the planner did not answer (the other fields are then empty), or null.</summary>
+    public string? Error { get; init; }
+}
+
+/// <summary>A directed link as `adamec cluster status` reports it.</summary>
+/// <param name="From">Sending device.</param>
+/// <param name="To">Receiving device.</param>
+/// <param name="Mbps">Estimated bandwidth.</param>
+/// <param name="LatencyMs">Estimated one-way latency.</param>
+/// <param name="Source">"measured", "declared" or "default".</param>
+/// <param name="Samples">Transfers the estimate rests on.</param>
+/// <param name="AgeS">Seconds since the last sample or declaration.</param>
+public sealed record LinkStatusRow(string From, string To, double Mbps, double LatencyMs, string Source, int Samples, double AgeS);
+
+/// <summary>What `adamec cluster status` shows: live devices, registered deployments, links between the devices.</summary>
+public sealed record ClusterStatusReport(IReadOnlyList<DeviceStatusRow> Devices, IReadOnlyList<DeploymentStatus> Deployments, IReadOnlyList<LinkStatusRow> Links);
+
+/// <summary>Reads the cluster's state for operators: membership, device grains, the deployment directory, planners, links.</summary>
+public static class ClusterStatus
+{
+    /// <summary>
+    /// Devices are the active silos (membership); deployments the directory's; links every ordered pair
+    /// of devices and deployment initiators. A grain that fails to answer becomes a row with an error.
+    /// </summary>
+    public static async Task<ClusterStatusReport> ReadAsync(IClusterClient cluster, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        var members = await cluster.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true, cancellationToken);
+        var devices = new List<DeviceStatusRow>();
+        foreach (var member in members.Where(m => m.Status == SiloStatus.Active).OrderBy(m => m.SiloName, StringComparer.Ordinal))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var silo = member.SiloAddress.ToString();
+            try
+            {
+                var status = await cluster.GetGrain<IDeviceGrain>(member.SiloName).GetStatusAsync();
+                devices.Add(new DeviceStatusRow(member.SiloName, silo, status.AvailableMemoryBytes, status.ResidentAtoms)
+                {
+                    SpeedFactor = status.SpeedFactor,
+                    ResidentBytes = status.ResidentBytes,
+                    CpuLoad = status.CpuLoad,
+                    Emulated = status.Emulated,
+                });
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException or AdaMecException)
+            {
+                devices.Add(new DeviceStatusRow(member.SiloName, silo, 0, []) { Error = e.Message });
+            }
+        }
+
+        var deployments = new List<DeploymentStatus>();
+        foreach (var id in await cluster.GetGrain<IDeploymentDirectoryGrain>(GrainKeys.Directory).ListAsync())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                var status = await cluster.GetGrain<IPlannerGrain>(id).GetStatusAsync();
+                deployments.Add(new DeploymentStatus(id, status.Live.Version, status.Live.Assignment, status.Target, status.Pin, status.PlannerSilo, status.Replans)
+                {
+                    Initiator = status.Live.Initiator,
+                    Migrating = status.Migrating,
+                    LatencyRequirementMs = status.LatencyRequirementMs,
+                    PredictedLatencyMs = status.Live.PredictedLatencyMs,
+                    Feasible = status.Live.Feasible,
+                });
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException or AdaMecException)
+            {
+                deployments.Add(new DeploymentStatus(id, 0, [], [], null, "", 0) { Error = e.Message });
+            }
+        }
+
+        var ends = devices.Where(d => d.Error is null).Select(d => d.Id)
+            .Concat(deployments.Select(d => d.Initiator).Where(i => i.Length > 0))
+            .Distinct(StringComparer.Ordinal).ToList();
+        var links = new List<LinkStatusRow>();
+        foreach (var from in ends)
+        {
+            foreach (var to in ends.Where(t => t != from))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var estimate = await cluster.GetGrain<ILinkGrain>(GrainKeys.Link(from, to)).GetAsync();
+                links.Add(new LinkStatusRow(from, to, estimate.Mbps, estimate.LatencyMs, estimate.Source, estimate.Samples, estimate.AgeSeconds));
+            }
+        }
+        return new ClusterStatusReport(devices, deployments, links);
+    }
+}
