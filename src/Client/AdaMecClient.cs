@@ -17,7 +17,7 @@ public sealed class AdaMecClient : IAsyncDisposable
     private readonly IHost? _host;
     private readonly List<Deployment> _deployments = [];
 
-    private AdaMecClient(IHost? host, IClusterClient cluster, AdaMecClientOptions options, int maxMessageBodySize, ILoggerFactory loggers)
+    internal AdaMecClient(IHost? host, IClusterClient cluster, AdaMecClientOptions options, int maxMessageBodySize, ILoggerFactory loggers)
     {
         _host = host;
         Cluster = cluster;
@@ -42,36 +42,15 @@ public sealed class AdaMecClient : IAsyncDisposable
     public static async Task<AdaMecClient> ConnectAsync(AdaMecClientOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        if (options.PostgresConnection is null && options.Gateways.Count == 0)
-            throw new ArgumentException("give at least one gateway (HOST:PORT) or a PostgreSQL connection string");
+        options.Validate(connecting: true);
         var gateways = new List<IPEndPoint>();
         foreach (var gateway in options.Gateways) gateways.Add(await ParseEndpointAsync(gateway, cancellationToken));
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
-        builder.UseOrleansClient(client =>
-        {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = options.ClusterId;
-                o.ServiceId = options.ServiceId;
-            });
-            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
-            if (options.PostgresConnection is { } connection)
-            {
-                client.UseAdoNetClustering(o =>
-                {
-                    o.Invariant = "Npgsql";
-                    o.ConnectionString = connection;
-                });
-            }
-            else
-            {
-                client.UseStaticClustering(gateways.ToArray());
-            }
-        });
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+        AdaMecClientHostingExtensions.AddOrleansClient(builder, options, gateways);
         var host = builder.Build();
         try
         {
@@ -133,7 +112,7 @@ public sealed class AdaMecClient : IAsyncDisposable
         }
     }
 
-    private static async Task<IPEndPoint> ParseEndpointAsync(string text, CancellationToken cancellationToken)
+    internal static async Task<IPEndPoint> ParseEndpointAsync(string text, CancellationToken cancellationToken)
     {
         var colon = text.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)

@@ -73,12 +73,22 @@ public sealed class AdaMecClientOptions
     internal TimeSpan UplinkDelay(long bytes) =>
         !Emulation ? TimeSpan.Zero : TimeSpan.FromMilliseconds(EmulatedUplinkLatencyMs + (EmulatedUplinkMbps is { } mbps ? bytes * 8 / (mbps * 1000) : 0));
 
-    internal void Validate()
+    internal void Validate(bool connecting = false)
+    {
+        var failures = Failures(connecting);
+        if (failures.Count > 0) throw new ArgumentException("invalid client options: " + string.Join("; ", failures));
+    }
+
+    /// <summary>What is wrong with these options (empty when usable); <paramref name="connecting"/>: they must also name a way to the cluster.</summary>
+    internal List<string> Failures(bool connecting)
     {
         var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true))
-            throw new ArgumentException("invalid client options: " + string.Join("; ", results.Select(r => r.ErrorMessage)));
+        Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true);
+        var failures = results.Select(r => r.ErrorMessage ?? "invalid value").ToList();
         if (ResponseTimeout < TimeSpan.FromSeconds(1) || ResponseTimeout > TimeSpan.FromMinutes(10))
-            throw new ArgumentException($"invalid client options: ResponseTimeout must be 1 s to 10 min, got {ResponseTimeout}");
+            failures.Add($"ResponseTimeout must be 1 s to 10 min, got {ResponseTimeout}");
+        if (connecting && PostgresConnection is null && Gateways.Count == 0)
+            failures.Add("give at least one gateway (HOST:PORT) or a PostgreSQL connection string");
+        return failures;
     }
 }

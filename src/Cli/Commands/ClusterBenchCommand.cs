@@ -6,9 +6,6 @@ using AdaMec.Core.Partitioning;
 using AdaMec.Grains;
 using AdaMec.Runtime.Atoms;
 using AdaMec.Interfaces;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace AdaMec.Cli.Commands;
 
@@ -40,31 +37,11 @@ internal static class ClusterBenchCommand
     private static async Task<int> RunAsync(string[] models, int repeats, double megabytes)
     {
         var root = Path.Combine(Path.GetTempPath(), "adamec-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        var hosts = new List<IHost>();
         try
         {
-            var gateways = new List<string>();
-            int? primary = null;
-            foreach (var device in Devices)
-            {
-                var (silo, gateway) = (LoopbackPorts.Free(), LoopbackPorts.Free());
-                var settings = new Dictionary<string, string?>
-                {
-                    ["Device:Id"] = device,
-                    ["Device:CacheDirectory"] = Path.Combine(root, "cache", device),
-                    ["Silo:SiloPort"] = silo.ToString(CultureInfo.InvariantCulture),
-                    ["Silo:GatewayPort"] = gateway.ToString(CultureInfo.InvariantCulture),
-                    ["Silo:Primary"] = primary is { } p ? $"127.0.0.1:{p}" : null,
-                    ["Silo:ClusterId"] = "adamec-bench",
-                };
-                var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), l => l.SetMinimumLevel(LogLevel.None));
-                await host.StartAsync();
-                hosts.Add(host);
-                primary ??= silo;
-                gateways.Add($"127.0.0.1:{gateway}");
-            }
+            await using var cluster = await DevCluster.StartAsync(Devices.Select(d => new DevSilo(d)).ToList(), Path.Combine(root, "cache"), "adamec-bench");
             var options = new AdaMecClientOptions { ClusterId = "adamec-bench", DeviceId = "bench-client" };
-            foreach (var g in gateways) options.Gateways.Add(g);
+            foreach (var g in cluster.Gateways) options.Gateways.Add(g);
             await using var client = await AdaMecClient.ConnectAsync(options);
 
             var payload = new byte[(int)(megabytes * 1024 * 1024)];
@@ -116,11 +93,6 @@ internal static class ClusterBenchCommand
         }
         finally
         {
-            foreach (var host in hosts.AsEnumerable().Reverse())
-            {
-                try { await host.StopAsync(TimeSpan.FromSeconds(10)); } catch (OperationCanceledException) { }
-                host.Dispose();
-            }
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         }
     }

@@ -3,8 +3,6 @@ using AdaMec.Client;
 using AdaMec.Grains;
 using AdaMec.Runtime.Atoms;
 using AdaMec.Interfaces;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace AdaMec.Cli.Commands;
@@ -29,129 +27,99 @@ internal static class ClusterDemo
         Console.WriteLine($"   EMULATION (one machine stands in for a testbed): {Phone} runs atoms {PhoneSpeed}x slower than this machine;");
         Console.WriteLine($"   {string.Join(", ", Edges.Select(e => $"{e.Device} {e.Speed}x"))}; every link shaped to {LinkMbps} Mbps + {LinkLatencyMs} ms;");
         Console.WriteLine($"   atoms run with {threads} libtorch thread(s), as the predictor was profiled.");
-        var hosts = new List<IHost>();
-        var gateways = new List<string>();
-        int? primary = null;
-        try
+        var silos = Edges.Select(e => new DevSilo(e.Device, new Dictionary<string, string?>
         {
-            foreach (var (device, speed) in Edges)
-            {
-                var (siloPort, gatewayPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
-                var settings = new Dictionary<string, string?>
-                {
-                    ["Device:Id"] = device,
-                    ["Device:SpeedFactor"] = speed.ToString(CultureInfo.InvariantCulture),
-                    ["Device:CacheDirectory"] = Path.Combine(cache, device),
-                    ["Device:InferenceThreads"] = threads.ToString(CultureInfo.InvariantCulture),
-                    ["Silo:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
-                    ["Silo:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
-                    ["Silo:Primary"] = primary is { } p ? $"127.0.0.1:{p}" : null,
-                    ["Silo:ClusterId"] = "adamec-demo",
-                    ["Emulation:Enabled"] = "true",
-                    ["Emulation:LinkMbps"] = LinkMbps.ToString(CultureInfo.InvariantCulture),
-                    ["Emulation:LinkLatencyMs"] = LinkLatencyMs.ToString(CultureInfo.InvariantCulture),
-                    ["Planner:MembershipPollMs"] = "200",
-                };
-                var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), l =>
-                {
-                    // Silo logs are off in the demo; ADAMEC_DEMO_LOGS=1 writes warnings and AdaMec's information to stderr.
-                    if (Environment.GetEnvironmentVariable("ADAMEC_DEMO_LOGS") == "1") l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning).AddFilter("AdaMec", LogLevel.Information);
-                    else l.SetMinimumLevel(LogLevel.None);
-                });
-                await host.StartAsync();
-                hosts.Add(host);
-                primary ??= siloPort;
-                gateways.Add($"127.0.0.1:{gatewayPort}");
-                Console.WriteLine($"   silo {device}: silo port {siloPort}, gateway {gatewayPort}");
-            }
+            ["Device:SpeedFactor"] = e.Speed.ToString(CultureInfo.InvariantCulture),
+            ["Device:InferenceThreads"] = threads.ToString(CultureInfo.InvariantCulture),
+            ["Emulation:Enabled"] = "true",
+            ["Emulation:LinkMbps"] = LinkMbps.ToString(CultureInfo.InvariantCulture),
+            ["Emulation:LinkLatencyMs"] = LinkLatencyMs.ToString(CultureInfo.InvariantCulture),
+            ["Planner:MembershipPollMs"] = "200",
+        })).ToList();
+        // Silo logs are off in the demo; ADAMEC_DEMO_LOGS=1 writes warnings and AdaMec's information to stderr.
+        Action<ILoggingBuilder>? logging = Environment.GetEnvironmentVariable("ADAMEC_DEMO_LOGS") == "1"
+            ? l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning).AddFilter("AdaMec", LogLevel.Information)
+            : null;
+        await using var cluster = await DevCluster.StartAsync(silos, cache, "adamec-demo", logging);
+        foreach (var (device, gateway) in cluster.Devices.Zip(cluster.Gateways)) Console.WriteLine($"   silo {device}: gateway {gateway}");
 
-            var options = new AdaMecClientOptions
-            {
-                DeviceId = Phone,
-                ClusterId = "adamec-demo",
-                SpeedFactor = PhoneSpeed,
-                InferenceThreads = threads,
-                Emulation = true,
-                EmulatedUplinkMbps = LinkMbps,
-                EmulatedUplinkLatencyMs = LinkLatencyMs,
-            };
-            foreach (var gateway in gateways) options.Gateways.Add(gateway);
-            await using var client = await AdaMecClient.ConnectAsync(options);
+        var options = new AdaMecClientOptions
+        {
+            DeviceId = Phone,
+            ClusterId = "adamec-demo",
+            SpeedFactor = PhoneSpeed,
+            InferenceThreads = threads,
+            Emulation = true,
+            EmulatedUplinkMbps = LinkMbps,
+            EmulatedUplinkLatencyMs = LinkLatencyMs,
+        };
+        foreach (var gateway in cluster.Gateways) options.Gateways.Add(gateway);
+        await using var client = await AdaMecClient.ConnectAsync(options);
 
-            Console.WriteLine();
-            Console.WriteLine($"== {step + 1}/{steps} deploy from the atoms folder and infer: atoms move out one by one as they become resident");
-            using var deployment = await client.DeployAsync(directory, 1000, "demo");
-            var input = TensorCodec.RandomPayload(deployment.Manifest.InputShape, seed: 7);
-            using var chain = AtomChain.Load(directory);
-            var local = chain.Run(input);
-            static TextTable NewTable() => new("request", "latency ms", "plan v", "where each atom ran", "max rel. diff vs local");
-            var table = NewTable();
-            void Flush()
-            {
-                table.Write(Console.Out);
-                table = NewTable();
-            }
-            var n = 0;
-            async Task Infer(int count)
-            {
-                for (var i = 0; i < count; i++)
-                {
-                    var r = await deployment.InferAsync(input);
-                    table.Add(++n, r.LatencyMs, r.PlanVersion, string.Join(" ", r.Assignment), TensorCodec.RelativeDifference(r.Output, local).ToString("0.0e0", CultureInfo.InvariantCulture));
-                }
-            }
-            await Infer(2);
-            await deployment.WaitUntilSettledAsync(TimeSpan.FromSeconds(60));
-            await Infer(3);
-            Flush();
-
-            Console.WriteLine();
-            Console.WriteLine($"== {step + 2}/{steps} change the context and watch the planner");
-            Console.WriteLine($"   a) the {Phone}'s links drop to 1 Mbps (declared)");
-            var before = (await deployment.GetStatusAsync()).Replans;
-            foreach (var (edge, _) in Edges)
-            {
-                await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(Phone, edge)).DeclareAsync(1, 20);
-                await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(edge, Phone)).DeclareAsync(1, 20);
-            }
-            await deployment.WaitForAsync(s => s.Replans > before && !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), TimeSpan.FromSeconds(60));
-            await Infer(2);
-            Flush();
-            Console.WriteLine("   b) links back to measured values, latency requirement 60 ms");
-            foreach (var (edge, _) in Edges)
-            {
-                await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(Phone, edge)).ClearDeclarationAsync();
-                await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(edge, Phone)).ClearDeclarationAsync();
-            }
-            await deployment.SetLatencyRequirementAsync(60);
-            await deployment.WaitUntilSettledAsync(TimeSpan.FromSeconds(60));
-            await Infer(2);
-            Flush();
-            var busiest = deployment.Plan.Assignment.Where(d => d != Phone && d != Edges[0].Device).GroupBy(d => d).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault() ?? Edges[1].Device;
-            Console.WriteLine("   plan history so far (planner grain):");
-            await PrintHistory(deployment);
-            Console.WriteLine($"   c) device {busiest} shuts down while requests flow");
-            var victim = hosts[Array.FindIndex(Edges, e => e.Device == busiest)];
-            var flowing = Task.Run(() => Infer(4));
-            await victim.StopAsync();
-            await flowing;
-            await deployment.WaitForAsync(s => !s.Devices.Contains(busiest) && !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), TimeSpan.FromSeconds(60));
-            await Infer(2);
-            Flush();
-            Console.WriteLine();
-            Console.WriteLine("   plan history after the device left (a planner that lived on it starts afresh):");
-            await PrintHistory(deployment);
-            Console.WriteLine("Every request above returned the model's output (max relative difference to the local run in the last column).");
-            return 0;
+        Console.WriteLine();
+        Console.WriteLine($"== {step + 1}/{steps} deploy from the atoms folder and infer: atoms move out one by one as they become resident");
+        using var deployment = await client.DeployAsync(directory, 1000, "demo");
+        var input = TensorCodec.RandomPayload(deployment.Manifest.InputShape, seed: 7);
+        using var chain = AtomChain.Load(directory);
+        var local = chain.Run(input);
+        static TextTable NewTable() => new("request", "latency ms", "plan v", "where each atom ran", "max rel. diff vs local");
+        var table = NewTable();
+        void Flush()
+        {
+            table.Write(Console.Out);
+            table = NewTable();
         }
-        finally
+        var n = 0;
+        async Task Infer(int count)
         {
-            foreach (var host in hosts.AsEnumerable().Reverse())
+            for (var i = 0; i < count; i++)
             {
-                try { await host.StopAsync(TimeSpan.FromSeconds(10)); } catch (OperationCanceledException) { }
-                host.Dispose();
+                var r = await deployment.InferAsync(input);
+                table.Add(++n, r.LatencyMs, r.PlanVersion, string.Join(" ", r.Assignment), TensorCodec.RelativeDifference(r.Output, local).ToString("0.0e0", CultureInfo.InvariantCulture));
             }
         }
+        await Infer(2);
+        await deployment.WaitUntilSettledAsync(TimeSpan.FromSeconds(60));
+        await Infer(3);
+        Flush();
+
+        Console.WriteLine();
+        Console.WriteLine($"== {step + 2}/{steps} change the context and watch the planner");
+        Console.WriteLine($"   a) the {Phone}'s links drop to 1 Mbps (declared)");
+        var before = (await deployment.GetStatusAsync()).Replans;
+        foreach (var (edge, _) in Edges)
+        {
+            await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(Phone, edge)).DeclareAsync(1, 20);
+            await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(edge, Phone)).DeclareAsync(1, 20);
+        }
+        await deployment.WaitForAsync(s => s.Replans > before && !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), TimeSpan.FromSeconds(60));
+        await Infer(2);
+        Flush();
+        Console.WriteLine("   b) links back to measured values, latency requirement 60 ms");
+        foreach (var (edge, _) in Edges)
+        {
+            await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(Phone, edge)).ClearDeclarationAsync();
+            await client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(edge, Phone)).ClearDeclarationAsync();
+        }
+        await deployment.SetLatencyRequirementAsync(60);
+        await deployment.WaitUntilSettledAsync(TimeSpan.FromSeconds(60));
+        await Infer(2);
+        Flush();
+        var busiest = deployment.Plan.Assignment.Where(d => d != Phone && d != Edges[0].Device).GroupBy(d => d).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault() ?? Edges[1].Device;
+        Console.WriteLine("   plan history so far (planner grain):");
+        await PrintHistory(deployment);
+        Console.WriteLine($"   c) device {busiest} shuts down while requests flow");
+        var flowing = Task.Run(() => Infer(4));
+        await cluster.StopSiloAsync(busiest);
+        await flowing;
+        await deployment.WaitForAsync(s => !s.Devices.Contains(busiest) && !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), TimeSpan.FromSeconds(60));
+        await Infer(2);
+        Flush();
+        Console.WriteLine();
+        Console.WriteLine("   plan history after the device left (a planner that lived on it starts afresh):");
+        await PrintHistory(deployment);
+        Console.WriteLine("Every request above returned the model's output (max relative difference to the local run in the last column).");
+        return 0;
     }
 
     private static async Task PrintHistory(Client.Deployment deployment)
