@@ -273,7 +273,8 @@ internal sealed partial class AtomGrain(
     {
         _module?.Dispose();
         _module = null;
-        _spec = null;
+        // _spec stays set: OnDeactivateAsync releases this atom's slot on the device only while it
+        // is, and a slot never released would later be "evicted" and reported to the planner.
         DeactivateOnIdle();
         return Task.CompletedTask;
     }

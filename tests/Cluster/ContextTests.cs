@@ -88,5 +88,29 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
         Assert.Contains("MaxMessageBodySize", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Eviction_AskedForByThePlanner_IsNotReportedAsTheDevicesOwn()
+    {
+        var (directory, manifest) = fixture.Models.Get("alexnet");
+        await using var client = fixture.Client();
+        using var deployment = await client.DeployAsync(directory, 10_000, "asked-" + Guid.NewGuid().ToString("N")[..6]);
+        await deployment.PinAsync(Enumerable.Repeat("edge2", manifest.Atoms.Count).ToArray());
+        await deployment.WaitUntilSettledAsync(Settle);
+        var device = fixture.Cluster.Client.GetGrain<IDeviceGrain>("edge2");
+        var key = GrainKeys.Atom(deployment.Id, 0, "edge2");
+        Assert.Contains(key, (await device.GetStatusAsync()).ResidentAtoms);
+
+        // What a planner does after moving an atom away: the atom drops itself and releases its slot.
+        await fixture.Cluster.Client.GetGrain<IAtomGrain>(key).EvictAsync();
+        var deadline = DateTime.UtcNow + Settle;
+        DeviceStatus status;
+        while ((status = await device.GetStatusAsync()).ResidentAtoms.Contains(key))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{key} was never released");
+            await Task.Delay(50);
+        }
+        Assert.DoesNotContain(key, status.Evicted);
+    }
+
     private ILinkGrain Link(string from, string to) => fixture.Cluster.Client.GetGrain<ILinkGrain>(GrainKeys.Link(from, to));
 }
