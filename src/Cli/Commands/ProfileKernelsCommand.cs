@@ -46,10 +46,8 @@ internal static class ProfileKernelsCommand
     /// <summary>The probe child's stdout lines, or null (said on stderr) when it failed.</summary>
     private static string[]? Probe(int seed, int count)
     {
-        var (program, prefix) = SelfProcess.Command();
-        var arguments = prefix.Concat(["profile", "kernels", "--announce", "--count", count.ToString(CultureInfo.InvariantCulture),
-            "--seed", seed.ToString(CultureInfo.InvariantCulture)]);
-        using var child = SelfProcess.Start(program, arguments, new Dictionary<string, string> { [ConvKernelProbe.VerboseVariable] = "1" });
+        using var child = SelfProcess.Profiler().Start(["profile", "kernels", "--announce", "--count", count.ToString(CultureInfo.InvariantCulture),
+            "--seed", seed.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string> { [ConvKernelProbe.VerboseVariable] = "1" });
         var error = child.StandardError.ReadToEndAsync();
         var output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();

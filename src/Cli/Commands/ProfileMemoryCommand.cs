@@ -40,13 +40,14 @@ internal static class ProfileMemoryCommand
             SampleCsv.Write(list, configs.DistinctBy(c => c.Key).Select(c => new OperatorSample(c, double.NaN)));
             var path = Path.GetFullPath(parse.GetValue(output)!);
             var n = parse.GetValue(threads);
+            var profiler = new MemoryLimitedProfiler(SelfProcess.Profiler(), Console.Error);
             try
             {
-                RunBudget(path, list, n, null, null);
+                profiler.Run(path, list, n, null, null);
                 foreach (var mb in limitsMb)
                 {
                     using var limit = CgroupMemoryLimit.Create($"adamec-mem-{Environment.ProcessId}-{mb:F0}", (long)(mb * 1e6), parse.GetValue(root)!);
-                    RunBudget(path, list, n, mb, limit);
+                    profiler.Run(path, list, n, mb, limit);
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  limit {limit.LimitBytes / 1e6:F0} MB: peak charged {limit.MaxUsageBytes / 1e6:F0} MB, limit hit {limit.FailCount} times, OOM kills {limit.OomKills}"));
                 }
@@ -70,39 +71,6 @@ internal static class ProfileMemoryCommand
                 : throw new FormatException($"--budgets: '{b}' is not a memory limit in MB (a positive number)."))
             .ToArray();
         return limits.Length > 0 ? limits : throw new FormatException("--budgets: no memory limits given.");
-    }
-
-    private static void RunBudget(string path, string list, int threads, double? mb, CgroupMemoryLimit? limit)
-    {
-        var label = mb is null ? "unlimited" : string.Create(CultureInfo.InvariantCulture, $"{mb} MB");
-        var keyFile = Path.GetTempFileName();
-        var (program, prefix) = SelfProcess.Command();
-        for (var crashes = 0; crashes < 200;)
-        {
-            File.Delete(keyFile);
-            var arguments = prefix.Concat(["profile", "--configs-from", list, "--out", path, "--threads", threads.ToString(CultureInfo.InvariantCulture),
-                "--current-key-file", keyFile, "--quiet", "--mode", "hot"]).ToList();
-            if (mb is not null) arguments.AddRange(["--memory-mb", mb.Value.ToString(CultureInfo.InvariantCulture)]);
-            using var child = limit is null ? SelfProcess.Start(program, arguments) : limit.StartInGroup(program, arguments);
-            child.StandardOutput.ReadToEnd();
-            child.StandardError.ReadToEnd();
-            child.WaitForExit();
-            if (child.ExitCode == 0)
-            {
-                Console.Error.WriteLine($"  {label}: done");
-                return;
-            }
-            crashes++;
-            if (!File.Exists(keyFile))
-            {
-                Console.Error.WriteLine($"  {label}: the child died (exit {child.ExitCode}) before timing anything: the limit is below the runtime's own footprint.");
-                return;
-            }
-            var key = File.ReadAllText(keyFile);
-            Console.Error.WriteLine($"  {label}: child killed (exit {child.ExitCode}) while timing {key}; recorded as unmeasured, continuing");
-            var config = OperatorConfig.FromKey(key);
-            SampleCsv.Append(path, [new OperatorSample(config, double.NaN, Threads: threads, MemoryMb: mb)]);
-        }
     }
 
     private static void Summarise(string path)
