@@ -1,10 +1,11 @@
+using AdaMec.Runtime.Atoms;
 using AdaMec.Runtime.Execution;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace AdaMec.Grains;
 
-/// <summary>What atom grains run on: the device's inference executor.</summary>
+/// <summary>What atom grains run on: the device's inference executor and its weight file cache.</summary>
 internal static class AtomRuntimeServices
 {
     /// <summary>Configuration section of <see cref="InferenceExecutorOptions"/> (queue capacity, workers).</summary>
@@ -21,6 +22,11 @@ internal static class AtomRuntimeServices
             .Configure<IOptions<DeviceOptions>>((executor, device) => executor.TorchThreads = device.Value.InferenceThreads);
         builder.Services.AddSingleton<InferenceExecutor>();
         builder.Services.AddHostedService(services => services.GetRequiredService<InferenceExecutor>());
+        builder.Services.AddSingleton(services =>
+        {
+            var device = services.GetRequiredService<IOptions<DeviceOptions>>().Value;
+            return new WeightFileCache(device.ResolvedCacheDirectory, (long)(device.CacheLimitMb * 1024 * 1024));
+        });
         return builder;
     }
 }

@@ -57,5 +57,13 @@ public sealed class DeviceOptions
     /// <summary>Where verified atom weight files are cached (default: a per-device folder under the temp directory).</summary>
     public string? CacheDirectory { get; set; }
 
+    /// <summary>
+    /// Size limit of the weight file cache, MB (1 to 1,048,576). After each write the least recently
+    /// used files are deleted until the cache fits, except files of atoms resident on this device.
+    /// </summary>
+    /// <value>The default value is 2,048 MB.</value>
+    [Range(1, 1_048_576)]
+    public double CacheLimitMb { get; set; } = 2048;
+
     internal string ResolvedCacheDirectory => CacheDirectory ?? Path.Combine(Path.GetTempPath(), "adamec-cache", Id);
 }
