@@ -59,6 +59,14 @@ public sealed class AdaMecClientOptions
     /// <summary>How long one call into the cluster may take before it fails (1 s to 10 min).</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How long a request waits for a cluster segment's output (100 ms to 10 min) before it gives the
+    /// segment up and retries it on a newer plan or runs it here. A plan change that drops a device of
+    /// the segment's route ends the wait at once.
+    /// </summary>
+    /// <value>The default value is 10 seconds.</value>
+    public TimeSpan SegmentTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>EMULATION: slow local atoms down by <see cref="SpeedFactor"/> and shape the uplink. Off by default.</summary>
     public bool Emulation { get; set; }
 
@@ -87,6 +95,8 @@ public sealed class AdaMecClientOptions
         var failures = results.Select(r => r.ErrorMessage ?? "invalid value").ToList();
         if (ResponseTimeout < TimeSpan.FromSeconds(1) || ResponseTimeout > TimeSpan.FromMinutes(10))
             failures.Add($"ResponseTimeout must be 1 s to 10 min, got {ResponseTimeout}");
+        if (SegmentTimeout < TimeSpan.FromMilliseconds(100) || SegmentTimeout > TimeSpan.FromMinutes(10))
+            failures.Add($"SegmentTimeout must be 100 ms to 10 min, got {SegmentTimeout}");
         if (connecting && PostgresConnection is null && Gateways.Count == 0)
             failures.Add("give at least one gateway (HOST:PORT) or a PostgreSQL connection string");
         return failures;

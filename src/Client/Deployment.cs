@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using AdaMec.Core.Atoms;
 using AdaMec.Runtime.Atoms;
@@ -10,8 +11,10 @@ namespace AdaMec.Client;
 /// <summary>
 /// One model deployed for this app. Runs its local atoms in-process and sends the rest through the
 /// cluster along the live plan; serves atom weights to devices that pull them; hears plan changes.
-/// A request that the cluster fails is retried on a newer plan, then finished locally: it returns a
-/// result or a clear error, never hangs.
+/// A cluster segment is handed to its first atom; its last atom delivers the output straight back
+/// here (<see cref="IInitiatorCallback.DeliverAsync"/>). A segment that fails, times out or loses a
+/// device to a plan change is retried on a newer plan, then finished locally: every request returns
+/// a result or a clear error, never hangs, and every fallback is logged, counted and reported.
 /// </summary>
 public sealed partial class Deployment : IInitiatorCallback, IDisposable
 {
@@ -21,6 +24,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     private readonly GraphSliceModule[] _local;
     private readonly object[] _locks;
     private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<Guid, PendingSegment> _pending = new();
     private IInitiatorCallback? _reference;
     private volatile bool _disposed;
     private double _requirementMs;
@@ -98,6 +102,8 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         var ranOn = new string[_local.Length];
         var retries = 0;
         var fellBack = false;
+        var ranLocally = false;
+        var reasons = new List<string>();
         var bytes = input;
         var i = 0;
         var me = _client.Options.DeviceId;
@@ -107,52 +113,114 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
             var device = plan.Assignment[i];
             if (device == me || (retries > _client.Options.MaxRetries))
             {
+                ranLocally |= device != me;
                 bytes = await RunLocalAsync(i, bytes);
                 ranOn[i++] = me;
                 continue;
             }
             TensorSizeGuard.Check(bytes.Length, _client.MaxMessageBodySize, $"input of atom {Manifest.Atoms[i].Id} to {device}");
-            try
+            var (result, failure) = await RunSegmentAsync(id, plan, i, bytes, cancellationToken);
+            if (result is not null)
             {
-                var hop = Stopwatch.GetTimestamp();
-                var delay = _client.Options.UplinkDelay(bytes.Length);
-                if (delay > TimeSpan.Zero) await Task.Delay(delay, cancellationToken);
-                var route = plan.Assignment.Skip(i).ToArray();
-                var result = await _client.Cluster.GetGrain<IAtomGrain>(GrainKeys.Atom(Id, i, device))
-                    .ForwardAsync(new ForwardRequest(id, Id, i, route, me, bytes, me))
-                    .WaitAsync(cancellationToken);
-                var networkMs = Stopwatch.GetElapsedTime(hop).TotalMilliseconds - result.ServerMs;
-                _ = _client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(me, device))
-                    .RecordTransferAsync(new TransferSample(bytes.Length + result.Output.Length, Math.Max(0, networkMs)));
                 for (var k = 0; k < result.Devices.Count; k++) ranOn[i + k] = result.Devices[k];
                 bytes = result.Output;
                 i = result.NextAtomIndex;
+                failure = result.Failure;
+                if (failure is null) continue;
+                device = plan.Assignment[i];
             }
-            catch (AdaMecException e) when (e.Code is AdaMecErrorCode.TensorTooLarge or AdaMecErrorCode.InvalidModel)
+
+            // Atom i did not run in the cluster; bytes is its input. Retry it on a newer plan, else run it here.
+            retries++;
+            fellBack = true;
+            reasons.Add($"atom {i} on {device}: {failure}");
+            AdaMecTelemetry.InferenceFallbacks.Add(1);
+            LogSegmentFailed(_logger, id, i, device, retries, failure!);
+            var newer = await RefreshPlanAsync(cancellationToken);
+            if (newer.Version > plan.Version && newer.Assignment[i] != device)
             {
-                throw;
+                plan = newer;
             }
-            catch (Exception e) when (e is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+            else
             {
-                retries++;
-                AdaMecTelemetry.InferenceFallbacks.Add(1);
-                LogSegmentFailed(_logger, e, id, i, device, retries);
-                var newer = await RefreshPlanAsync(cancellationToken);
-                if (newer.Version > plan.Version && newer.Assignment[i] != device)
-                {
-                    plan = newer; // retry this segment on the newer plan
-                }
-                else
-                {
-                    fellBack = true;
-                    bytes = await RunLocalAsync(i, bytes); // the initiator holds every atom
-                    ranOn[i++] = me;
-                }
+                ranLocally = true;
+                bytes = await RunLocalAsync(i, bytes); // the initiator holds every atom
+                ranOn[i++] = me;
             }
         }
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         AdaMecTelemetry.InferenceDuration.Record(latency, new KeyValuePair<string, object?>("model", Manifest.Model));
-        return new InferenceResult(id, bytes, latency, ranOn, startVersion, retries, fellBack);
+        return new InferenceResult(id, bytes, latency, ranOn, startVersion, retries, ranLocally)
+        {
+            FellBack = fellBack,
+            FallbackReason = reasons.Count == 0 ? null : string.Join("; ", reasons),
+        };
+    }
+
+    /// <summary>
+    /// Hands <paramref name="input"/> to the first cluster atom of the segment starting at
+    /// <paramref name="index"/> and waits for the delivery from its last atom. Gives up (result null,
+    /// with the reason) on the timeout, on a send failure, or when a plan change drops a device of its route.
+    /// </summary>
+    private async Task<(ForwardResult? Result, string? Failure)> RunSegmentAsync(Guid id, LivePlan plan, int index, byte[] input, CancellationToken cancellationToken)
+    {
+        var me = _client.Options.DeviceId;
+        var device = plan.Assignment[index];
+        var route = plan.Assignment.Skip(index).ToArray();
+        var segment = new PendingSegment(route.TakeWhile(d => d != me).Distinct().ToArray());
+        var key = Guid.NewGuid();
+        _pending[key] = segment;
+        try
+        {
+            var sentAt = DateTime.UtcNow.Ticks;
+            var delay = _client.Options.UplinkDelay(input.Length);
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, cancellationToken);
+            await _client.Cluster.GetGrain<IAtomGrain>(GrainKeys.Atom(Id, index, device))
+                .RunAsync(new ForwardRequest(id, Id, index, route, me, input, me) { ReplyTo = _reference, Segment = key, SentAtUtcTicks = sentAt })
+                .WaitAsync(cancellationToken);
+            // A plan that already dropped a device of this route before the send is caught here.
+            segment.AbandonIfDropped(Plan);
+            var timeout = _client.Options.SegmentTimeout;
+            var result = await segment.Completion.Task.WaitAsync(timeout, cancellationToken);
+            if (result is null) return (null, segment.AbandonReason);
+            await RecordArrivalAsync(result);
+            return (result, null);
+        }
+        catch (TimeoutException)
+        {
+            return (null, $"no answer within {_client.Options.SegmentTimeout.TotalSeconds:0.###} s (AdaMecClient:SegmentTimeout)");
+        }
+        catch (AdaMecException e) when (e.Code is AdaMecErrorCode.TensorTooLarge or AdaMecErrorCode.InvalidModel)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"{e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            _pending.TryRemove(key, out _);
+        }
+    }
+
+    /// <summary>
+    /// The segment's last hop as a link sample: arrival on this clock minus the sender's send time on
+    /// its clock (exact on one machine; across devices it carries their clock offset).
+    /// </summary>
+    private async Task RecordArrivalAsync(ForwardResult result)
+    {
+        var me = _client.Options.DeviceId;
+        if (result.SentAtUtcTicks <= 0 || result.FromDevice.Length == 0 || result.FromDevice == me || result.Output.Length == 0) return;
+        var ms = Math.Max(0, (DateTime.UtcNow.Ticks - result.SentAtUtcTicks) / (double)TimeSpan.TicksPerMillisecond);
+        try
+        {
+            await _client.Cluster.GetGrain<ILinkGrain>(GrainKeys.Link(result.FromDevice, me)).RecordTransferAsync(new TransferSample(result.Output.Length, ms));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogTransferNotRecorded(_logger, e, result.FromDevice, me);
+        }
     }
 
     /// <summary>Sets the latency requirement; the planner re-plans.</summary>
@@ -231,6 +299,14 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         return Task.CompletedTask;
     }
 
+    Task IInitiatorCallback.DeliverAsync(ForwardResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (_pending.TryGetValue(result.Segment, out var segment)) segment.Completion.TrySetResult(result);
+        else LogLateDelivery(_logger, result.RequestId, result.FromDevice);
+        return Task.CompletedTask;
+    }
+
     private void Adopt(LivePlan plan)
     {
         while (true)
@@ -239,6 +315,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
             if (plan.Version < current.Version && current.Version != 0) return;
             if (Interlocked.CompareExchange(ref _plan, plan, current) == current) break;
         }
+        foreach (var segment in _pending.Values) segment.AbandonIfDropped(plan);
         PlanChanged?.Invoke(this, plan);
     }
 
@@ -296,8 +373,30 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         }
     }
 
-    [LoggerMessage(1, LogLevel.Warning, "Request {Request}: cluster segment from atom {Atom} on {Device} failed (retry {Retry})")]
-    private static partial void LogSegmentFailed(ILogger logger, Exception exception, Guid request, int atom, string device, int retry);
+    [LoggerMessage(1, LogLevel.Warning, "Request {Request}: cluster segment stopped at atom {Atom} on {Device} (fallback {Retry}): {Reason}")]
+    private static partial void LogSegmentFailed(ILogger logger, Guid request, int atom, string device, int retry, string reason);
+
+    [LoggerMessage(3, LogLevel.Debug, "Request {Request}: a delivery from {Device} arrived after its segment was given up; ignored")]
+    private static partial void LogLateDelivery(ILogger logger, Guid request, string device);
+
+    [LoggerMessage(4, LogLevel.Debug, "Could not record a transfer sample on link {From}->{To}")]
+    private static partial void LogTransferNotRecorded(ILogger logger, Exception exception, string from, string to);
+
+    /// <summary>A cluster segment the initiator waits for; a plan change that drops one of its devices ends the wait.</summary>
+    private sealed class PendingSegment(string[] devices)
+    {
+        public TaskCompletionSource<ForwardResult?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string? AbandonReason { get; private set; }
+
+        public void AbandonIfDropped(LivePlan plan)
+        {
+            var dropped = devices.FirstOrDefault(d => !plan.Assignment.Contains(d));
+            if (dropped is null || Completion.Task.IsCompleted) return;
+            AbandonReason = $"plan v{plan.Version} no longer uses {dropped}";
+            Completion.TrySetResult(null);
+        }
+    }
 
     [LoggerMessage(2, LogLevel.Warning, "Deployment {Deployment}: could not refresh the plan; finishing locally")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception, string deployment);

@@ -15,4 +15,11 @@ public sealed record InferenceResult(
     IReadOnlyList<string> Assignment,
     int PlanVersion,
     int Retries,
-    bool RanLocallyAfterFailure);
+    bool RanLocallyAfterFailure)
+{
+    /// <summary>True when a cluster segment failed (atom not resident, timeout, device gone, ...) and the request went on without it: retried on a newer plan or run here.</summary>
+    public bool FellBack { get; init; }
+
+    /// <summary>Why each fallback happened ('; '-separated), or null when none did.</summary>
+    public string? FallbackReason { get; init; }
+}

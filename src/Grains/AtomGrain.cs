@@ -28,11 +28,13 @@ internal sealed partial class AtomGrain(
     IOptions<SiloMessagingOptions> messaging,
     IHostApplicationLifetime lifetime,
     InferenceExecutor executor,
+    WeightFileCache cache,
     ILogger<AtomGrain> logger) : Grain, IAtomGrain
 {
     private AtomSpec? _spec;
     private GraphSliceModule? _module;
     private string? _weightsPath;
+    private bool _admitted;
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -52,13 +54,31 @@ internal sealed partial class AtomGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        DropModule();
+        // A silo shutting down takes its device grain (and its resident list) with it: telling it
+        // would only fail against a grain that is deactivating too.
+        if (!_admitted || reason.ReasonCode == DeactivationReasonCode.ShuttingDown || lifetime.ApplicationStopping.IsCancellationRequested) return;
+        try
+        {
+            await GrainFactory.GetGrain<IDeviceGrain>(DeviceId).ReleaseAsync(Key).WaitAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogReleaseFailed(logger, e, Key, DeviceId);
+        }
+    }
+
+    /// <summary>
+    /// Frees the module and the cache hold on its weight file. The device slot stays until the
+    /// activation goes: a slot never released would later be "evicted" and reported to the planner.
+    /// </summary>
+    private void DropModule()
+    {
+        var spec = _spec;
         _module?.Dispose();
         _module = null;
-        if (_spec is not null)
-        {
-            try { await GrainFactory.GetGrain<IDeviceGrain>(DeviceId).ReleaseAsync(Key); }
-            catch (Exception e) when (e is not OutOfMemoryException) { /* the device grain may be gone with the silo */ }
-        }
+        _spec = null;
+        if (spec is not null) cache.Release(spec.Sha256);
     }
 
     public Task<bool> IsResidentAsync() => Task.FromResult(_module is not null);
@@ -81,19 +101,16 @@ internal sealed partial class AtomGrain(
         // the same id brings other weights, which must replace the resident ones.
         if (_module is not null && _spec is not null && SameContent(_spec, spec)) return new AtomLoadResult(Key, DeviceId, "resident", 0, 0, 0);
 
-        var cache = device.Value.ResolvedCacheDirectory;
-        Directory.CreateDirectory(cache);
-        var path = Path.Combine(cache, spec.Sha256 + ".amw");
+        var path = cache.PathOf(spec.Sha256);
         var source = "cache";
         long transferred = 0;
         double transferMs = 0;
         double loadMs = 0;
         GraphSliceModule? module = null;
-        if (File.Exists(path))
+        if (await cache.TryReadAsync(spec.Sha256) is { } cached)
         {
-            var cached = await File.ReadAllBytesAsync(path);
             (module, loadMs) = await TryLoadAsync(cached, spec, "cache");
-            if (module is null) File.Delete(path); // a damaged cache entry: pull again
+            if (module is null) cache.Remove(spec.Sha256); // a damaged cache entry: pull again
         }
         if (module is null)
         {
@@ -132,9 +149,22 @@ internal sealed partial class AtomGrain(
                 loadMs = Stopwatch.GetElapsedTime(loadStarted).TotalMilliseconds;
             }
             transferMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds - loadMs;
-            var temporary = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-            await File.WriteAllBytesAsync(temporary, weights!);
-            File.Move(temporary, path, overwrite: true);
+            cache.Hold(spec.Sha256); // before the write prunes: this atom's file stays
+            try
+            {
+                var pruned = await cache.WriteAsync(spec.Sha256, weights!);
+                if (pruned.Count > 0) LogCachePruned(logger, DeviceId, pruned.Count, cache.LimitBytes);
+            }
+            catch
+            {
+                cache.Release(spec.Sha256);
+                module.Dispose();
+                throw;
+            }
+        }
+        else
+        {
+            cache.Hold(spec.Sha256);
         }
         var replaced = _module;
         var replacedSpec = _spec;
@@ -145,11 +175,13 @@ internal sealed partial class AtomGrain(
         {
             // No forward pass can be running: this grain is not reentrant and forwards await the executor inside their turn.
             replaced.Dispose();
+            cache.Release(replacedSpec!.Sha256);
             LogAtomReplaced(logger, Key, DeviceId, replacedSpec!.Sha256, spec.Sha256);
             await GrainFactory.GetGrain<IDeviceGrain>(DeviceId).ReleaseAsync(Key);
         }
         if (transferred > 0) AdaMecTelemetry.WeightBytesReceived.Add(transferred, new KeyValuePair<string, object?>("device", DeviceId));
         await GrainFactory.GetGrain<IDeviceGrain>(DeviceId).AdmitAsync(Key, spec.MemoryBytes, transferred);
+        _admitted = true;
         LogAtomResident(logger, Key, DeviceId, transferred, source, transferMs, loadMs);
         return new AtomLoadResult(Key, DeviceId, source, transferred, transferMs, loadMs);
     }
@@ -199,7 +231,7 @@ internal sealed partial class AtomGrain(
                 throw new AdaMecException(AdaMecErrorCode.AtomCorrupt, $"atom {Key}: {from} returned {piece.Data.Length} bytes for a {count}-byte read at {offset}");
             piece.Data.CopyTo(buffer, offset);
             offset += piece.Data.Length;
-            _ = link.RecordTransferAsync(new TransferSample(piece.Data.Length, ms));
+            await link.RecordTransferAsync(new TransferSample(piece.Data.Length, ms)); // one-way: returns at once
         }
         return buffer;
     }
@@ -219,62 +251,138 @@ internal sealed partial class AtomGrain(
         return new WeightChunk(data, file.Length);
     }
 
-    public async Task<ForwardResult> ForwardAsync(ForwardRequest request)
+    public async Task RunAsync(ForwardRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = Stopwatch.GetTimestamp();
-        if (_module is null || _spec is null)
-            throw new AdaMecException(AdaMecErrorCode.AtomNotResident, $"atom {Key} is not resident on {DeviceId} (evicted or never offloaded here)");
-        if (request.Input.Length != _spec.InputBytes)
-            throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"atom {Key} expects {_spec.InputShape} ({_spec.InputBytes} bytes), got {request.Input.Length} bytes");
+        await RecordArrivalAsync(request.FromDevice, request.Input.Length, request.SentAtUtcTicks);
+        if (request.ReplyTo is not { } replyTo)
+        {
+            LogNoReplyTo(logger, Key, request.RequestId);
+            return;
+        }
 
-        var computeStarted = Stopwatch.GetTimestamp();
+        string? failure = null;
+        byte[]? output = null;
         var (module, spec) = (_module, _spec);
-        var output = await executor.RunAsync(() => AtomChain.RunAtom(module, spec, request.Input));
-        var computeMs = Stopwatch.GetElapsedTime(computeStarted).TotalMilliseconds;
-        AdaMecTelemetry.AtomForwardDuration.Record(computeMs, new KeyValuePair<string, object?>("device", DeviceId));
-        if (emulation.Value.Enabled && device.Value.SpeedFactor > 1)
-            await Emulate(TimeSpan.FromMilliseconds(computeMs * (device.Value.SpeedFactor - 1)));
+        if (module is null || spec is null)
+        {
+            failure = $"atom {Key} is not resident on {DeviceId} (evicted or never offloaded here)";
+        }
+        else if (request.Input.Length != spec.InputBytes)
+        {
+            failure = $"atom {Key} expects {spec.InputShape} ({spec.InputBytes} bytes), got {request.Input.Length} bytes";
+        }
+        else
+        {
+            var computeStarted = Stopwatch.GetTimestamp();
+            try
+            {
+                output = await executor.RunAsync(() => AtomChain.RunAtom(module, spec, request.Input));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failure = $"atom {Key} failed on {DeviceId}: {e.Message}";
+            }
+            var computeMs = Stopwatch.GetElapsedTime(computeStarted).TotalMilliseconds;
+            if (output is not null)
+            {
+                AdaMecTelemetry.AtomForwardDuration.Record(computeMs, new KeyValuePair<string, object?>("device", DeviceId));
+                if (emulation.Value.Enabled && device.Value.SpeedFactor > 1)
+                    await Emulate(TimeSpan.FromMilliseconds(computeMs * (device.Value.SpeedFactor - 1)));
+            }
+        }
+        if (failure is not null)
+        {
+            // The initiator holds every atom: it runs this one (on the input it gets back) and goes on.
+            LogCannotRun(logger, request.RequestId, Key, failure);
+            await DeliverAsync(replyTo, new ForwardResult(request.Input, request.AtomIndex, ServerMs(), request.Ran) { Failure = failure }, request);
+            return;
+        }
 
         var next = request.AtomIndex + 1;
         var nextDevice = request.Route.Count > 1 ? request.Route[1] : null;
+        var ran = request.Ran.Append(DeviceId).ToArray();
         var limit = messaging.Value.MaxMessageBodySize;
         if (nextDevice is null || nextDevice == request.Initiator)
         {
-            TensorSizeGuard.Check(output.Length, limit, $"output of atom {Key} to {request.Initiator}");
-            await Emulate(emulation.Value.TransferDelay(output.Length));
-            AdaMecTelemetry.TensorBytesSent.Add(output.Length);
-            return new ForwardResult(output, next, Stopwatch.GetElapsedTime(started).TotalMilliseconds, [DeviceId]);
+            await DeliverAsync(replyTo, new ForwardResult(output!, next, ServerMs(), ran), request);
+            return;
         }
 
-        TensorSizeGuard.Check(output.Length, limit, $"output of atom {Key} to {nextDevice}");
-        var hopStarted = Stopwatch.GetTimestamp();
-        await Emulate(emulation.Value.TransferDelay(output.Length));
-        AdaMecTelemetry.TensorBytesSent.Add(output.Length);
-        var (deployment, _, _) = GrainKeys.ParseAtom(Key);
-        var downstream = await GrainFactory.GetGrain<IAtomGrain>(GrainKeys.Atom(deployment, next, nextDevice)).ForwardAsync(request with
+        var nextKey = GrainKeys.Atom(request.Deployment, next, nextDevice);
+        try
         {
-            AtomIndex = next,
-            Route = request.Route.Skip(1).ToArray(),
-            Input = output,
-            FromDevice = DeviceId,
-        });
-        var hopMs = Stopwatch.GetElapsedTime(hopStarted).TotalMilliseconds - downstream.ServerMs;
-        if (nextDevice != DeviceId)
-            _ = GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(DeviceId, nextDevice)).RecordTransferAsync(new TransferSample(output.Length, Math.Max(0, hopMs)));
-        return downstream with
+            TensorSizeGuard.Check(output!.Length, limit, $"output of atom {Key} to {nextDevice}");
+            var sentAt = DateTime.UtcNow.Ticks;
+            await Emulate(emulation.Value.TransferDelay(output.Length));
+            AdaMecTelemetry.TensorBytesSent.Add(output.Length);
+            // One-way: this atom is free for the next request as soon as the tensor is handed over.
+            await GrainFactory.GetGrain<IAtomGrain>(nextKey).RunAsync(request with
+            {
+                AtomIndex = next,
+                Route = request.Route.Skip(1).ToArray(),
+                Input = output,
+                FromDevice = DeviceId,
+                SentAtUtcTicks = sentAt,
+                Ran = ran,
+                ServerMs = ServerMs(),
+            });
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            ServerMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            Devices = [DeviceId, .. downstream.Devices],
-        };
+            var reason = $"could not pass the output of atom {Key} on to {nextKey}: {e.Message}";
+            LogCannotRun(logger, request.RequestId, nextKey, reason);
+            await DeliverAsync(replyTo, new ForwardResult(output!, next, ServerMs(), ran) { Failure = reason }, request);
+        }
+
+        double ServerMs() => request.ServerMs + Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    /// <summary>Sends a segment's result (or failure) to the initiator, one hop; a tensor too large for a message goes back as a failure at the atom that made it.</summary>
+    private async Task DeliverAsync(IInitiatorCallback replyTo, ForwardResult result, ForwardRequest request)
+    {
+        result = result with { RequestId = request.RequestId, Segment = request.Segment, FromDevice = DeviceId };
+        try
+        {
+            if (result.Output.Length > messaging.Value.MaxMessageBodySize - TensorSizeGuard.EnvelopeBytes)
+            {
+                // Only the input is known to fit (it arrived): the initiator re-runs this atom itself.
+                result = result with
+                {
+                    Output = request.Input,
+                    NextAtomIndex = request.AtomIndex,
+                    Devices = request.Ran,
+                    Failure = $"the output of atom {Key} ({result.Output.Length} bytes) does not fit in one message",
+                };
+            }
+            var sentAt = DateTime.UtcNow.Ticks;
+            await Emulate(emulation.Value.TransferDelay(result.Output.Length));
+            AdaMecTelemetry.TensorBytesSent.Add(result.Output.Length);
+            await replyTo.DeliverAsync(result with { SentAtUtcTicks = sentAt });
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The initiator's own timeout (or a plan change) ends its wait for this segment.
+            LogDeliveryFailed(logger, e, request.RequestId, Key, request.Initiator);
+        }
+    }
+
+    /// <summary>
+    /// Records the hop the tensor just made as a link sample: arrival on this device's clock minus
+    /// the sender's send time on its clock. Exact on one machine; across boards it carries their
+    /// clock offset (NTP keeps it to milliseconds), and it includes any wait for this grain's turn.
+    /// </summary>
+    private async Task RecordArrivalAsync(string from, long bytes, long sentAtUtcTicks)
+    {
+        if (sentAtUtcTicks <= 0 || from == DeviceId || bytes <= 0) return;
+        var ms = Math.Max(0, (DateTime.UtcNow.Ticks - sentAtUtcTicks) / (double)TimeSpan.TicksPerMillisecond);
+        await GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(from, DeviceId)).RecordTransferAsync(new TransferSample(bytes, ms));
     }
 
     public Task EvictAsync()
     {
-        _module?.Dispose();
-        _module = null;
-        // _spec stays set: OnDeactivateAsync releases this atom's slot on the device only while it
-        // is, and a slot never released would later be "evicted" and reported to the planner.
+        DropModule(); // the device slot is released when the activation goes (OnDeactivateAsync)
         DeactivateOnIdle();
         return Task.CompletedTask;
     }
@@ -292,4 +400,19 @@ internal sealed partial class AtomGrain(
 
     [LoggerMessage(4, LogLevel.Warning, "Atom {Atom}: weights from {Source} rejected ({Reason}); fetching them again")]
     private static partial void LogWeightsRejected(ILogger logger, string atom, string source, string reason);
+
+    [LoggerMessage(5, LogLevel.Warning, "Request {Request}: {Atom} cannot run ({Reason}); the initiator continues from it")]
+    private static partial void LogCannotRun(ILogger logger, Guid request, string atom, string reason);
+
+    [LoggerMessage(6, LogLevel.Warning, "Request {Request}: atom {Atom} could not deliver to the initiator {Initiator}")]
+    private static partial void LogDeliveryFailed(ILogger logger, Exception exception, Guid request, string atom, string initiator);
+
+    [LoggerMessage(7, LogLevel.Warning, "Request {Request} for atom {Atom} names no initiator to deliver to; dropped")]
+    private static partial void LogNoReplyTo(ILogger logger, string atom, Guid request);
+
+    [LoggerMessage(8, LogLevel.Information, "Device {Device} pruned {Count} least recently used weight file(s) to stay within {LimitBytes} bytes")]
+    private static partial void LogCachePruned(ILogger logger, string device, int count, long limitBytes);
+
+    [LoggerMessage(9, LogLevel.Warning, "Atom {Atom} could not tell device {Device} it is no longer resident")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string atom, string device);
 }

@@ -103,9 +103,14 @@ public interface IAtomGrain : IGrainWithStringKey
     [Alias("IsResident")]
     Task<bool> IsResidentAsync();
 
-    /// <summary>Runs this atom and forwards along the route while the next atom is on a cluster device.</summary>
-    [Alias("Forward")]
-    Task<ForwardResult> ForwardAsync(ForwardRequest request);
+    /// <summary>
+    /// Runs this atom, then passes the output on to the next atom while it is on a cluster device,
+    /// without waiting for the rest of the chain; the segment's last atom delivers the output
+    /// straight to <see cref="ForwardRequest.ReplyTo"/>. An atom that cannot run delivers a failure
+    /// carrying its index and input instead.
+    /// </summary>
+    [Alias("Run"), OneWay]
+    Task RunAsync(ForwardRequest request);
 
     /// <summary>Serves a slice of the verified weight file to another device.</summary>
     [Alias("ReadWeights")]
@@ -155,6 +160,10 @@ public interface IInitiatorCallback : IGrainObserver
     /// <summary>The live plan changed.</summary>
     [Alias("PlanChanged")]
     Task PlanChangedAsync(LivePlan plan);
+
+    /// <summary>A cluster segment's output (or its failure), sent by the segment's last atom, one hop.</summary>
+    [Alias("Deliver"), OneWay]
+    Task DeliverAsync(ForwardResult result);
 }
 
 /// <summary>Measures the cost of passing a tensor between devices (key: device id; pinned to it).</summary>

@@ -120,6 +120,7 @@ public sealed record WeightChunk(
     [property: Id(1)] long TotalBytes);
 
 /// <summary>Runs atoms starting at <paramref name="AtomIndex"/> along <paramref name="Route"/>.</summary>
+/// <param name="RequestId">The inference's id (in logs on every device).</param>
 /// <param name="Route">Device of each atom from AtomIndex on; the chain goes on while the next device is not the initiator.</param>
 /// <param name="Input">The tensor entering atom AtomIndex, float32 little-endian bytes.</param>
 /// <param name="FromDevice">Who sent the tensor (to attribute the measured transfer to a link).</param>
@@ -131,17 +132,57 @@ public sealed record ForwardRequest(
     [property: Id(3)] IReadOnlyList<string> Route,
     [property: Id(4)] string Initiator,
     [property: Id(5)] byte[] Input,
-    [property: Id(6)] string FromDevice);
+    [property: Id(6)] string FromDevice)
+{
+    /// <summary>Where the last atom of the segment (or an atom that cannot run) delivers, one hop.</summary>
+    [Id(7)] public IInitiatorCallback? ReplyTo { get; init; }
 
-/// <summary>What comes back from a segment of atoms: the tensor and where the chain resumes.</summary>
+    /// <summary>The initiator's key for this segment: the delivery carries it back.</summary>
+    [Id(8)] public Guid Segment { get; init; }
+
+    /// <summary>
+    /// When <see cref="FromDevice"/> began sending the tensor (UTC ticks, its clock, before any emulated
+    /// transfer delay): the receiver measures the hop as its arrival time minus this.
+    /// </summary>
+    [Id(9)] public long SentAtUtcTicks { get; init; }
+
+    /// <summary>Devices that ran the segment's atoms so far, chain order.</summary>
+    [Id(10)] public IReadOnlyList<string> Ran { get; init; } = [];
+
+    /// <summary>Time spent in the segment's atom grains so far (compute, executor queue, emulation), ms.</summary>
+    [Id(11)] public double ServerMs { get; init; }
+}
+
+/// <summary>
+/// What a segment of cluster atoms delivers to the initiator: the tensor and where the chain resumes.
+/// When <see cref="Failure"/> is set, the atom at <see cref="NextAtomIndex"/> could not run and
+/// <see cref="Output"/> is its input, so the initiator continues from there without losing work.
+/// </summary>
 /// <param name="NextAtomIndex">The first atom not run (the initiator runs it), or the atom count when done.</param>
 /// <param name="ServerMs">Time spent inside the segment's grains (compute and inner hops), to tell transfer time from compute.</param>
+/// <param name="Devices">Devices that ran atoms of the segment, chain order from the segment's first atom.</param>
 [GenerateSerializer, Immutable, Alias("AdaMec.ForwardResult")]
 public sealed record ForwardResult(
     [property: Id(0)] byte[] Output,
     [property: Id(1)] int NextAtomIndex,
     [property: Id(2)] double ServerMs,
-    [property: Id(3)] IReadOnlyList<string> Devices);
+    [property: Id(3)] IReadOnlyList<string> Devices)
+{
+    /// <summary>The inference's id.</summary>
+    [Id(4)] public Guid RequestId { get; init; }
+
+    /// <summary>The segment key from <see cref="ForwardRequest.Segment"/>.</summary>
+    [Id(5)] public Guid Segment { get; init; }
+
+    /// <summary>Null when the segment ran to its end; else why atom <see cref="NextAtomIndex"/> could not run.</summary>
+    [Id(6)] public string? Failure { get; init; }
+
+    /// <summary>The device that delivers (to attribute the measured transfer to a link).</summary>
+    [Id(7)] public string FromDevice { get; init; } = "";
+
+    /// <summary>When the delivering device began sending (UTC ticks, its clock, before any emulated delay).</summary>
+    [Id(8)] public long SentAtUtcTicks { get; init; }
+}
 
 /// <summary>A measured transfer over a link.</summary>
 [GenerateSerializer, Immutable, Alias("AdaMec.TransferSample")]
