@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using AdaMec.Core.Atoms;
 using AdaMec.Core.Deployments;
@@ -8,394 +10,624 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Runtime;
+using Orleans.Serialization.Invocation;
 
 namespace AdaMec.Grains;
 
 /// <summary>
-/// One per deployment. Re-plans on context or membership change, offloads atoms in the planner's
-/// order, and switches the live plan atom by atom as each becomes resident, so requests keep
-/// flowing on the old plan until the new one is ready. Keeps the plan history.
-/// Reentrant: requests for the plan are served while atoms are being offloaded.
+/// One per deployment: a thin, durable shell over the pure <see cref="DeploymentMachine"/>. It feeds
+/// the machine its inputs (requests, typed context signals, eviction notices, membership from
+/// <see cref="IClusterMembershipService.MembershipUpdates"/>), gathers context and runs the planner
+/// off the scheduler, and carries out the machine's work one item per turn from a grain timer:
+/// offload steps, retries, releases of old copies. State is written to grain storage whenever the
+/// machine says so, so a re-activation (its silo died, or it was collected) resumes the same plan.
+/// <para>
+/// Not reentrant: every input runs in its own turn, so the machine is never touched by two turns at
+/// once. The three read-only calls (plan, status, history) may interleave: they only read, and
+/// status must answer while an atom loads. Initiator notifications and lease renewals run from
+/// interleaving timers so a slow initiator or context grain never holds up planning.
+/// </para>
 /// </summary>
-[Reentrant]
+[MayInterleave(nameof(MayInterleave))]
 [CollectionAgeLimit(Days = 7)]
-#pragma warning disable CA1001 // the semaphore lives as long as the activation; nothing waits on its handle
-internal sealed class PlannerGrain(
+#pragma warning disable CA1001 // the cancellation source lives as long as the activation and is cancelled on deactivation
+internal sealed partial class PlannerGrain(
+    [PersistentState("planner", AdaMecStorage.Name)] IPersistentState<PlannerState> state,
+    [PersistentState("planner-manifest", AdaMecStorage.Name)] IPersistentState<PlannerManifestState> manifestState,
     IClusterMembershipService membership,
+    ILocalSiloDetails silo,
+    TimeProvider time,
     IOptions<PlannerOptions> options,
     ILogger<PlannerGrain> logger) : Grain, IPlannerGrain
+#pragma warning restore CA1001
 {
-    private readonly SemaphoreSlim _planning = new(1, 1);
-    private readonly List<PlanRecord> _history = [];
+    private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<string> _subscribed = new(StringComparer.Ordinal);
-    private AtomManifest? _manifest;
-    private string _manifestJson = "";
+    private DeploymentMachine? _machine;
     private string[] _specJson = [];
     private InitiatorInfo? _initiator;
     private IInitiatorCallback? _callback;
-    private double _requirementMs;
-    private string[] _live = [];
-    private string[] _target = [];
-    private List<(int Atom, string To)> _order = [];
-    private IReadOnlyList<string>? _pin;
-    private SortedSet<string> _devices = new(StringComparer.Ordinal);
-    private int _version;
-    private bool _migrating;
-    private bool _contextReplanQueued;
-    private double _predictedMs;
-    private bool _feasible;
-    private IGrainTimer? _timer;
-    private string? _membershipReplanPending;
-    private int _failedOffloads;
-    private const int MaxOffloadRetries = 5;
+    private IGrainTimer? _work;
+    private IGrainTimer? _notifier;
+    private IGrainTimer? _lease;
+    private Task? _membershipWatch;
+    private LivePlan? _pendingNotify;
+    private bool _membershipDirty;
+    private bool _verifyResidency;
 
     private string Deployment => this.GetPrimaryKeyString();
+
+    private DeploymentMachine Machine => _machine is { IsDeployed: true } machine
+        ? machine
+        : throw new AdaMecException(AdaMecErrorCode.UnknownDeployment, $"no model is deployed as '{Deployment}' (deploy it first, or the silo that held it has gone: deploy again)");
+
+    /// <summary>Plan, status and history only read state; they may run while a turn awaits an atom load.</summary>
+    public static bool MayInterleave(IInvokable request) =>
+        request?.GetInterfaceType() == typeof(IPlannerGrain)
+        && request.GetMethod()?.Name is nameof(GetPlanAsync) or nameof(GetStatusAsync) or nameof(GetHistoryAsync);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.RecordExists && manifestState.RecordExists && state.State.Initiator is not null
+            && state.State.ManifestSha256 == manifestState.State.ManifestSha256)
+        {
+            try
+            {
+                Resume();
+                LogResumed(logger, Deployment, _machine!.Version, string.Join(",", _machine.Live), _machine.Pin is null ? "none" : string.Join(",", _machine.Pin));
+                Start();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A state this code cannot read: the initiator deploys again (requests do so on UnknownDeployment).
+                LogResumeFailed(logger, e, Deployment);
+                _machine = null;
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_membershipWatch is { } watch)
+        {
+            try { await watch.WaitAsync(TimeSpan.FromSeconds(5), cancellationToken); }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException) { /* the watch ends with the silo */ }
+        }
+        _stopping.Dispose();
+    }
+
+    // ---------------------------------------------------------------- requests
 
     public async Task<LivePlan> DeployAsync(DeploymentRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Initiator);
         ArgumentNullException.ThrowIfNull(request.Callback);
-        ValidateRequirement(request.LatencyRequirementMs);
-        if (!double.IsFinite(request.Initiator.SpeedFactor) || request.Initiator.SpeedFactor <= 0)
-            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"initiator speed factor must be a finite number > 0, got {request.Initiator.SpeedFactor}");
-        if (request.Initiator.MemoryBudgetBytes is < 0 || request.Initiator.ComputeBudgetFlops is { } f && (!double.IsFinite(f) || f < 0))
-            throw new AdaMecException(AdaMecErrorCode.InvalidContext, "initiator budgets must be finite and >= 0");
+        ArgumentNullException.ThrowIfNull(request.ManifestJson);
+        var manifest = ParseManifest(request.ManifestJson);
+        var sha = Sha256(request.ManifestJson);
+        var model = DeploymentModel.FromManifest(manifest, sha);
+        var machine = _machine ?? new DeploymentMachine(Deployment, options.Value.ToMachineOptions(), time);
+        var effects = Refusing(() => machine.Deploy(model, PlannerState.ToInitiator(request.Initiator), request.LatencyRequirementMs, ActiveDevices()));
 
+        // Accepted: from here on the new initiator, callback and manifest are ours.
+        _machine = machine;
         _initiator = request.Initiator;
         _callback = request.Callback;
-        _requirementMs = request.LatencyRequirementMs;
-        if (_manifest is null || request.ManifestJson != _manifestJson)
+        if (manifestState.State.ManifestSha256 != sha || !manifestState.RecordExists)
         {
-            AtomManifest manifest;
-            try
-            {
-                manifest = JsonSerializer.Deserialize<AtomManifest>(request.ManifestJson, AdaMecJson.Options) ?? throw new JsonException("empty manifest");
-                manifest.Validate();
-            }
-            catch (Exception e) when (e is JsonException or AtomFileException)
-            {
-                throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"deployment {Deployment}: the manifest is not usable: {e.Message}");
-            }
-            _manifest = manifest;
-            _manifestJson = request.ManifestJson;
             _specJson = manifest.Atoms.Select(a => JsonSerializer.Serialize(a, AdaMecJson.Compact)).ToArray();
-            _live = Enumerable.Repeat(request.Initiator.DeviceId, manifest.Atoms.Count).ToArray();
-            _target = _live.ToArray();
-            _order = [];
-            _version++;
+            await WriteAsync(manifestState, new PlannerManifestState { ManifestJson = request.ManifestJson, ManifestSha256 = sha });
         }
-        _devices = ActiveDevices();
-        _timer ??= this.RegisterGrainTimer(CheckMembershipAsync, new GrainTimerCreationOptions
+        else if (_specJson.Length != manifest.Atoms.Count)
         {
-            DueTime = TimeSpan.FromMilliseconds(options.Value.MembershipPollMs),
-            Period = TimeSpan.FromMilliseconds(options.Value.MembershipPollMs),
-            Interleave = true,
-        });
-        await ReplanAsync("deploy");
+            _specJson = manifest.Atoms.Select(a => JsonSerializer.Serialize(a, AdaMecJson.Compact)).ToArray();
+        }
+        await ApplyAsync(effects);
+        Start();
+        try
+        {
+            await GrainFactory.GetGrain<IDeploymentDirectoryGrain>(GrainKeys.Directory).RegisterAsync(Deployment);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogDirectoryFailed(logger, e, Deployment);
+        }
+        try
+        {
+            await RunReplanAsync(effects.Replan!);
+        }
+        finally
+        {
+            Schedule();
+        }
         return Live();
     }
 
-    public Task<LivePlan> GetPlanAsync()
-    {
-        RequireDeployed();
-        return Task.FromResult(Live());
-    }
+    public Task<LivePlan> GetPlanAsync() => Task.FromResult(Live());
 
     public Task<PlannerStatus> GetStatusAsync()
     {
-        RequireDeployed();
-        return Task.FromResult(new PlannerStatus(Live(), _target.ToArray(), _migrating || !_live.SequenceEqual(_target), _history.Count, _requirementMs, _devices.ToArray()));
+        var machine = Machine;
+        return Task.FromResult(new PlannerStatus(Live(), machine.Target.ToArray(), machine.Migrating, machine.Sequence, machine.RequirementMs, machine.Devices.ToArray())
+        {
+            Pin = machine.Pin?.ToArray(),
+            PlannerSilo = silo.SiloAddress.ToString(),
+        });
     }
+
+    public Task<IReadOnlyList<PlanRecord>> GetHistoryAsync() =>
+        Task.FromResult<IReadOnlyList<PlanRecord>>(Machine.History.Select(PlannerState.ToRecord).ToArray());
 
     public async Task SetLatencyRequirementAsync(double milliseconds)
     {
-        RequireDeployed();
-        ValidateRequirement(milliseconds);
-        if (milliseconds == _requirementMs) return;
-        _requirementMs = milliseconds;
-        await ReplanAsync($"latency requirement {milliseconds:0.###} ms");
+        var effects = Refusing(() => Machine.SetRequirement(milliseconds));
+        await ApplyAsync(effects);
+        if (effects.Replan is { } replan) await RunThenScheduleAsync(replan);
     }
 
     public async Task<PlanRecord> PinAsync(IReadOnlyList<string>? assignment)
     {
-        RequireDeployed();
-        if (assignment is not null)
-        {
-            if (assignment.Count != _live.Length)
-                throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"a pinned plan needs a device for each of {_live.Length} atoms, got {assignment.Count}");
-            var known = ActiveDevices();
-            var unknown = assignment.FirstOrDefault(d => d != _initiator!.DeviceId && !known.Contains(d));
-            if (unknown is not null)
-                throw new AdaMecException(AdaMecErrorCode.UnknownDevice, $"cannot pin to device '{unknown}': no active silo serves it (active: {string.Join(", ", known)})");
-        }
-        _pin = assignment?.ToArray();
-        return await ReplanAsync(assignment is null ? "unpinned" : "pinned by operator");
+        var effects = Refusing(() => Machine.SetPin(assignment));
+        await ApplyAsync(effects);
+        return await RunThenScheduleAsync(effects.Replan!);
     }
 
-    public Task<IReadOnlyList<PlanRecord>> GetHistoryAsync()
+    public async Task<PlanRecord> ReplanAsync(string trigger)
     {
-        RequireDeployed();
-        return Task.FromResult<IReadOnlyList<PlanRecord>>(_history.ToArray());
-    }
-
-    public Task AtomEvictedAsync(AtomEviction eviction)
-    {
-        ArgumentNullException.ThrowIfNull(eviction);
-        return ContextChangedAsync(new ContextSignal(ContextSignalKind.Memory, eviction.Device, $"atom {eviction.AtomIndex} evicted from {eviction.Device} ({eviction.Reason})"));
+        var effects = Refusing(() => Machine.RequestReplan(string.IsNullOrWhiteSpace(trigger) ? "operator" : trigger));
+        await ApplyAsync(effects);
+        return await RunThenScheduleAsync(effects.Replan!);
     }
 
     public async Task ContextChangedAsync(ContextSignal signal)
     {
         ArgumentNullException.ThrowIfNull(signal);
-        var what = signal.Detail;
-        if (_manifest is null || _contextReplanQueued) return;
-        _contextReplanQueued = true;
-        try
+        if (_machine is not { IsDeployed: true } machine) return;
+        var kind = signal.Kind switch
         {
-            await ReplanAsync($"context: {what}");
-        }
-        finally
-        {
-            _contextReplanQueued = false;
-        }
+            ContextSignalKind.Budgets => ContextKind.Budgets,
+            ContextSignalKind.Link => ContextKind.Link,
+            ContextSignalKind.Memory => ContextKind.Memory,
+            _ => ContextKind.Compute,
+        };
+        await ApplyAsync(machine.ContextChanged(kind, signal.Source ?? "", signal.Detail ?? ""));
+        Schedule();
     }
 
-    public async Task<PlanRecord> ReplanAsync(string trigger)
+    public async Task AtomEvictedAsync(AtomEviction eviction)
     {
-        RequireDeployed();
-        await _planning.WaitAsync();
-        try
-        {
-            _contextReplanQueued = false;
-            return await PlanCoreAsync(trigger);
-        }
-        finally
-        {
-            _planning.Release();
-        }
+        ArgumentNullException.ThrowIfNull(eviction);
+        if (_machine is not { IsDeployed: true } machine || eviction.Deployment != Deployment) return;
+        var effects = machine.AtomEvicted(eviction.AtomIndex, eviction.Device ?? "", eviction.Reason ?? "evicted");
+        if (effects.Notify is { } plan) LogEvicted(logger, Deployment, eviction.AtomIndex, eviction.Device ?? "", eviction.Reason ?? "", plan.Version);
+        await ApplyAsync(effects);
+        Schedule();
     }
 
-    private async Task<PlanRecord> PlanCoreAsync(string trigger)
+    // ---------------------------------------------------------------- the work loop
+
+    /// <summary>One item of the machine's work per tick, so requests queued behind it get their turn.</summary>
+    private async Task PumpAsync(CancellationToken cancellationToken)
     {
-        var manifest = _manifest!;
-        var initiator = _initiator!;
-        var devices = ActiveDevices();
-        var statuses = new List<DeviceStatus>();
-        foreach (var task in devices.Select(d => (Device: d, Task: GrainFactory.GetGrain<IDeviceGrain>(d).GetStatusAsync())).ToArray())
+        if (_machine is not { IsDeployed: true } machine) return;
+        try
         {
-            try { statuses.Add(await task.Task); }
-            catch (Exception e) when (e is not OutOfMemoryException) { /* left while we asked: plan without it */ }
-        }
-
-        var all = new List<string> { initiator.DeviceId };
-        all.AddRange(statuses.Select(s => s.DeviceId).Where(d => d != initiator.DeviceId));
-        var speed = statuses.ToDictionary(s => s.DeviceId, s => s.SpeedFactor);
-        speed[initiator.DeviceId] = initiator.SpeedFactor;
-
-        var linkTasks = new List<Task<LinkEstimate>>();
-        foreach (var from in all)
-        {
-            foreach (var to in all)
+            if (_membershipDirty)
             {
-                if (from == to) continue;
-                var link = GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(from, to));
-                if (_subscribed.Add(GrainKeys.Link(from, to))) await link.SubscribeAsync(new ContextSubscription(Deployment, TimeSpan.FromDays(7)));
-                linkTasks.Add(link.GetAsync());
+                _membershipDirty = false;
+                var before = machine.Devices.ToArray();
+                var effects = machine.MembershipChanged(ActiveDevices());
+                var left = before.Except(machine.Devices).ToArray();
+                if (left.Length > 0 || before.Length != machine.Devices.Count)
+                {
+                    LogMembershipChanged(logger, Deployment, string.Join(",", machine.Devices));
+                    // Their device grains, and the link grains placed with them, went too: a device that comes back is subscribed afresh.
+                    _subscribed.RemoveWhere(key => GrainKeys.TryParseLink(key, out var from, out var to)
+                        ? left.Contains(from) || left.Contains(to)
+                        : left.Contains(key));
+                }
+                await ApplyAsync(effects);
             }
-        }
-        foreach (var status in statuses)
-        {
-            if (_subscribed.Add(status.DeviceId)) await GrainFactory.GetGrain<IDeviceGrain>(status.DeviceId).SubscribeAsync(new ContextSubscription(Deployment, TimeSpan.FromDays(7)));
-        }
-        var links = (await Task.WhenAll(linkTasks)).Select(l => new PlanningLink(l.From, l.To, l.Mbps, l.LatencyMs)).ToArray();
-
-        var planningDevices = new List<PlanningDevice> { new(initiator.DeviceId, true, initiator.MemoryBudgetBytes, initiator.ComputeBudgetFlops) };
-        foreach (var s in statuses.Where(s => s.DeviceId != initiator.DeviceId))
-        {
-            double? memory = s.Budgets.MemoryBudgetBytes;
-            if (s.AvailableMemoryBytes > 0) memory = Math.Min(memory ?? double.PositiveInfinity, s.AvailableMemoryBytes + s.ResidentBytes);
-            planningDevices.Add(new PlanningDevice(s.DeviceId, false, memory, s.Budgets.ComputeBudgetFlops));
-        }
-        var atoms = manifest.Atoms.Select(a => new PlanningAtom(a.Id, a.Flops, a.WeightBytes, a.MemoryBytes, a.OutputBytes,
-            all.ToDictionary(d => d, d => a.PredictedMs * speed[d]))).ToArray();
-        for (var i = 0; i < _live.Length; i++)
-        {
-            if (!all.Contains(_live[i])) _live[i] = initiator.DeviceId;
-        }
-        var current = manifest.Atoms.Select((a, i) => (a.Id, Device: _live[i])).ToDictionary(p => p.Id, p => p.Device);
-        var problem = PlanningProblem.Create(manifest.Atoms[0].InputBytes, _requirementMs, planningDevices, links, atoms, current);
-
-        IPlanningStrategy strategy = _pin is { } pin && pin.All(all.Contains)
-            ? new PinnedStrategy(pin)
-            : PlanningStrategies.Create(options.Value.Strategy);
-        var decision = Planner.Decide(problem, strategy);
-        if (strategy is not PinnedStrategy && trigger.StartsWith("context:", StringComparison.Ordinal) && _target.All(all.Contains) && _target.Length == _live.Length)
-        {
-            // Hysteresis: keep a still-feasible target unless the new one is clearly faster.
-            var kept = new PinnedStrategy(_target);
-            var keptCost = new PlanEvaluator(problem).Evaluate(kept.Plan(problem).Assignment);
-            if (keptCost.Feasible && decision.Cost.LatencyMs > keptCost.LatencyMs * (1 - options.Value.Hysteresis))
-                decision = Planner.Decide(problem, kept) with { Strategy = decision.Strategy };
-        }
-        AdaMecTelemetry.PlanDecisionDuration.Record(decision.DecisionTimeMs);
-
-        var old = _live.ToArray();
-        var target = decision.Assignment.Select(i => problem.Devices[i].Id).ToArray();
-        var unchanged = target.SequenceEqual(_target) && _history.Count > 0;
-        _target = target;
-        _order = decision.OffloadOrder.Select(s => (problem.AtomIndexOf(s.Atom), s.To)).ToList();
-        _predictedMs = decision.Cost.LatencyMs;
-        _feasible = decision.Feasible;
-        // Measured context moves all the time; a re-plan it triggers that keeps the target is not news.
-        if (unchanged && trigger.StartsWith("context:", StringComparison.Ordinal)) return _history[^1];
-        var record = new PlanRecord(_history.Count + 1, DateTimeOffset.UtcNow, trigger, old, _target.ToArray(), decision.Strategy, decision.Feasible,
-            decision.Cost.LatencyMs, decision.DecisionTimeMs, (long)decision.Cost.WeightBytesMoved, 0, 0, old.SequenceEqual(_target));
-        _history.Add(record);
-        Log.Replanned(logger, Deployment, trigger, decision.Strategy, decision.DecisionTimeMs, string.Join(",", _target), decision.Cost.LatencyMs, decision.Feasible);
-        if (!_migrating && !record.Completed) _ = MigrateAsync();
-        return record;
-    }
-
-    /// <summary>Moves atoms towards the target in the planner's order; each switch is visible at once.</summary>
-    private async Task MigrateAsync()
-    {
-        _migrating = true;
-        try
-        {
-            while (true)
+            if (_verifyResidency)
             {
-                var step = _order.FirstOrDefault(s => _live[s.Atom] != s.To && _target[s.Atom] == s.To);
-                if (step == default)
-                {
-                    var pending = Enumerable.Range(0, _live.Length).FirstOrDefault(i => _live[i] != _target[i], -1);
-                    if (pending < 0) break;
-                    step = (pending, _target[pending]);
-                }
-                var record = _history.Count - 1;
-                try
-                {
-                    long bytes = 0;
-                    if (step.To != _initiator!.DeviceId)
-                    {
-                        var from = _live[step.Atom];
-                        var result = await GrainFactory.GetGrain<IAtomGrain>(GrainKeys.Atom(Deployment, step.Atom, step.To))
-                            .LoadAsync(new AtomLoadRequest(_specJson[step.Atom], _initiator.DeviceId, _callback!, from == _initiator.DeviceId ? null : from));
-                        bytes = result.BytesTransferred;
-                    }
-                    if (_target[step.Atom] != step.To) continue; // re-planned meanwhile
-                    _live[step.Atom] = step.To;
-                    _version++;
-                    var entry = _history[record];
-                    _history[record] = entry with
-                    {
-                        BytesMoved = entry.BytesMoved + bytes,
-                        AtomsSwitched = entry.AtomsSwitched + 1,
-                        Completed = _live.SequenceEqual(_target),
-                    };
-                    Log.Switched(logger, Deployment, step.Atom, step.To, _version);
-                    _failedOffloads = 0;
-                    _ = NotifyAsync(Live());
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    Log.OffloadFailed(logger, e, Deployment, step.Atom, step.To);
-                    // Keep serving the live plan; try again shortly (placement can fail for a moment
-                    // while a silo leaves), a few times, then wait for the next context or membership change.
-                    _target = _live.ToArray();
-                    if (++_failedOffloads <= MaxOffloadRetries) _ = RetryLaterAsync($"retry {_failedOffloads}: offloading atom {step.Atom} to {step.To} failed");
+                _verifyResidency = false;
+                await VerifyResidencyAsync(machine);
+            }
+            switch (machine.NextWork())
+            {
+                case ReleaseWork release:
+                    await ReleaseAsync(machine, release);
                     break;
-                }
+                case ReplanWork replan:
+                    await RunReplanAsync(replan);
+                    break;
+                case OffloadWork offload:
+                    await OffloadAsync(machine, offload);
+                    break;
             }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Already recorded with the machine (re-plans retry with backoff); the next tick goes on.
+            LogWorkFailed(logger, e, Deployment);
         }
         finally
         {
-            _migrating = false;
+            Schedule();
         }
     }
 
-    private async Task RetryLaterAsync(string trigger)
+    /// <summary>Sets the work timer from the machine's agenda: now, at the next due time, or not until an input.</summary>
+    private void Schedule()
     {
-        await Task.Delay(TimeSpan.FromMilliseconds(options.Value.MembershipPollMs * 2));
-        await ReplanAsync(trigger);
-    }
-
-    private async Task CheckMembershipAsync(CancellationToken cancellationToken)
-    {
-        if (_manifest is null) return;
-        var now = ActiveDevices();
-        if (!now.SetEquals(_devices)) AdoptMembership(now);
-        if (_membershipReplanPending is not { } pending) return;
-        try
+        if (_work is null || _machine is not { IsDeployed: true } machine) return;
+        var due = Timeout.InfiniteTimeSpan;
+        if (_membershipDirty || _verifyResidency)
         {
-            await ReplanAsync($"membership: {pending}");
-            _membershipReplanPending = null;
+            due = TimeSpan.Zero;
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        else
         {
-            // Grains on a silo that is leaving can fail or time out for a moment; a change dropped
-            // here would leave a target on a gone device until some other trigger. Try again next poll.
-            Log.MembershipReplanFailed(logger, e, Deployment, pending);
-        }
-    }
-
-    /// <summary>Takes in a new set of devices: atoms on departed ones fall back to the initiator, a re-plan is due.</summary>
-    private void AdoptMembership(SortedSet<string> now)
-    {
-        var left = _devices.Except(now).ToArray();
-        var joined = now.Except(_devices).ToArray();
-        _devices = now;
-        // Their device grains, and the link grains placed with them, went too: a device that comes
-        // back gets subscribed to afresh.
-        _subscribed.RemoveWhere(key => GrainKeys.TryParseLink(key, out var from, out var to)
-            ? left.Contains(from) || left.Contains(to)
-            : left.Contains(key));
-        var change = string.Join(" ", left.Select(d => "-" + d).Concat(joined.Select(d => "+" + d)));
-        Log.MembershipChanged(logger, Deployment, change);
-        _membershipReplanPending = _membershipReplanPending is null ? change : _membershipReplanPending + " " + change;
-        var moved = false;
-        for (var i = 0; i < _live.Length; i++)
-        {
-            if (left.Contains(_live[i]))
+            switch (machine.NextWork())
             {
-                _live[i] = _initiator!.DeviceId; // the initiator holds every atom: safe at once
-                moved = true;
+                case IdleWork { WakeAt: { } wake }:
+                    var wait = wake - time.GetUtcNow();
+                    due = wait > TimeSpan.Zero ? wait + TimeSpan.FromMilliseconds(1) : TimeSpan.Zero;
+                    break;
+                case IdleWork:
+                    break;
+                default:
+                    due = TimeSpan.Zero;
+                    break;
             }
         }
-        if (moved)
-        {
-            _version++;
-            _ = NotifyAsync(Live());
-        }
+        _work.Change(due, Timeout.InfiniteTimeSpan);
     }
 
-    private async Task NotifyAsync(LivePlan plan)
+    private async Task<PlanRecord> RunThenScheduleAsync(ReplanWork replan)
     {
         try
         {
-            await _callback!.PlanChangedAsync(plan);
+            var entry = await RunReplanAsync(replan);
+            return PlannerState.ToRecord(entry ?? Machine.LastRecord ?? throw new AdaMecException(AdaMecErrorCode.Unknown, $"deployment {Deployment}: no plan decision recorded"));
+        }
+        finally
+        {
+            Schedule();
+        }
+    }
+
+    /// <summary>Gathers context, decides on the thread pool (never inside the grain turn), hands the decision to the machine.</summary>
+    private async Task<PlanHistoryEntry?> RunReplanAsync(ReplanWork work)
+    {
+        var machine = Machine;
+        try
+        {
+            var context = await GatherAsync(machine);
+            var request = machine.PreparePlan(work, context);
+            var decision = await Task.Run(() => Planner.Decide(request.Problem, request.Strategy));
+            AdaMecTelemetry.PlanDecisionDuration.Record(decision.DecisionTimeMs);
+            var effects = machine.Decided(request, decision);
+            if (effects.Recorded is { } entry)
+                LogReplanned(logger, Deployment, entry.Trigger, entry.Strategy, entry.DecisionTimeMs, string.Join(",", entry.NewPlan), entry.PredictedLatencyMs, entry.Feasible);
+            await ApplyAsync(effects);
+            return effects.Recorded ?? machine.LastRecord;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Log.NotifyFailed(logger, e, Deployment, plan.Version);
+            LogReplanFailed(logger, e, Deployment, work.Trigger, work.Failures + 1);
+            await ApplyAsync(machine.PlanFailed(work, e.Message));
+            throw;
         }
+    }
+
+    private async Task OffloadAsync(DeploymentMachine machine, OffloadWork offload)
+    {
+        long bytes = 0;
+        if (offload.NeedsLoad)
+        {
+            try
+            {
+                var result = await GrainFactory.GetGrain<IAtomGrain>(GrainKeys.Atom(Deployment, offload.Atom, offload.To))
+                    .LoadAsync(new AtomLoadRequest(_specJson[offload.Atom], machine.Initiator.DeviceId, _callback!, offload.Peer));
+                bytes = result.BytesTransferred;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogOffloadFailed(logger, e, Deployment, offload.Atom, offload.To, offload.Attempt);
+                await ApplyAsync(machine.AtomLoadFailed(offload.Atom, offload.To, e.Message));
+                return;
+            }
+        }
+        var effects = machine.AtomResident(offload.Atom, offload.To, bytes);
+        if (effects.Notify is { } plan) LogSwitched(logger, Deployment, offload.Atom, offload.To, plan.Version);
+        await ApplyAsync(effects);
+    }
+
+    /// <summary>The live plan moved off this copy: the device drops it (its disk cache may keep the file).</summary>
+    private async Task ReleaseAsync(DeploymentMachine machine, ReleaseWork release)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IAtomGrain>(GrainKeys.Atom(Deployment, release.Atom, release.Device)).EvictAsync();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogReleaseFailed(logger, e, Deployment, release.Atom, release.Device);
+        }
+        await ApplyAsync(machine.SourceReleased(release.Atom, release.Device));
+    }
+
+    /// <summary>After a resume: a live atom whose device restarted meanwhile is not resident any more.</summary>
+    private async Task VerifyResidencyAsync(DeploymentMachine machine)
+    {
+        var initiator = machine.Initiator.DeviceId;
+        for (var i = 0; i < machine.Live.Count; i++)
+        {
+            var device = machine.Live[i];
+            if (device == initiator) continue;
+            bool resident;
+            try { resident = await GrainFactory.GetGrain<IAtomGrain>(GrainKeys.Atom(Deployment, i, device)).IsResidentAsync(); }
+            catch (Exception e) when (e is not OutOfMemoryException) { resident = false; }
+            if (!resident) await ApplyAsync(machine.AtomMissing(i, device));
+        }
+    }
+
+    /// <summary>Devices that answer, links among them and the initiator; subscribes (leases) to what it has not yet.</summary>
+    private async Task<ContextSnapshot> GatherAsync(DeploymentMachine machine)
+    {
+        var initiator = machine.Initiator.DeviceId;
+        var prefix = Deployment + "/";
+        var devices = new List<DeviceContext>();
+        foreach (var (device, task) in machine.Devices.Where(d => d != initiator)
+                     .Select(d => (d, GrainFactory.GetGrain<IDeviceGrain>(d).GetStatusAsync())).ToArray())
+        {
+            DeviceStatus status;
+            try { status = await task; }
+            catch (Exception e) when (e is not OutOfMemoryException) { continue; } // leaving while we asked: plan without it
+            var own = status.ResidentAtoms
+                .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && GrainKeys.DeviceOf(k) == device)
+                .Select(k => GrainKeys.ParseAtom(k).Index)
+                .ToArray();
+            devices.Add(new DeviceContext(device, status.SpeedFactor, status.Budgets.MemoryBudgetBytes, status.Budgets.ComputeBudgetFlops, status.AvailableMemoryBytes, own));
+        }
+        var all = devices.Select(d => d.DeviceId).Prepend(initiator).ToArray();
+        var links = new List<LinkContext>();
+        foreach (var task in all.SelectMany(from => all.Where(to => to != from).Select(to => GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(from, to)).GetAsync())).ToArray())
+        {
+            try
+            {
+                var link = await task;
+                links.Add(new LinkContext(link.From, link.To, link.Mbps, link.LatencyMs));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException) { /* its silo is leaving: the link counts as missing */ }
+        }
+        var keys = devices.Select(d => d.DeviceId).Concat(all.SelectMany(from => all.Where(to => to != from).Select(to => GrainKeys.Link(from, to))));
+        await SubscribeAsync(keys.Where(k => !_subscribed.Contains(k)).ToArray());
+        return new ContextSnapshot(devices, links);
+    }
+
+    /// <summary>Takes (or renews) a lease on each context grain's signals.</summary>
+    private async Task SubscribeAsync(IReadOnlyCollection<string> keys)
+    {
+        var subscription = new ContextSubscription(Deployment, options.Value.SubscriptionLease);
+        var calls = keys.Select(key => (Key: key, Task: GrainKeys.TryParseLink(key, out _, out _)
+            ? GrainFactory.GetGrain<ILinkGrain>(key).SubscribeAsync(subscription)
+            : GrainFactory.GetGrain<IDeviceGrain>(key).SubscribeAsync(subscription))).ToArray();
+        foreach (var (key, task) in calls)
+        {
+            try
+            {
+                await task;
+                _subscribed.Add(key);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogSubscribeFailed(logger, e, Deployment, key);
+            }
+        }
+    }
+
+    private Task RenewLeasesAsync(CancellationToken cancellationToken) => SubscribeAsync(_subscribed.ToArray());
+
+    /// <summary>Sends the newest live plan to the initiator; a slow or gone initiator holds up nothing else.</summary>
+    private async Task NotifyAsync(CancellationToken cancellationToken)
+    {
+        while (_pendingNotify is { } plan && _callback is { } callback)
+        {
+            _pendingNotify = null;
+            try
+            {
+                await callback.PlanChangedAsync(plan);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogNotifyFailed(logger, e, Deployment, plan.Version);
+            }
+        }
+    }
+
+    /// <summary>Writes the state when the machine says so, then queues the initiator's notice (state first: a crash never shows the initiator a plan storage lost).</summary>
+    private async Task ApplyAsync(DeploymentEffects effects)
+    {
+        if (effects.Persist && _machine is { IsDeployed: true } machine && _initiator is not null && _callback is not null)
+        {
+            try
+            {
+                await WriteAsync(state, PlannerState.From(machine.Save(), manifestState.State.ManifestSha256, _initiator, _callback.GetGrainId().ToString()));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogPersistFailed(logger, e, Deployment);
+            }
+        }
+        if (effects.Notify is not null && _notifier is not null)
+        {
+            _pendingNotify = Live();
+            _notifier.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    // ---------------------------------------------------------------- activation
+
+    private void Resume()
+    {
+        var manifest = ParseManifest(manifestState.State.ManifestJson);
+        var model = DeploymentModel.FromManifest(manifest, manifestState.State.ManifestSha256);
+        _specJson = manifest.Atoms.Select(a => JsonSerializer.Serialize(a, AdaMecJson.Compact)).ToArray();
+        _initiator = state.State.Initiator!;
+        _callback = GrainFactory.GetGrain<IInitiatorCallback>(GrainId.Parse(state.State.CallbackId));
+        _machine = DeploymentMachine.Restore(Deployment, options.Value.ToMachineOptions(), time, model, state.State.ToMemento(time.GetUtcNow()), ActiveDevices());
+        _verifyResidency = true;
+    }
+
+    /// <summary>Timers and the membership watch, once per activation, from the first deploy or the resume.</summary>
+    private void Start()
+    {
+        if (_work is not null) return;
+        _work = this.RegisterGrainTimer(PumpAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = false });
+        _notifier = this.RegisterGrainTimer(NotifyAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true });
+        var renew = options.Value.SubscriptionLease / 3;
+        // Keeps the planner active while deployed: collected, it would stop renewing and its context grains would stop signalling.
+        _lease = this.RegisterGrainTimer(RenewLeasesAsync, new GrainTimerCreationOptions(renew, renew) { Interleave = true, KeepAlive = true });
+        _membershipDirty = true;
+        _membershipWatch = WatchMembershipAsync(_stopping.Token);
+        Schedule();
+    }
+
+    /// <summary>Each membership update marks the view stale and wakes the work timer, which adopts it in a turn of its own.</summary>
+    private async Task WatchMembershipAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var _ in membership.MembershipUpdates.WithCancellation(cancellationToken))
+            {
+                _membershipDirty = true;
+                _work?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogMembershipWatchFailed(logger, e, Deployment);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private LivePlan Live()
+    {
+        var machine = Machine;
+        var view = machine.LivePlan();
+        return new LivePlan(Deployment, view.Version, view.Initiator, view.Assignment.ToArray(), view.PredictedLatencyMs, view.Feasible);
     }
 
     private SortedSet<string> ActiveDevices() => new(
         membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name),
         StringComparer.Ordinal);
 
-    private LivePlan Live() => new(Deployment, _version, _initiator!.DeviceId, _live.ToArray(), _predictedMs, _feasible);
-
-    private void RequireDeployed()
+    private AtomManifest ParseManifest(string json)
     {
-        if (_manifest is null)
-            throw new AdaMecException(AdaMecErrorCode.UnknownDeployment, $"no model is deployed as '{Deployment}' (deploy it first, or the silo that held it has gone: deploy again)");
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<AtomManifest>(json, AdaMecJson.Options) ?? throw new JsonException("empty manifest");
+            manifest.Validate();
+            return manifest;
+        }
+        catch (Exception e) when (e is JsonException or AtomFileException)
+        {
+            throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"deployment {Deployment}: the manifest is not usable: {e.Message}");
+        }
     }
 
-    private static void ValidateRequirement(double milliseconds)
+    /// <summary>
+    /// Writes a whole state. This activation is the only writer, so a stale ETag means the stored copy
+    /// changed under it (its storage lost the record, or a duplicate activation wrote): take the current
+    /// ETag and write ours over it.
+    /// </summary>
+    private static async Task WriteAsync<T>(IPersistentState<T> persistent, T value)
     {
-        if (!double.IsFinite(milliseconds) || milliseconds <= 0)
-            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"latency requirement must be a finite number > 0 ms, got {milliseconds}");
+        persistent.State = value;
+        try
+        {
+            await persistent.WriteStateAsync();
+        }
+        catch (Orleans.Storage.InconsistentStateException)
+        {
+            await persistent.ReadStateAsync();
+            persistent.State = value;
+            await persistent.WriteStateAsync();
+        }
     }
+
+    private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>The machine's refusals as the cluster's errors.</summary>
+    private static DeploymentEffects Refusing(Func<DeploymentEffects> input)
+    {
+        try
+        {
+            return input();
+        }
+        catch (DeploymentException e)
+        {
+            throw new AdaMecException(e.Refusal switch
+            {
+                DeploymentRefusal.NotDeployed => AdaMecErrorCode.UnknownDeployment,
+                DeploymentRefusal.UnknownDevice => AdaMecErrorCode.UnknownDevice,
+                DeploymentRefusal.OwnedByAnotherInitiator => AdaMecErrorCode.DeploymentOwned,
+                _ => AdaMecErrorCode.InvalidContext,
+            }, e.Message);
+        }
+    }
+
+    [LoggerMessage(105, LogLevel.Information, "Deployment {Deployment} re-planned ({Trigger}) with {Strategy} in {DecisionMs:0.00} ms: [{Plan}] predicted {LatencyMs:0.0} ms, feasible {Feasible}")]
+    private static partial void LogReplanned(ILogger logger, string deployment, string trigger, string strategy, double decisionMs, string plan, double latencyMs, bool feasible);
+
+    [LoggerMessage(106, LogLevel.Information, "Deployment {Deployment}: atom {Atom} now runs on {Device} (plan v{Version})")]
+    private static partial void LogSwitched(ILogger logger, string deployment, int atom, string device, int version);
+
+    [LoggerMessage(107, LogLevel.Warning, "Deployment {Deployment}: offloading atom {Atom} to {Device} failed (attempt {Attempt})")]
+    private static partial void LogOffloadFailed(ILogger logger, Exception exception, string deployment, int atom, string device, int attempt);
+
+    [LoggerMessage(108, LogLevel.Information, "Deployment {Deployment}: active devices now [{Devices}]")]
+    private static partial void LogMembershipChanged(ILogger logger, string deployment, string devices);
+
+    [LoggerMessage(109, LogLevel.Warning, "Deployment {Deployment}: re-planning ({Trigger}) failed (failure {Failures}); retrying with backoff")]
+    private static partial void LogReplanFailed(ILogger logger, Exception exception, string deployment, string trigger, int failures);
+
+    [LoggerMessage(110, LogLevel.Warning, "Could not tell the initiator of {Deployment} about plan v{Version}")]
+    private static partial void LogNotifyFailed(ILogger logger, Exception exception, string deployment, int version);
+
+    [LoggerMessage(111, LogLevel.Information, "Deployment {Deployment}: atom {Atom} evicted from {Device} ({Reason}); it runs on the initiator (plan v{Version}) until the re-plan")]
+    private static partial void LogEvicted(ILogger logger, string deployment, int atom, string device, string reason, int version);
+
+    [LoggerMessage(112, LogLevel.Information, "Deployment {Deployment} resumed from storage at plan v{Version}: live [{Live}], pin [{Pin}]")]
+    private static partial void LogResumed(ILogger logger, string deployment, int version, string live, string pin);
+
+    [LoggerMessage(113, LogLevel.Warning, "Deployment {Deployment}: its stored state could not be resumed; waiting for a new deploy")]
+    private static partial void LogResumeFailed(ILogger logger, Exception exception, string deployment);
+
+    [LoggerMessage(114, LogLevel.Warning, "Deployment {Deployment}: writing the planner state failed; the plan goes on in memory")]
+    private static partial void LogPersistFailed(ILogger logger, Exception exception, string deployment);
+
+    [LoggerMessage(115, LogLevel.Warning, "Deployment {Deployment}: releasing atom {Atom} on {Device} failed")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string deployment, int atom, string device);
+
+    [LoggerMessage(116, LogLevel.Warning, "Deployment {Deployment}: subscribing to {Key} failed; renewing later")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception exception, string deployment, string key);
+
+    [LoggerMessage(117, LogLevel.Warning, "Deployment {Deployment}: could not register in the deployment directory")]
+    private static partial void LogDirectoryFailed(ILogger logger, Exception exception, string deployment);
+
+    [LoggerMessage(118, LogLevel.Warning, "Deployment {Deployment}: a planner work item failed; the next tick goes on")]
+    private static partial void LogWorkFailed(ILogger logger, Exception exception, string deployment);
+
+    [LoggerMessage(119, LogLevel.Error, "Deployment {Deployment}: the membership watch stopped")]
+    private static partial void LogMembershipWatchFailed(ILogger logger, Exception exception, string deployment);
 }

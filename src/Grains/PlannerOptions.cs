@@ -1,19 +1,20 @@
 using System.ComponentModel.DataAnnotations;
+using AdaMec.Core.Deployments;
 
 namespace AdaMec.Grains;
 
 /// <summary>How planners and context grains behave. Section "Planner".</summary>
-public sealed class PlannerOptions
+public sealed class PlannerOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string SectionName = "Planner";
 
-    /// <summary>Planning strategy (see `adamec plan --help`).</summary>
+    /// <summary>
+    /// Planning strategy (see `adamec plan --help`). <c>exhaustive</c> is refused on a silo: it is
+    /// exponential in the atom count and exists for offline comparison (`adamec plan`, `adamec bench`).
+    /// </summary>
+    /// <value>The default value is <c>dp</c>.</value>
     public string Strategy { get; set; } = Core.Planning.PlanningStrategies.DefaultName;
-
-    /// <summary>How often a planner checks cluster membership, ms (50 to 60,000).</summary>
-    [Range(50, 60_000)]
-    public int MembershipPollMs { get; set; } = 500;
 
     /// <summary>Bandwidth assumed for a link with neither measurements nor a declaration, Mbps.</summary>
     [Range(0.01, 1_000_000)]
@@ -37,4 +38,60 @@ public sealed class PlannerOptions
     /// <summary>Weight bytes per pull message (64 KiB to 64 MiB; also capped by MaxMessageBodySize).</summary>
     [Range(65_536, 67_108_864)]
     public int WeightChunkBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Plan history entries a deployment keeps, newest last (older ones are dropped; the count of decisions goes on).</summary>
+    /// <value>The default value is 1,000 (1 to 100,000).</value>
+    [Range(1, 100_000)]
+    public int HistoryLimit { get; set; } = 1000;
+
+    /// <summary>
+    /// How long a planner's subscription to a device or link grain lasts. The planner renews it at a
+    /// third of this, and again after it re-activates, so a collected context grain hears from it again.
+    /// </summary>
+    /// <value>The default value is 2 minutes (10 seconds to 1 day).</value>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan SubscriptionLease { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Failed loads of one atom onto one device retried before the planner gives that pair up (until an operator action, a budget change or the device joining again).</summary>
+    /// <value>The default value is 5 (0 to 100).</value>
+    [Range(0, 100)]
+    public int MaxOffloadRetries { get; set; } = 5;
+
+    /// <summary>Delay before the first retry of a failed load or re-plan; it doubles with each further retry.</summary>
+    /// <value>The default value is 1 second (10 ms to 10 minutes).</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Measured-context re-plans of one signal kind (link, memory, compute) run at most once per this interval; budget changes and evictions re-plan at once.</summary>
+    /// <value>The default value is 1 second (0 to 10 minutes).</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan ContextReplanInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the old copy of a moved atom stays on its device, for requests already on their way, before the planner releases it.</summary>
+    /// <value>The default value is 5 seconds (0 to 1 hour).</value>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan SourceReleaseDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The state machine's view of these options.</summary>
+    internal DeploymentMachineOptions ToMachineOptions() => new()
+    {
+        Strategy = Strategy,
+        Hysteresis = Hysteresis,
+        HistoryLimit = HistoryLimit,
+        MaxRetries = MaxOffloadRetries,
+        RetryDelay = RetryDelay,
+        ContextReplanInterval = ContextReplanInterval,
+        SourceReleaseDelay = SourceReleaseDelay,
+    };
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Strategy == "exhaustive")
+        {
+            yield return new ValidationResult(
+                "Planner:Strategy 'exhaustive' is for offline comparison (adamec plan, adamec bench); a silo refuses it because its search grows exponentially with the atoms. Choose dp (the default) or adamec.",
+                [nameof(Strategy)]);
+        }
+    }
 }

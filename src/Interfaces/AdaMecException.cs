@@ -19,6 +19,8 @@ public enum AdaMecErrorCode
     AtomCorrupt = 6,
     /// <summary>The manifest or an atom spec is not usable.</summary>
     InvalidModel = 7,
+    /// <summary>The deployment id belongs to another initiator device (deploy under another id).</summary>
+    DeploymentOwned = 8,
 }
 
 /// <summary>A clear, serializable error from the AdaMec cluster.</summary>

@@ -74,7 +74,6 @@ public class ThreeSiloCluster : IAsyncLifetime
                 o.Id = device;
                 o.CacheDirectory = Path.Combine(cacheRoot, device);
             });
-            siloBuilder.Services.Configure<PlannerOptions>(o => o.MembershipPollMs = 100);
         }
     }
 }

@@ -307,6 +307,21 @@ public sealed class DeploymentMachine
         return new DeploymentEffects(LivePlan(), true);
     }
 
+    /// <summary>
+    /// A live atom turned out not to be resident (checked after the planner resumed: its device
+    /// restarted meanwhile). It falls back to the initiator at once and a re-plan is queued; unlike an
+    /// eviction, the device may be used again at once.
+    /// </summary>
+    public DeploymentEffects AtomMissing(int atom, string device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (_model is null || (uint)atom >= (uint)_live.Length || _live[atom] != device || device == Initiator.DeviceId) return DeploymentEffects.None;
+        _releases.Remove((atom, device));
+        FallBack(i => i == atom);
+        Queue(ReplanCause.Membership, null, string.Create(CultureInfo.InvariantCulture, $"resumed: atom {atom} not resident on {device}"), _time.GetUtcNow());
+        return new DeploymentEffects(LivePlan(), true);
+    }
+
     /// <summary>A release ran (or failed: the copy is no longer ours to track either way).</summary>
     public DeploymentEffects SourceReleased(int atom, string device)
     {
