@@ -98,7 +98,6 @@ public abstract class ContextCluster : IAsyncLifetime
                 o.MemoryPressureCheck = check;
                 if (probeRoot is not null) o.ProbeRoot = probeRoot;
             });
-            siloBuilder.Services.Configure<PlannerOptions>(o => o.MembershipPollMs = 100);
             if (configuration[CollectionAgeKey] is { } ageMs)
             {
                 siloBuilder.Configure<GrainCollectionOptions>(o =>
