@@ -12,6 +12,10 @@ namespace AdaMec.Cluster.Tests;
 /// Three in-process silos standing for devices edge1, edge2 and edge3 (TestingHost names them
 /// Primary, Secondary_1, Secondary_2; the configurator renames them to their device ids), each
 /// with its own atom cache folder. The test client is the initiator "mobile".
+/// These tests stay on Orleans' TestingHost rather than <see cref="DevCluster"/> (the demo's and the
+/// benchmarks' cluster): they kill silos without a goodbye (KillSiloAsync), restart them and reach
+/// into silo handles, which a cluster of plain hosts cannot do; the silos get the same services
+/// (AddAdaMec, AddAdaMecStorage) AddAdaMecSilo gives a real one.
 /// </summary>
 public class ThreeSiloCluster : IAsyncLifetime
 {
