@@ -34,7 +34,6 @@ internal static class ClusterDemo
             ["Emulation:Enabled"] = "true",
             ["Emulation:LinkMbps"] = LinkMbps.ToString(CultureInfo.InvariantCulture),
             ["Emulation:LinkLatencyMs"] = LinkLatencyMs.ToString(CultureInfo.InvariantCulture),
-            ["Planner:MembershipPollMs"] = "200",
         })).ToList();
         // Silo logs are off in the demo; ADAMEC_DEMO_LOGS=1 writes warnings and AdaMec's information to stderr.
         Action<ILoggingBuilder>? logging = Environment.GetEnvironmentVariable("ADAMEC_DEMO_LOGS") == "1"
