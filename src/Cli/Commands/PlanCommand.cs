@@ -16,7 +16,7 @@ internal static class PlanCommand
     {
         var problem = new Option<FileInfo>("--problem")
         {
-            Description = "planning-problem JSON file (format in DESIGN.md)",
+            Description = "planning-problem JSON file (format in docs/planning-file.md)",
             Required = true,
         };
         var strategy = new Option<string>("--strategy")
