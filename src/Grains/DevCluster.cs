@@ -1,12 +1,19 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Hosting;
+using Orleans.Runtime;
 
 namespace AdaMec.Grains;
 
-/// <summary>One silo of a <see cref="DevCluster"/>: its device id and further configuration keys (Device:SpeedFactor, Emulation:Enabled, ...).</summary>
-public sealed record DevSilo(string Device, IReadOnlyDictionary<string, string?>? Settings = null);
+/// <summary>
+/// One silo of a <see cref="DevCluster"/>: its device id, further configuration keys (Device:SpeedFactor,
+/// Emulation:Enabled, ...) and an optional hook run on the silo builder after AdaMec's own setup (tests use
+/// it for knobs configuration keys do not reach, such as short grain collection ages).
+/// </summary>
+public sealed record DevSilo(string Device, IReadOnlyDictionary<string, string?>? Settings = null, Action<ISiloBuilder>? Configure = null);
 
 /// <summary>
 /// A development cluster: silos in this process on loopback, one per device, each built exactly as
@@ -68,7 +75,7 @@ public sealed class DevCluster : IAsyncDisposable
                     ["Silo:ClusterId"] = clusterId,
                 };
                 foreach (var (key, value) in silo.Settings ?? new Dictionary<string, string?>()) settings[key] = value;
-                var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), logging ?? (l => l.SetMinimumLevel(LogLevel.None)));
+                var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), logging ?? (l => l.SetMinimumLevel(LogLevel.None)), silo.Configure);
                 try
                 {
                     await host.StartAsync(cancellationToken);
@@ -82,6 +89,7 @@ public sealed class DevCluster : IAsyncDisposable
                 primary ??= siloPort;
                 gateways.Add($"127.0.0.1:{gatewayPort}");
             }
+            await WaitUntilAllActiveAsync(started, cancellationToken);
         }
         catch
         {
@@ -91,18 +99,64 @@ public sealed class DevCluster : IAsyncDisposable
         return new DevCluster(clusterId, started, gateways);
     }
 
-    /// <summary>Shuts one device's silo down cleanly (the cluster sees the device leave).</summary>
-    public async Task StopSiloAsync(string device, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Waits until every silo's membership view shows every silo active: until then device placement on a
+    /// silo that has not yet seen a device's silo join falls back to any silo, so a caller starting right
+    /// away would see grains land off their device.
+    /// </summary>
+    private static async Task WaitUntilAllActiveAsync(List<(string Device, IHost Host)> silos, CancellationToken cancellationToken)
     {
-        (string Device, IHost Host) silo;
+        var addresses = silos.Select(s => s.Host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress).ToArray();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        foreach (var (_, host) in silos)
+        {
+            var membership = host.Services.GetRequiredService<IClusterMembershipService>();
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(timeout.Token))
+            {
+                if (addresses.All(a => snapshot.GetSiloStatus(a) == SiloStatus.Active)) break;
+            }
+        }
+    }
+
+    /// <summary>Shuts one device's silo down cleanly (the cluster sees the device leave).</summary>
+    public Task StopSiloAsync(string device, CancellationToken cancellationToken = default) =>
+        StopAllAsync([Take(device)], cancellationToken);
+
+    /// <summary>
+    /// Kills one device's silo without a goodbye: its host is stopped with an already-cancelled token and
+    /// disposed, so it neither deactivates its grains nor tells the membership table it left; the others
+    /// find out by failed probes, as when a board loses power.
+    /// </summary>
+    public async Task KillSiloAsync(string device)
+    {
+        var (_, host) = Take(device);
+        try { await host.StopAsync(new CancellationToken(canceled: true)); }
+        catch (OperationCanceledException) { }
+        host.Dispose();
+    }
+
+    /// <summary>The services of one running device's silo (its grain factory, options, local silo details).</summary>
+    public IServiceProvider Services(string device)
+    {
+        lock (_silos) return Find(device).Host.Services;
+    }
+
+    private (string Device, IHost Host) Take(string device)
+    {
         lock (_silos)
         {
-            var index = _silos.FindIndex(s => s.Device == device);
-            if (index < 0) throw new ArgumentException($"no running silo for device '{device}'", nameof(device));
-            silo = _silos[index];
-            _silos.RemoveAt(index);
+            var silo = Find(device);
+            _silos.Remove(silo);
+            return silo;
         }
-        await StopAllAsync([silo], cancellationToken);
+    }
+
+    private (string Device, IHost Host) Find(string device)
+    {
+        var index = _silos.FindIndex(s => s.Device == device);
+        if (index < 0) throw new ArgumentException($"no running silo for device '{device}'", nameof(device));
+        return _silos[index];
     }
 
     /// <summary>Stops every silo still running, the last started first.</summary>
