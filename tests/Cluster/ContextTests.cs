@@ -40,7 +40,7 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
         Assert.Equal(AdaMecErrorCode.InvalidContext, (await Assert.ThrowsAsync<AdaMecException>(() => link.DeclareAsync(double.NaN, 1))).Code);
         Assert.Equal(AdaMecErrorCode.InvalidContext, (await Assert.ThrowsAsync<AdaMecException>(() => link.DeclareAsync(-5, 1))).Code);
         Assert.Equal(AdaMecErrorCode.InvalidContext, (await Assert.ThrowsAsync<AdaMecException>(() => link.DeclareAsync(10, double.PositiveInfinity))).Code);
-        var device = fixture.Cluster.Client.GetGrain<IDeviceGrain>("edge1");
+        var device = fixture.Grains.GetGrain<IDeviceGrain>("edge1");
         var error = await Assert.ThrowsAsync<AdaMecException>(() => device.SetBudgetsAsync(new DeviceBudgets(-1, null)));
         Assert.Contains("memory budget", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<AdaMecException>(() => device.SetBudgetsAsync(new DeviceBudgets(null, double.NaN)));
@@ -56,11 +56,11 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task Errors_UnknownDeploymentOrDevice_AreReportedByName()
     {
-        var missing = await Assert.ThrowsAsync<AdaMecException>(() => fixture.Cluster.Client.GetGrain<IPlannerGrain>("no-such-deployment").GetPlanAsync());
+        var missing = await Assert.ThrowsAsync<AdaMecException>(() => fixture.Grains.GetGrain<IPlannerGrain>("no-such-deployment").GetPlanAsync());
         Assert.Equal(AdaMecErrorCode.UnknownDeployment, missing.Code);
         Assert.Contains("no-such-deployment", missing.Message, StringComparison.Ordinal);
 
-        var atom = fixture.Cluster.Client.GetGrain<IAtomGrain>(GrainKeys.Atom("d", 0, "edge9"));
+        var atom = fixture.Grains.GetGrain<IAtomGrain>(GrainKeys.Atom("d", 0, "edge9"));
         var device = await Assert.ThrowsAsync<AdaMecException>(() => atom.IsResidentAsync());
         Assert.Equal(AdaMecErrorCode.UnknownDevice, device.Code);
         Assert.Contains("edge9", device.Message, StringComparison.Ordinal);
@@ -96,12 +96,12 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
         using var deployment = await client.DeployAsync(directory, 10_000, "asked-" + Guid.NewGuid().ToString("N")[..6]);
         await deployment.PinAsync(Enumerable.Repeat("edge2", manifest.Atoms.Count).ToArray());
         await deployment.WaitUntilSettledAsync(Settle);
-        var device = fixture.Cluster.Client.GetGrain<IDeviceGrain>("edge2");
+        var device = fixture.Grains.GetGrain<IDeviceGrain>("edge2");
         var key = GrainKeys.Atom(deployment.Id, 0, "edge2");
         Assert.Contains(key, (await device.GetStatusAsync()).ResidentAtoms);
 
         // What a planner does after moving an atom away: the atom drops itself and releases its slot.
-        await fixture.Cluster.Client.GetGrain<IAtomGrain>(key).EvictAsync();
+        await fixture.Grains.GetGrain<IAtomGrain>(key).EvictAsync();
         var deadline = DateTime.UtcNow + Settle;
         DeviceStatus status;
         while ((status = await device.GetStatusAsync()).ResidentAtoms.Contains(key))
@@ -112,5 +112,5 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
         Assert.DoesNotContain(key, status.Evicted);
     }
 
-    private ILinkGrain Link(string from, string to) => fixture.Cluster.Client.GetGrain<ILinkGrain>(GrainKeys.Link(from, to));
+    private ILinkGrain Link(string from, string to) => fixture.Grains.GetGrain<ILinkGrain>(GrainKeys.Link(from, to));
 }

@@ -1,4 +1,6 @@
 using AdaMec.Interfaces;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
 
 namespace AdaMec.Cluster.Tests;
 
@@ -20,10 +22,10 @@ public sealed class DistributedInferenceTests(ThreeSiloCluster fixture)
         await deployment.PinAsync(plan);
         await deployment.WaitUntilSettledAsync(Settle);
 
-        var silos = fixture.Cluster.GetActiveSilos().ToDictionary(s => s.SiloAddress.ToString(), s => ThreeSiloCluster.DeviceOfSilo(s.Name));
+        var silos = ThreeSiloCluster.Devices.ToDictionary(d => fixture.Cluster.Services(d).GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString());
         foreach (var device in ThreeSiloCluster.Devices)
         {
-            var status = await fixture.Cluster.Client.GetGrain<IDeviceGrain>(device).GetStatusAsync();
+            var status = await fixture.Grains.GetGrain<IDeviceGrain>(device).GetStatusAsync();
             Assert.Equal(device, status.DeviceId);
             Assert.Equal(device, silos[status.Silo]);
             var expected = Enumerable.Range(0, plan.Length).Where(i => plan[i] == device).Select(i => GrainKeys.Atom(deployment.Id, i, device));

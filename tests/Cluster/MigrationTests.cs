@@ -25,7 +25,7 @@ public sealed class MigrationTests(ThreeSiloCluster fixture)
             [var a, var b, ..] => (a, b),
             var free => throw new InvalidOperationException($"the automatic plan used {string.Join(",", used)}; only {free.Length} edge device(s) left untouched"),
         };
-        var device2 = fixture.Cluster.Client.GetGrain<IDeviceGrain>(second);
+        var device2 = fixture.Grains.GetGrain<IDeviceGrain>(second);
         var before = (await device2.GetStatusAsync()).WeightBytesReceived;
         var total = manifest.Atoms.Sum(a => a.FileBytes);
 
@@ -108,7 +108,7 @@ public sealed class MigrationTests(ThreeSiloCluster fixture)
             await deployment.PinAsync(plan.ToArray());
             await deployment.WaitUntilSettledAsync(Settle);
         }
-        var device = fixture.Cluster.Client.GetGrain<IDeviceGrain>("edge3");
+        var device = fixture.Grains.GetGrain<IDeviceGrain>("edge3");
         var mine = (await device.GetStatusAsync()).ResidentAtoms.Where(k => k.StartsWith(deployment.Id + "/", StringComparison.Ordinal)).ToArray();
         Assert.Equal(n, mine.Length);
 

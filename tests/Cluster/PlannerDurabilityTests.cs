@@ -217,7 +217,7 @@ public sealed class PlannerGrainTests(ThreeSiloCluster fixture)
         using var deployment = await client.DeployAsync(directory, 10_000, "evict-" + Guid.NewGuid().ToString("N")[..6]);
         await deployment.PinAsync(Enumerable.Repeat("edge2", manifest.Atoms.Count).ToArray());
         await deployment.WaitUntilSettledAsync(TimeSpan.FromSeconds(60));
-        var planner = fixture.Cluster.Client.GetGrain<IPlannerGrain>(deployment.Id);
+        var planner = fixture.Grains.GetGrain<IPlannerGrain>(deployment.Id);
         var sent = DateTimeOffset.UtcNow;
 
         await planner.AtomEvictedAsync(new AtomEviction(deployment.Id, 0, "edge2", "memory budget"));

@@ -17,7 +17,7 @@ public sealed class ResponsivenessTests(ThreeSiloCluster fixture, ITestOutputHel
         await deployment.PinAsync(Enumerable.Repeat("edge1", manifest.Atoms.Count).ToArray());
         await deployment.WaitUntilSettledAsync(TimeSpan.FromMinutes(5));
         var input = Models.Input(manifest);
-        var device = fixture.Cluster.Client.GetGrain<IDeviceGrain>("edge1");
+        var device = fixture.Grains.GetGrain<IDeviceGrain>("edge1");
         await device.GetStatusAsync();
 
         using var stop = new CancellationTokenSource();

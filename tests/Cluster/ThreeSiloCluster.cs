@@ -1,62 +1,61 @@
 using AdaMec.Client;
 using AdaMec.Grains;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Configuration;
-using Orleans.Hosting;
-using Orleans.TestingHost;
 
 namespace AdaMec.Cluster.Tests;
 
 /// <summary>
-/// Three in-process silos standing for devices edge1, edge2 and edge3 (TestingHost names them
-/// Primary, Secondary_1, Secondary_2; the configurator renames them to their device ids), each
-/// with its own atom cache folder. The test client is the initiator "mobile".
-/// These tests stay on Orleans' TestingHost rather than <see cref="DevCluster"/> (the demo's and the
-/// benchmarks' cluster): they kill silos without a goodbye (KillSiloAsync), restart them and reach
-/// into silo handles, which a cluster of plain hosts cannot do; the silos get the same services
-/// (AddAdaMec, AddAdaMecStorage) AddAdaMecSilo gives a real one.
+/// Three in-process silos standing for devices edge1, edge2 and edge3, started by <see cref="DevCluster"/>
+/// (the cluster the demo and the benchmarks run on, each silo built as adamec-silo builds it), each with
+/// its own atom cache folder. The test client is the initiator "mobile", connected through all three
+/// gateways so a test may stop any silo.
+/// Still on Orleans' TestingHost: the fixtures in ContextClusters.cs (CollectingCluster, MemoryPressureCluster)
+/// and PlannerDurabilityTests' own cluster; they are not converted yet.
 /// </summary>
 public class ThreeSiloCluster : IAsyncLifetime
 {
     public static readonly string[] Devices = ["edge1", "edge2", "edge3"];
 
     private readonly string _cacheRoot = Path.Combine(Path.GetTempPath(), "adamec-cluster-tests-" + Guid.NewGuid().ToString("N")[..8]);
+    private AdaMecClient _connection = null!;
 
-    public TestCluster Cluster { get; private set; } = null!;
+    public DevCluster Cluster { get; private set; } = null!;
+
+    /// <summary>The connected test client's grain factory, for tests that talk to grains directly.</summary>
+    public IClusterClient Grains => _connection.Cluster;
 
     public Models Models { get; } = new();
 
     public async Task InitializeAsync()
     {
-        var builder = new TestClusterBuilder(3);
-        builder.Properties["AdaMecCacheRoot"] = _cacheRoot;
-        builder.AddSiloBuilderConfigurator<DeviceSiloConfigurator>();
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        Cluster = await DevCluster.StartAsync(Devices.Select(d => new DevSilo(d)).ToArray(), _cacheRoot, "adamec-tests-" + Guid.NewGuid().ToString("N")[..8]);
+        var options = new AdaMecClientOptions { DeviceId = "mobile", ClusterId = Cluster.ClusterId };
+        foreach (var gateway in Cluster.Gateways) options.Gateways.Add(gateway);
+        _connection = await AdaMecClient.ConnectAsync(options);
     }
 
+    /// <summary>An initiator over the fixture's connection (disposing it leaves the connection open).</summary>
     public AdaMecClient Client(Action<AdaMecClientOptions>? configure = null, int? maxMessageBodySize = null)
     {
         var options = new AdaMecClientOptions { DeviceId = "mobile" };
         configure?.Invoke(options);
-        return AdaMecClient.Attach(Cluster.Client, options, maxMessageBodySize ?? 100 * 1024 * 1024);
+        return AdaMecClient.Attach(Grains, options, maxMessageBodySize ?? _connection.MaxMessageBodySize);
     }
 
     public async Task DisposeAsync()
     {
         try
         {
-            await Cluster.StopAllSilosAsync();
+            if (_connection is not null) await _connection.DisposeAsync();
         }
         finally
         {
-            await Cluster.DisposeAsync();
+            if (Cluster is not null) await Cluster.DisposeAsync();
             Models.Dispose();
             if (Directory.Exists(_cacheRoot)) Directory.Delete(_cacheRoot, recursive: true);
         }
     }
 
+    /// <summary>The device a TestingHost silo stands for (TestingHost names them Primary, Secondary_1, ...).</summary>
     internal static string DeviceOfSilo(string? siloName) => siloName switch
     {
         "Primary" => "edge1",
@@ -64,22 +63,6 @@ public class ThreeSiloCluster : IAsyncLifetime
         "Secondary_2" => "edge3",
         _ => siloName ?? throw new InvalidOperationException("silo has no name"),
     };
-
-    private sealed class DeviceSiloConfigurator : ISiloConfigurator
-    {
-        public void Configure(ISiloBuilder siloBuilder)
-        {
-            var device = DeviceOfSilo(siloBuilder.Configuration["Orleans:Name"]);
-            var cacheRoot = siloBuilder.Configuration["AdaMecCacheRoot"]!;
-            siloBuilder.AddAdaMec().AddAdaMecStorage();
-            siloBuilder.Configure<SiloOptions>(o => o.SiloName = device);
-            siloBuilder.Services.Configure<DeviceOptions>(o =>
-            {
-                o.Id = device;
-                o.CacheDirectory = Path.Combine(cacheRoot, device);
-            });
-        }
-    }
 }
 
 [CollectionDefinition(Name)]
