@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
-using Orleans.TestingHost;
 
 namespace AdaMec.Cluster.Tests;
 
@@ -15,14 +14,13 @@ namespace AdaMec.Cluster.Tests;
 /// </summary>
 public abstract class ContextCluster : IAsyncLifetime
 {
-    private const string CacheRootKey = "AdaMecCacheRoot";
-    private const string CollectionAgeKey = "AdaMecCollectionAgeMs";
-    private const string ProbeRootKey = "AdaMecEdge3ProbeRoot";
-    private const string PressureCheckKey = "AdaMecPressureCheckMs";
-
     private readonly string _root = Path.Combine(Path.GetTempPath(), "adamec-context-tests-" + Guid.NewGuid().ToString("N")[..8]);
+    private AdaMecClient _connection = null!;
 
-    public TestCluster Cluster { get; private set; } = null!;
+    public DevCluster Cluster { get; private set; } = null!;
+
+    /// <summary>The connected test client's grain factory, for tests that talk to grains directly.</summary>
+    public IClusterClient Grains => _connection.Cluster;
 
     public Models Models { get; } = new();
 
@@ -40,30 +38,27 @@ public abstract class ContextCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = new TestClusterBuilder(3);
-        builder.Properties[CacheRootKey] = Path.Combine(_root, "cache");
-        builder.Properties[PressureCheckKey] = PressureCheck.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (CollectionAge is { } age) builder.Properties[CollectionAgeKey] = age.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         FakeCgroup = new FakeCgroupV2(Path.Combine(_root, "edge3-root"));
         // Plenty of room until a test squeezes it.
         FakeCgroup.Set(limitBytes: 8L << 30, usageBytes: 1L << 30);
-        if (FakeEdge3Memory) builder.Properties[ProbeRootKey] = FakeCgroup.Root;
-        builder.AddSiloBuilderConfigurator<Configurator>();
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        var silos = ThreeSiloCluster.Devices.Select(device => new DevSilo(device, Configure: silo => Configure(silo, device))).ToArray();
+        Cluster = await DevCluster.StartAsync(silos, Path.Combine(_root, "cache"), "adamec-context-" + Guid.NewGuid().ToString("N")[..8]);
+        var options = new AdaMecClientOptions { DeviceId = "mobile", ClusterId = Cluster.ClusterId };
+        foreach (var gateway in Cluster.Gateways) options.Gateways.Add(gateway);
+        _connection = await AdaMecClient.ConnectAsync(options);
     }
 
     public AdaMecClient Client(Action<AdaMecClientOptions>? configure = null)
     {
         var options = new AdaMecClientOptions { DeviceId = "mobile" };
         configure?.Invoke(options);
-        return AdaMecClient.Attach(Cluster.Client, options, 100 * 1024 * 1024);
+        return AdaMecClient.Attach(Grains, options, _connection.MaxMessageBodySize);
     }
 
     /// <summary>Activations of grain class <paramref name="grainClass"/> whose key is <paramref name="key"/>, across the cluster.</summary>
     public async Task<int> ActivationsAsync(string grainClass, string key)
     {
-        var stats = await Cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        var stats = await Grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
         return stats.Count(s => s.GrainType.Contains(grainClass, StringComparison.Ordinal) && s.GrainId.Key.ToString() == key);
     }
 
@@ -71,41 +66,32 @@ public abstract class ContextCluster : IAsyncLifetime
     {
         try
         {
-            await Cluster.StopAllSilosAsync();
+            if (_connection is not null) await _connection.DisposeAsync();
         }
         finally
         {
-            await Cluster.DisposeAsync();
+            if (Cluster is not null) await Cluster.DisposeAsync();
             Models.Dispose();
             if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
         }
     }
 
-    private sealed class Configurator : ISiloConfigurator
+    private void Configure(ISiloBuilder silo, string device)
     {
-        public void Configure(ISiloBuilder siloBuilder)
+        var probeRoot = FakeEdge3Memory && device == "edge3" ? FakeCgroup.Root : null;
+        var check = PressureCheck;
+        silo.Services.Configure<DeviceOptions>(o =>
         {
-            var configuration = siloBuilder.Configuration;
-            var device = ThreeSiloCluster.DeviceOfSilo(configuration["Orleans:Name"]);
-            siloBuilder.AddAdaMec().AddAdaMecStorage();
-            siloBuilder.Configure<SiloOptions>(o => o.SiloName = device);
-            var probeRoot = device == "edge3" ? configuration[ProbeRootKey] : null;
-            var check = TimeSpan.FromMilliseconds(double.Parse(configuration[PressureCheckKey]!, System.Globalization.CultureInfo.InvariantCulture));
-            siloBuilder.Services.Configure<DeviceOptions>(o =>
+            o.MemoryPressureCheck = check;
+            if (probeRoot is not null) o.ProbeRoot = probeRoot;
+        });
+        if (CollectionAge is { } age)
+        {
+            silo.Configure<GrainCollectionOptions>(o =>
             {
-                o.Id = device;
-                o.CacheDirectory = Path.Combine(configuration[CacheRootKey]!, device);
-                o.MemoryPressureCheck = check;
-                if (probeRoot is not null) o.ProbeRoot = probeRoot;
+                o.CollectionAge = age;
+                o.CollectionQuantum = TimeSpan.FromSeconds(1);
             });
-            if (configuration[CollectionAgeKey] is { } ageMs)
-            {
-                siloBuilder.Configure<GrainCollectionOptions>(o =>
-                {
-                    o.CollectionAge = TimeSpan.FromMilliseconds(double.Parse(ageMs, System.Globalization.CultureInfo.InvariantCulture));
-                    o.CollectionQuantum = TimeSpan.FromSeconds(1);
-                });
-            }
         }
     }
 }

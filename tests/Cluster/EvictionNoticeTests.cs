@@ -91,7 +91,7 @@ public sealed class EvictionNoticeTests(MemoryPressureCluster fixture, ITestOutp
         }
     }
 
-    private IDeviceGrain Device(string id) => fixture.Cluster.Client.GetGrain<IDeviceGrain>(id);
+    private IDeviceGrain Device(string id) => fixture.Grains.GetGrain<IDeviceGrain>(id);
 
-    private ILinkGrain Link(string from, string to) => fixture.Cluster.Client.GetGrain<ILinkGrain>(GrainKeys.Link(from, to));
+    private ILinkGrain Link(string from, string to) => fixture.Grains.GetGrain<ILinkGrain>(GrainKeys.Link(from, to));
 }

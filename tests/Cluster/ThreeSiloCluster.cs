@@ -8,8 +8,9 @@ namespace AdaMec.Cluster.Tests;
 /// (the cluster the demo and the benchmarks run on, each silo built as adamec-silo builds it), each with
 /// its own atom cache folder. The test client is the initiator "mobile", connected through all three
 /// gateways so a test may stop any silo.
-/// Still on Orleans' TestingHost: the fixtures in ContextClusters.cs (CollectingCluster, MemoryPressureCluster)
-/// and PlannerDurabilityTests' own cluster; they are not converted yet.
+/// The fixtures in ContextClusters.cs run on DevCluster too. Still on Orleans' TestingHost: the cluster in
+/// PlannerDurabilityTests (a killed silo, a grain storage shared across silos, fast probes); not converted yet,
+/// not because DevCluster cannot do it (KillSiloAsync, the DevSilo.Configure hook).
 /// </summary>
 public class ThreeSiloCluster : IAsyncLifetime
 {
