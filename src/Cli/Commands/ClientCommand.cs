@@ -1,11 +1,7 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using AdaMec.Client;
-using AdaMec.Core.Atoms;
-using AdaMec.Runtime.Atoms;
-using AdaMec.Interfaces;
 
 namespace AdaMec.Cli.Commands;
 
@@ -71,63 +67,35 @@ internal static class ClientCommand
 
     private static async Task<int> RunAsync(AdaMecClientOptions options, Run run, CancellationToken cancellationToken)
     {
-        var (requests, json) = (run.Requests, run.Json);
         await using var client = await AdaMecClient.ConnectAsync(options, cancellationToken: cancellationToken);
-        using var deployment = await client.DeployAsync(run.Atoms, run.LatencyMs, run.DeploymentId, cancellationToken);
-        if (run.Pin is { } pin)
-        {
-            if (pin.Count != deployment.Manifest.Atoms.Count)
-                throw new ArgumentException($"--pin names {pin.Count} devices; the model has {deployment.Manifest.Atoms.Count} atoms (one device per atom)");
-            await deployment.PinAsync(pin);
-            await deployment.WaitUntilSettledAsync(TimeSpan.FromMinutes(2), cancellationToken);
-        }
-        var planChanges = 0;
-        deployment.PlanChanged += (_, _) => Interlocked.Increment(ref planChanges);
-        var input = TensorCodec.RandomPayload(deployment.Manifest.InputShape, seed: 42);
-        byte[]? expected = null;
-        if (run.Check)
-        {
-            using var chain = AtomChain.Load(run.Atoms);
-            expected = chain.Run(input);
-        }
-        var latencies = new List<double>();
-        var failed = 0;
-        var started = Stopwatch.GetTimestamp();
-        for (var n = 1; n <= requests; n++)
-        {
-            object line;
-            try
-            {
-                var result = await deployment.InferAsync(input, cancellationToken);
-                latencies.Add(result.LatencyMs);
-                line = expected is null
-                    ? (object)new { id = n, ok = true, latencyMs = Math.Round(result.LatencyMs, 2), assignment = result.Assignment, planVersion = result.PlanVersion, retries = result.Retries }
-                    : new { id = n, ok = true, latencyMs = Math.Round(result.LatencyMs, 2), assignment = result.Assignment, planVersion = result.PlanVersion, retries = result.Retries, maxRelDiff = TensorCodec.RelativeDifference(result.Output, expected) };
-            }
-            catch (Exception e) when (e is AdaMecException or Orleans.Runtime.OrleansException or TimeoutException)
-            {
-                failed++;
-                line = new { id = n, ok = false, error = e.Message };
-            }
-            Console.WriteLine(json ? JsonSerializer.Serialize(line) : Describe(line));
-            if (run.IntervalMs > 0 && n < requests) await Task.Delay(run.IntervalMs, cancellationToken);
-        }
-        latencies.Sort();
-        var summary = new
-        {
-            summary = true,
-            requests,
-            ok = requests - failed,
-            failed,
-            medianMs = latencies.Count == 0 ? 0 : Math.Round(latencies[latencies.Count / 2], 2),
-            p95Ms = latencies.Count == 0 ? 0 : Math.Round(latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(latencies.Count * 0.95) - 1)], 2),
-            planChanges,
-            finalAssignment = deployment.Plan.Assignment,
-            seconds = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 2),
-        };
-        Console.WriteLine(json ? JsonSerializer.Serialize(summary) : Describe(summary));
-        return failed == 0 ? 0 : 1;
+        var request = new RequestRun(run.Atoms, run.LatencyMs, run.Requests) { IntervalMs = run.IntervalMs, DeploymentId = run.DeploymentId, Pin = run.Pin, Check = run.Check };
+        var summary = await RequestRunner.RunAsync(client, request, record => Print(Line(record), run.Json), cancellationToken);
+        Print(Summary(summary), run.Json);
+        return summary.Failed == 0 ? 0 : 1;
     }
+
+    private static void Print(object line, bool json) => Console.WriteLine(json ? JsonSerializer.Serialize(line) : Describe(line));
+
+    // The anonymous shapes are the output contract (field names and order): scripts and tests read them.
+    private static object Line(RequestRecord r) => r switch
+    {
+        { Ok: false } => new { id = r.Id, ok = false, error = r.Error },
+        { MaxRelDiff: null } => new { id = r.Id, ok = true, latencyMs = Math.Round(r.LatencyMs, 2), assignment = r.Assignment, planVersion = r.PlanVersion, retries = r.Retries },
+        _ => new { id = r.Id, ok = true, latencyMs = Math.Round(r.LatencyMs, 2), assignment = r.Assignment, planVersion = r.PlanVersion, retries = r.Retries, maxRelDiff = r.MaxRelDiff.Value },
+    };
+
+    private static object Summary(RequestRunSummary s) => new
+    {
+        summary = true,
+        requests = s.Requests,
+        ok = s.Ok,
+        failed = s.Failed,
+        medianMs = Math.Round(s.MedianMs, 2),
+        p95Ms = Math.Round(s.P95Ms, 2),
+        planChanges = s.PlanChanges,
+        finalAssignment = s.FinalAssignment,
+        seconds = Math.Round(s.Seconds, 2),
+    };
 
     private static string Describe(object line) =>
         string.Join("  ", line.GetType().GetProperties().Select(p => $"{p.Name}={Format(p.GetValue(line))}"));
