@@ -6,7 +6,7 @@ using AdaMec.Grains;
 
 namespace AdaMec.Cli.Tests;
 
-/// <summary>A real adamec-silo process with resident atoms, stopped the way an operator or Docker stops it.</summary>
+/// <summary>A real adamec-silo process with resident atoms, stopped the way an operator or Docker stops it, while another board stays in the cluster.</summary>
 public sealed class SiloShutdownTests : IDisposable
 {
     private static readonly TimeSpan Wait = TimeSpan.FromMinutes(3);
@@ -23,26 +23,17 @@ public sealed class SiloShutdownTests : IDisposable
         var gateway = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture);
         var clusterId = "shutdown-" + Guid.NewGuid().ToString("N")[..8];
 
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "adamec-silo.dll"), "--device", "stop-edge",
-            "--silo-port", LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture), "--gateway-port", gateway,
-            "--cluster-id", clusterId, "--cache", Path.Combine(_root, "cache"),
-        }) start.ArgumentList.Add(arg);
+        // Two boards: the one stopped holds every atom; the other stays, so what Orleans moves off a
+        // stopping silo (the planner, storage) has somewhere to go, as on a real cluster.
+        var stayPort = LoopbackPorts.Free();
+        var stayLog = new StringBuilder();
+        using var stay = StartSilo("stay-edge", stayPort, gateway, clusterId, primary: null, stayLog);
         var log = new StringBuilder();
-        using var silo = Process.Start(start)!;
-        silo.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
-        silo.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
-        silo.BeginOutputReadLine();
-        silo.BeginErrorReadLine();
+        Process? silo = null;
         try
         {
+            await UntilAsync(() => Text(stayLog).Contains("Application started", StringComparison.Ordinal), "the staying silo to start", stayLog);
+            silo = StartSilo("stop-edge", LoopbackPorts.Free(), LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture), clusterId, "127.0.0.1:" + stayPort.ToString(CultureInfo.InvariantCulture), log);
             await UntilAsync(() => Text(log).Contains("Application started", StringComparison.Ordinal), "the silo to start", log);
             var client = AdamecProcess.Run("client", "--gateway", "127.0.0.1:" + gateway, "--cluster-id", clusterId, "--atoms", atoms,
                 "--requests", "3", "--pin", string.Join(",", Enumerable.Repeat("stop-edge", count)));
@@ -55,14 +46,44 @@ public sealed class SiloShutdownTests : IDisposable
         }
         finally
         {
-            if (!silo.HasExited) silo.Kill(entireProcessTree: true);
+            if (silo is { HasExited: false }) silo.Kill(entireProcessTree: true);
+            if (!stay.HasExited) stay.Kill(entireProcessTree: true);
         }
 
+        var exitCode = silo!.ExitCode;
+        silo.Dispose();
         var output = Text(log);
         var errors = output.Split('\n').Where(l => l.Contains(" fail: ", StringComparison.Ordinal) || l.Contains(" crit: ", StringComparison.Ordinal)).ToArray();
         Assert.True(errors.Length == 0, "error-level logs while stopping:\n" + string.Join("\n", errors));
-        Assert.Equal(0, silo.ExitCode);
+        Assert.Equal(0, exitCode);
         Assert.Contains("Application is shutting down", output, StringComparison.Ordinal);
+    }
+
+    private Process StartSilo(string device, int siloPort, string gatewayPort, string clusterId, string? primary, StringBuilder log)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "adamec-silo.dll"), "--device", device,
+            "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture), "--gateway-port", gatewayPort,
+            "--cluster-id", clusterId, "--cache", Path.Combine(_root, "cache-" + device),
+        }) start.ArgumentList.Add(arg);
+        if (primary is not null)
+        {
+            start.ArgumentList.Add("--primary");
+            start.ArgumentList.Add(primary);
+        }
+        var silo = Process.Start(start)!;
+        silo.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        silo.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        silo.BeginOutputReadLine();
+        silo.BeginErrorReadLine();
+        return silo;
     }
 
     private static string Text(StringBuilder log)

@@ -49,7 +49,10 @@ public sealed class DurableContextTests(CollectingCluster fixture) : IClassFixtu
         await Link("edge2", phone).DeclareAsync(0.001, 500);
         await deployment.WaitForAsync(s => s.Replans > offloaded.Replans && !s.Migrating && s.Live.Assignment.All(d => d == phone), Settle);
         history = await deployment.GetHistoryAsync();
-        Assert.Contains(history, r => r.Trigger.Contains($"link {phone}->edge2", StringComparison.Ordinal) && r.NewPlan.All(d => d == phone));
+        // Both declarations land within the planner's per-kind rate limit for measured context, so one
+        // re-plan may answer both: its trigger names whichever arrived last.
+        Assert.Contains(history, r => (r.Trigger.Contains($"link {phone}->edge2", StringComparison.Ordinal) || r.Trigger.Contains($"link edge2->{phone}", StringComparison.Ordinal))
+            && r.NewPlan.All(d => d == phone));
     }
 
     [Fact]
