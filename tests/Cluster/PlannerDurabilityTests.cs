@@ -151,9 +151,12 @@ public sealed class PlannerDurabilityTests : IAsyncLifetime, IDisposable
 }
 
 /// <summary>Grain storage in the test process, shared by every in-process silo, serialized like ADO.NET storage.</summary>
-internal sealed class SurvivingGrainStorage(IGrainStorageSerializer serializer) : IGrainStorage
+/// <remarks>The silos of one cluster share one <paramref name="store"/>; without one, a store for the whole test process.</remarks>
+internal sealed class SurvivingGrainStorage(IGrainStorageSerializer serializer, ConcurrentDictionary<string, (string ETag, BinaryData Data)>? store = null) : IGrainStorage
 {
-    private static readonly ConcurrentDictionary<string, (string ETag, BinaryData Data)> Store = new();
+    private static readonly ConcurrentDictionary<string, (string ETag, BinaryData Data)> ProcessStore = new();
+
+    private ConcurrentDictionary<string, (string ETag, BinaryData Data)> Store { get; } = store ?? ProcessStore;
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {

@@ -1,5 +1,9 @@
+using System.Collections.Concurrent;
 using AdaMec.Client;
 using AdaMec.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.Hosting;
+using Orleans.Storage;
 
 namespace AdaMec.Cluster.Tests;
 
@@ -29,7 +33,13 @@ public class ThreeSiloCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Cluster = await DevCluster.StartAsync(Devices.Select(d => new DevSilo(d)).ToArray(), _cacheRoot, "adamec-tests-" + Guid.NewGuid().ToString("N")[..8]);
+        // Grain state in a store every silo of this cluster shares, as PostgreSQL would be: Orleans' memory
+        // storage keeps state in storage grains spread over the silos, and tests here stop silos.
+        var store = new ConcurrentDictionary<string, (string ETag, BinaryData Data)>();
+        Cluster = await DevCluster.StartAsync(
+            Devices.Select(d => new DevSilo(d, Configure: silo => silo.Services.AddGrainStorage(AdaMecStorage.Name,
+                (sp, _) => new SurvivingGrainStorage(sp.GetRequiredService<IGrainStorageSerializer>(), store)))).ToArray(),
+            _cacheRoot, "adamec-tests-" + Guid.NewGuid().ToString("N")[..8]);
         var options = new AdaMecClientOptions { DeviceId = "mobile", ClusterId = Cluster.ClusterId };
         foreach (var gateway in Cluster.Gateways) options.Gateways.Add(gateway);
         _connection = await AdaMecClient.ConnectAsync(options);
