@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using AdaMec.Interfaces;
+using AdaMec.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,6 +26,8 @@ public sealed class AdaMecClient : IAsyncDisposable
         Options = options;
         MaxMessageBodySize = maxMessageBodySize;
         Loggers = loggers;
+        // The host's instruments (AddAdaMecTelemetry registers them); an attached client uses its cluster client's meter factory.
+        Metrics = cluster.ServiceProvider.GetService<AdaMecMetrics>() ?? new AdaMecMetrics(cluster.ServiceProvider.GetRequiredService<IMeterFactory>());
         if (options.InferenceThreads is { } threads) TorchSharp.torch.set_num_threads(threads); // before any local atom runs
     }
 
@@ -37,6 +41,8 @@ public sealed class AdaMecClient : IAsyncDisposable
     public int MaxMessageBodySize { get; }
 
     internal ILoggerFactory Loggers { get; }
+
+    internal AdaMecMetrics Metrics { get; }
 
     /// <summary>Connects to the cluster (gateways or PostgreSQL membership).</summary>
     public static async Task<AdaMecClient> ConnectAsync(AdaMecClientOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)

@@ -1,5 +1,6 @@
 using System.Net;
 using AdaMec.Interfaces;
+using AdaMec.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -42,11 +43,14 @@ public static class AdaMecClientHostingExtensions
         return builder;
     }
 
-    /// <summary>The Orleans client for <paramref name="options"/>: cluster ids, response timeout, gateways or PostgreSQL membership.</summary>
+    /// <summary>The Orleans client for <paramref name="options"/>: cluster ids, response timeout, gateways or PostgreSQL membership, telemetry.</summary>
     internal static void AddOrleansClient(IHostApplicationBuilder builder, AdaMecClientOptions options, IReadOnlyList<IPEndPoint> gateways)
     {
+        // Metrics and (when exported) traces of this initiator; its requests' traces continue on every silo they touch.
+        builder.AddAdaMecTelemetry(AdaMecTelemetry.ClientService, options.DeviceId);
         builder.UseOrleansClient(client =>
         {
+            client.AddActivityPropagation();
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = options.ClusterId;

@@ -96,6 +96,11 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         if (input.Length != first.InputBytes)
             throw new ArgumentException($"{Manifest.Model} expects input {first.InputShape} ({first.InputBytes} bytes), got {input.Length} bytes", nameof(input));
         var id = Guid.NewGuid();
+        // The root of this request's trace: atom spans on every silo it touches join it (Orleans carries the context).
+        using var activity = AdaMecTelemetry.Activities.StartActivity(AdaMecTelemetry.Spans.Inference, ActivityKind.Client);
+        activity?.SetTag(AdaMecTelemetry.Tags.Deployment, Id);
+        activity?.SetTag(AdaMecTelemetry.Tags.Device, _client.Options.DeviceId);
+        activity?.SetTag(AdaMecTelemetry.Tags.InputBytes, input.Length);
         var started = Stopwatch.GetTimestamp();
         var plan = Plan;
         var startVersion = plan.Version;
@@ -134,7 +139,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
             retries++;
             fellBack = true;
             reasons.Add($"atom {i} on {device}: {failure}");
-            AdaMecTelemetry.InferenceFallbacks.Add(1);
+            _client.Metrics.InferenceFallbacks.Add(1, new KeyValuePair<string, object?>(AdaMecTelemetry.Tags.Deployment, Id));
             LogSegmentFailed(_logger, id, i, device, retries, failure!);
             var newer = await RefreshPlanAsync(cancellationToken);
             if (newer.Version > plan.Version && newer.Assignment[i] != device)
@@ -149,7 +154,9 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
             }
         }
         var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        AdaMecTelemetry.InferenceDuration.Record(latency, new KeyValuePair<string, object?>("model", Manifest.Model));
+        _client.Metrics.InferenceDuration.Record(latency, new KeyValuePair<string, object?>(AdaMecTelemetry.Tags.Deployment, Id), new KeyValuePair<string, object?>("adamec.model", Manifest.Model));
+        activity?.SetTag(AdaMecTelemetry.Tags.PlanVersion, startVersion);
+        activity?.SetTag("adamec.retries", retries);
         return new InferenceResult(id, bytes, latency, ranOn, startVersion, retries, ranLocally)
         {
             FellBack = fellBack,
@@ -173,11 +180,14 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         try
         {
             var sentAt = DateTime.UtcNow.Ticks;
-            var delay = _client.Options.UplinkDelay(input.Length);
-            if (delay > TimeSpan.Zero) await Task.Delay(delay, cancellationToken);
-            await _client.Cluster.GetGrain<IAtomGrain>(GrainKeys.Atom(Id, index, device))
-                .RunAsync(new ForwardRequest(id, Id, index, route, me, input, me) { ReplyTo = _reference, Segment = key, SentAtUtcTicks = sentAt })
-                .WaitAsync(cancellationToken);
+            using (var transfer = StartTransfer(me, device, index, input.Length))
+            {
+                var delay = _client.Options.UplinkDelay(input.Length);
+                if (delay > TimeSpan.Zero) await Task.Delay(delay, cancellationToken);
+                await _client.Cluster.GetGrain<IAtomGrain>(GrainKeys.Atom(Id, index, device))
+                    .RunAsync(new ForwardRequest(id, Id, index, route, me, input, me) { ReplyTo = _reference, Segment = key, SentAtUtcTicks = sentAt })
+                    .WaitAsync(cancellationToken);
+            }
             // A plan that already dropped a device of this route before the send is caught here.
             segment.AbandonIfDropped(Plan);
             var timeout = _client.Options.SegmentTimeout;
@@ -338,8 +348,24 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         return Plan;
     }
 
+    private Activity? StartTransfer(string from, string to, int atom, long bytes)
+    {
+        var transfer = AdaMecTelemetry.Activities.StartActivity(AdaMecTelemetry.Spans.TensorTransfer, ActivityKind.Producer);
+        transfer?.SetTag(AdaMecTelemetry.Tags.Deployment, Id);
+        transfer?.SetTag(AdaMecTelemetry.Tags.From, from);
+        transfer?.SetTag(AdaMecTelemetry.Tags.To, to);
+        transfer?.SetTag(AdaMecTelemetry.Tags.Atom, atom);
+        transfer?.SetTag(AdaMecTelemetry.Tags.Bytes, bytes);
+        return transfer;
+    }
+
     private async Task<byte[]> RunLocalAsync(int index, byte[] input)
     {
+        using var forward = AdaMecTelemetry.Activities.StartActivity(AdaMecTelemetry.Spans.AtomForward);
+        forward?.SetTag(AdaMecTelemetry.Tags.Device, _client.Options.DeviceId);
+        forward?.SetTag(AdaMecTelemetry.Tags.Deployment, Id);
+        forward?.SetTag(AdaMecTelemetry.Tags.Atom, index);
+        forward?.SetTag(AdaMecTelemetry.Tags.InputBytes, input.Length);
         var started = Stopwatch.GetTimestamp();
         byte[] output;
         lock (_locks[index])
@@ -347,6 +373,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             output = AtomChain.RunAtom(_local[index], Manifest.Atoms[index], input);
         }
+        forward?.SetTag(AdaMecTelemetry.Tags.OutputBytes, output.Length);
         var options = _client.Options;
         if (options.Emulation && options.SpeedFactor > 1)
             await Task.Delay(TimeSpan.FromMilliseconds(Stopwatch.GetElapsedTime(started).TotalMilliseconds * (options.SpeedFactor - 1)));

@@ -1,3 +1,5 @@
+using AdaMec.Interfaces;
+using AdaMec.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -32,6 +34,10 @@ public static class AdaMecHostingExtensions
         var check = new AnnotatedOptionsValidator<SiloHostOptions>().Validate(null, silo);
         if (check.Failed) throw new OptionsValidationException(SiloHostOptions.SectionName, typeof(SiloHostOptions), check.Failures);
 
+        // Metrics and (when exported) traces of this device's silo; Orleans carries the trace context across grain calls.
+        builder.AddAdaMecTelemetry(AdaMecTelemetry.SiloService, builder.Configuration[$"{DeviceOptions.SectionName}:Id"] is { Length: > 0 } id ? id : "unnamed");
+        builder.Services.AddHostedService<Operations.DeviceGauges>();
+
         // Resident atoms release themselves and planners persist on the way down: give them time.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         // The silo's name is its device id: placement finds a device's silo by it.
@@ -58,6 +64,7 @@ public static class AdaMecHostingExtensions
                 orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, silo.Primary is { } primary ? AdaMecSiloHost.ParseEndpoint(primary) : null, silo.ServiceId, silo.ClusterId);
             }
             if (silo.FastFailureDetection) orleans.Configure<ClusterMembershipOptions>(AdaMecSiloHost.Tune);
+            orleans.AddActivityPropagation();
             orleans.AddAdaMec().AddAdaMecStorage(postgres);
             configure?.Invoke(orleans);
         });

@@ -5,6 +5,7 @@ using AdaMec.Core.Serialization;
 using AdaMec.Runtime.Atoms;
 using AdaMec.Runtime.Execution;
 using AdaMec.Interfaces;
+using AdaMec.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,6 +30,7 @@ internal sealed partial class AtomGrain(
     IHostApplicationLifetime lifetime,
     InferenceExecutor executor,
     WeightFileCache cache,
+    AdaMecMetrics metrics,
     ILogger<AtomGrain> logger) : Grain, IAtomGrain
 {
     private AtomSpec? _spec;
@@ -179,7 +181,11 @@ internal sealed partial class AtomGrain(
             LogAtomReplaced(logger, Key, DeviceId, replacedSpec!.Sha256, spec.Sha256);
             await GrainFactory.GetGrain<IDeviceGrain>(DeviceId).ReleaseAsync(Key);
         }
-        if (transferred > 0) AdaMecTelemetry.WeightBytesReceived.Add(transferred, new KeyValuePair<string, object?>("device", DeviceId));
+        if (transferred > 0)
+        {
+            metrics.WeightsMoved.Add(transferred, new(AdaMecTelemetry.Tags.Device, DeviceId), new(AdaMecTelemetry.Tags.From, source));
+            metrics.WeightsMoveDuration.Record(transferMs, new(AdaMecTelemetry.Tags.Device, DeviceId), new(AdaMecTelemetry.Tags.From, source));
+        }
         await GrainFactory.GetGrain<IDeviceGrain>(DeviceId).AdmitAsync(Key, spec.MemoryBytes, transferred);
         _admitted = true;
         LogAtomResident(logger, Key, DeviceId, transferred, source, transferMs, loadMs);
@@ -255,6 +261,12 @@ internal sealed partial class AtomGrain(
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = Stopwatch.GetTimestamp();
+        // A child of the incoming grain call's span: the request's trace, from the initiator on.
+        using var activity = AdaMecTelemetry.Activities.StartActivity(AdaMecTelemetry.Spans.AtomForward);
+        activity?.SetTag(AdaMecTelemetry.Tags.Device, DeviceId);
+        activity?.SetTag(AdaMecTelemetry.Tags.Deployment, request.Deployment);
+        activity?.SetTag(AdaMecTelemetry.Tags.Atom, request.AtomIndex);
+        activity?.SetTag(AdaMecTelemetry.Tags.InputBytes, request.Input.Length);
         await RecordArrivalAsync(request.FromDevice, request.Input.Length, request.SentAtUtcTicks);
         if (request.ReplyTo is not { } replyTo)
         {
@@ -287,7 +299,9 @@ internal sealed partial class AtomGrain(
             var computeMs = Stopwatch.GetElapsedTime(computeStarted).TotalMilliseconds;
             if (output is not null)
             {
-                AdaMecTelemetry.AtomForwardDuration.Record(computeMs, new KeyValuePair<string, object?>("device", DeviceId));
+                metrics.AtomForwardDuration.Record(computeMs, new(AdaMecTelemetry.Tags.Deployment, request.Deployment),
+                    new(AdaMecTelemetry.Tags.Atom, request.AtomIndex), new(AdaMecTelemetry.Tags.Device, DeviceId));
+                activity?.SetTag(AdaMecTelemetry.Tags.OutputBytes, output.Length);
                 if (emulation.Value.Enabled && device.Value.SpeedFactor > 1)
                     await Emulate(TimeSpan.FromMilliseconds(computeMs * (device.Value.SpeedFactor - 1)));
             }
@@ -316,7 +330,8 @@ internal sealed partial class AtomGrain(
             TensorSizeGuard.Check(output!.Length, limit, $"output of atom {Key} to {nextDevice}");
             var sentAt = DateTime.UtcNow.Ticks;
             await Emulate(emulation.Value.TransferDelay(output.Length));
-            AdaMecTelemetry.TensorBytesSent.Add(output.Length);
+            metrics.TensorBytesSent.Add(output.Length, new(AdaMecTelemetry.Tags.From, DeviceId), new(AdaMecTelemetry.Tags.To, nextDevice));
+            using var transfer = StartTransfer(nextDevice, next, output.Length);
             // One-way: this atom is free for the next request as soon as the tensor is handed over.
             await GrainFactory.GetGrain<IAtomGrain>(nextKey).RunAsync(request with
             {
@@ -358,7 +373,9 @@ internal sealed partial class AtomGrain(
             }
             var sentAt = DateTime.UtcNow.Ticks;
             await Emulate(emulation.Value.TransferDelay(result.Output.Length));
-            AdaMecTelemetry.TensorBytesSent.Add(result.Output.Length);
+            metrics.TensorBytesSent.Add(result.Output.Length, new(AdaMecTelemetry.Tags.From, DeviceId), new(AdaMecTelemetry.Tags.To, request.Initiator));
+            // The one hop back: the initiator's incoming call continues this span's trace.
+            using var transfer = StartTransfer(request.Initiator, result.NextAtomIndex, result.Output.Length);
             await replyTo.DeliverAsync(result with { SentAtUtcTicks = sentAt });
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -385,6 +402,16 @@ internal sealed partial class AtomGrain(
         DropModule(); // the device slot is released when the activation goes (OnDeactivateAsync)
         DeactivateOnIdle();
         return Task.CompletedTask;
+    }
+
+    private Activity? StartTransfer(string to, int atom, long bytes)
+    {
+        var transfer = AdaMecTelemetry.Activities.StartActivity(AdaMecTelemetry.Spans.TensorTransfer, ActivityKind.Producer);
+        transfer?.SetTag(AdaMecTelemetry.Tags.From, DeviceId);
+        transfer?.SetTag(AdaMecTelemetry.Tags.To, to);
+        transfer?.SetTag(AdaMecTelemetry.Tags.Atom, atom);
+        transfer?.SetTag(AdaMecTelemetry.Tags.Bytes, bytes);
+        return transfer;
     }
 
     private static Task Emulate(TimeSpan delay) => delay > TimeSpan.Zero ? Task.Delay(delay) : Task.CompletedTask;

@@ -21,6 +21,7 @@ internal sealed partial class DeviceGrain(
     ILocalSiloDetails silo,
     TimeProvider time,
     [PersistentState("device", AdaMecStorage.Name)] IPersistentState<DeviceState> state,
+    AdaMec.Telemetry.AdaMecMetrics metrics,
     ILogger<DeviceGrain> logger) : Grain, IDeviceGrain
 {
     /// <summary>How many evicted atom keys the status keeps (newest last); older ones are forgotten.</summary>
@@ -167,7 +168,7 @@ internal sealed partial class DeviceGrain(
         _resident.Remove(node);
         _evicted.Add(node.Value.Key);
         if (_evicted.Count > EvictedKept) _evicted.RemoveRange(0, _evicted.Count - EvictedKept);
-        AdaMecTelemetry.AtomsEvicted.Add(1);
+        metrics.AtomsEvicted.Add(1, new KeyValuePair<string, object?>(AdaMecTelemetry.Tags.Device, DeviceId));
         _outbox.Enqueue((node.Value.Key, reason));
         _drain?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         if (_resident.Count == 0) DelayDeactivation(TimeSpan.Zero);

@@ -1,4 +1,5 @@
 using AdaMec.Interfaces;
+using AdaMec.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +17,7 @@ internal sealed partial class LinkGrain(
     IOptions<PlannerOptions> options,
     TimeProvider time,
     [PersistentState("link", AdaMecStorage.Name)] IPersistentState<LinkState> state,
+    AdaMecMetrics metrics,
     ILogger<LinkGrain> logger) : Grain, ILinkGrain
 {
     private const int Window = 16;
@@ -54,6 +56,7 @@ internal sealed partial class LinkGrain(
         if (samples.Count > Window) samples.RemoveRange(0, samples.Count - Window);
         state.State.LastSampleAt = time.GetUtcNow();
         _samplesUnsaved = true;
+        RecordGauges(Estimate());
         return TellIfChangedAsync();
     }
 
@@ -108,6 +111,13 @@ internal sealed partial class LinkGrain(
         {
             AgeSeconds = state.State.LastSampleAt is { } at ? AgeOf(at, now) : 0,
         };
+    }
+
+    private void RecordGauges(LinkEstimate estimate)
+    {
+        KeyValuePair<string, object?>[] tags = [new(AdaMecTelemetry.Tags.From, estimate.From), new(AdaMecTelemetry.Tags.To, estimate.To), new("adamec.source", estimate.Source)];
+        metrics.LinkBandwidth.Record(estimate.Mbps, tags);
+        metrics.LinkLatency.Record(estimate.LatencyMs, tags);
     }
 
     private static double AgeOf(DateTimeOffset at, DateTimeOffset now) => Math.Max(0, (now - at).TotalSeconds);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -6,6 +7,7 @@ using AdaMec.Core.Deployments;
 using AdaMec.Core.Planning;
 using AdaMec.Core.Serialization;
 using AdaMec.Interfaces;
+using AdaMec.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -38,6 +40,7 @@ internal sealed partial class PlannerGrain(
     ILocalSiloDetails silo,
     TimeProvider time,
     IOptions<PlannerOptions> options,
+    AdaMecMetrics metrics,
     ILogger<PlannerGrain> logger) : Grain, IPlannerGrain
 #pragma warning restore CA1001
 {
@@ -54,6 +57,7 @@ internal sealed partial class PlannerGrain(
     private LivePlan? _pendingNotify;
     private bool _membershipDirty;
     private bool _verifyResidency;
+    private ActivityContext _lastReplan; // offloads are spans of the re-plan that asked for them
 
     private string Deployment => this.GetPrimaryKeyString();
 
@@ -309,13 +313,32 @@ internal sealed partial class PlannerGrain(
     private async Task<PlanHistoryEntry?> RunReplanAsync(ReplanWork work)
     {
         var machine = Machine;
+        // A re-plan is a trace of its own (linked to whatever call or signal caused it); its offloads are its children.
+        var cause = Activity.Current;
+        Activity.Current = null;
+        using var activity = AdaMecTelemetry.Activities.StartActivity(AdaMecTelemetry.Spans.Replan, ActivityKind.Internal, default(ActivityContext),
+            links: cause is null ? null : [new ActivityLink(cause.Context)]);
+        activity?.SetTag(AdaMecTelemetry.Tags.Deployment, Deployment);
+        activity?.SetTag(AdaMecTelemetry.Tags.Trigger, work.Cause.ToString().ToLowerInvariant());
+        activity?.SetTag("adamec.trigger.text", work.Trigger);
+        if (activity is not null) _lastReplan = activity.Context;
         try
         {
             var context = await GatherAsync(machine);
             var request = machine.PreparePlan(work, context);
             var decision = await Task.Run(() => Planner.Decide(request.Problem, request.Strategy));
-            AdaMecTelemetry.PlanDecisionDuration.Record(decision.DecisionTimeMs);
+            KeyValuePair<string, object?>[] tags = [new(AdaMecTelemetry.Tags.Trigger, work.Cause.ToString().ToLowerInvariant()), new("adamec.strategy", request.Strategy)];
+            metrics.PlanDecisionDuration.Record(decision.DecisionTimeMs, tags);
+            metrics.PlanDecisions.Add(1, tags);
+            activity?.SetTag("adamec.strategy", request.Strategy);
+            activity?.SetTag("adamec.decision.ms", decision.DecisionTimeMs);
             var effects = machine.Decided(request, decision);
+            if (effects.Recorded is { } recorded)
+            {
+                activity?.SetTag("adamec.plan", string.Join(",", recorded.NewPlan));
+                activity?.SetTag("adamec.feasible", recorded.Feasible);
+                activity?.SetTag("adamec.predicted.ms", recorded.PredictedLatencyMs);
+            }
             if (effects.Recorded is { } entry)
                 LogReplanned(logger, Deployment, entry.Trigger, entry.Strategy, entry.DecisionTimeMs, string.Join(",", entry.NewPlan), entry.PredictedLatencyMs, entry.Feasible);
             await ApplyAsync(effects);
@@ -323,6 +346,7 @@ internal sealed partial class PlannerGrain(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             LogReplanFailed(logger, e, Deployment, work.Trigger, work.Failures + 1);
             await ApplyAsync(machine.PlanFailed(work, e.Message));
             throw;
@@ -332,6 +356,11 @@ internal sealed partial class PlannerGrain(
     private async Task OffloadAsync(DeploymentMachine machine, OffloadWork offload)
     {
         long bytes = 0;
+        using var activity = AdaMecTelemetry.Activities.StartActivity(AdaMecTelemetry.Spans.Offload, ActivityKind.Internal, _lastReplan);
+        activity?.SetTag(AdaMecTelemetry.Tags.Deployment, Deployment);
+        activity?.SetTag(AdaMecTelemetry.Tags.Atom, offload.Atom);
+        activity?.SetTag(AdaMecTelemetry.Tags.To, offload.To);
+        activity?.SetTag(AdaMecTelemetry.Tags.From, offload.Peer ?? machine.Initiator.DeviceId);
         if (offload.NeedsLoad)
         {
             try
@@ -339,9 +368,12 @@ internal sealed partial class PlannerGrain(
                 var result = await GrainFactory.GetGrain<IAtomGrain>(GrainKeys.Atom(Deployment, offload.Atom, offload.To))
                     .LoadAsync(new AtomLoadRequest(_specJson[offload.Atom], machine.Initiator.DeviceId, _callback!, offload.Peer));
                 bytes = result.BytesTransferred;
+                activity?.SetTag(AdaMecTelemetry.Tags.Bytes, bytes);
+                activity?.SetTag("adamec.source", result.Source);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
                 LogOffloadFailed(logger, e, Deployment, offload.Atom, offload.To, offload.Attempt);
                 await ApplyAsync(machine.AtomLoadFailed(offload.Atom, offload.To, e.Message));
                 return;

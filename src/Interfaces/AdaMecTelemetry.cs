@@ -1,41 +1,76 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 
 namespace AdaMec.Interfaces;
 
 /// <summary>
-/// The one place that names AdaMec's meter, activity source and instruments (OpenTelemetry-ready:
-/// add the meter name "AdaMec" and source name "AdaMec" to an exporter).
+/// The names AdaMec's telemetry uses: the meter and activity source "AdaMec" (instruments live in
+/// <c>AdaMec.Telemetry.AdaMecMetrics</c>, created per host through <c>IMeterFactory</c>), span names
+/// and attribute keys. <c>AddAdaMecTelemetry()</c> (AdaMec.Telemetry) wires them to OpenTelemetry.
 /// </summary>
 public static class AdaMecTelemetry
 {
     /// <summary>Meter and activity source name.</summary>
     public const string Name = "AdaMec";
 
-    /// <summary>The meter.</summary>
-    public static readonly Meter Meter = new(Name, "1.0");
+    /// <summary><c>service.name</c> of a silo.</summary>
+    public const string SiloService = "adamec-silo";
 
-    /// <summary>Traces of inferences, offloads and plans.</summary>
+    /// <summary><c>service.name</c> of a client (an initiator).</summary>
+    public const string ClientService = "adamec-client";
+
+    /// <summary>Traces of inferences, offloads and plans (one source per process: activities carry the device as an attribute).</summary>
     public static readonly ActivitySource Activities = new(Name, "1.0");
 
-    /// <summary>Time one atom's forward took on a device.</summary>
-    public static readonly Histogram<double> AtomForwardDuration = Meter.CreateHistogram<double>("adamec.atom.forward.duration", "ms", "Forward time of one atom on one device");
+    /// <summary>Span names.</summary>
+    public static class Spans
+    {
+        /// <summary>One inference at the initiator: the root of its trace.</summary>
+        public const string Inference = "adamec.inference";
 
-    /// <summary>Weight bytes pulled by devices when atoms become resident.</summary>
-    public static readonly Counter<long> WeightBytesReceived = Meter.CreateCounter<long>("adamec.atom.weights.received", "By", "Atom weight bytes pulled by a device");
+        /// <summary>One atom's forward pass on one device.</summary>
+        public const string AtomForward = "adamec.atom.forward";
 
-    /// <summary>Tensor bytes sent between devices.</summary>
-    public static readonly Counter<long> TensorBytesSent = Meter.CreateCounter<long>("adamec.tensor.sent", "By", "Tensor bytes passed between devices");
+        /// <summary>A tensor handed from one device to the next (or back to the initiator).</summary>
+        public const string TensorTransfer = "adamec.tensor.transfer";
 
-    /// <summary>Atoms evicted FIFO under a memory budget.</summary>
-    public static readonly Counter<long> AtomsEvicted = Meter.CreateCounter<long>("adamec.atom.evicted", "{atom}", "Atoms evicted from a device cache");
+        /// <summary>A planner's decision: the root of a re-plan's trace.</summary>
+        public const string Replan = "adamec.replan";
 
-    /// <summary>Planner decisions.</summary>
-    public static readonly Histogram<double> PlanDecisionDuration = Meter.CreateHistogram<double>("adamec.plan.decision.duration", "ms", "Time the planner took to decide");
+        /// <summary>One atom made resident on its planned device (a child of the re-plan that asked for it).</summary>
+        public const string Offload = "adamec.offload";
+    }
 
-    /// <summary>End-to-end inference latency seen by the initiator.</summary>
-    public static readonly Histogram<double> InferenceDuration = Meter.CreateHistogram<double>("adamec.inference.duration", "ms", "End-to-end inference latency at the initiator");
+    /// <summary>Attribute (tag) keys on spans and measurements.</summary>
+    public static class Tags
+    {
+        /// <summary>The device the work ran on.</summary>
+        public const string Device = "adamec.device";
 
-    /// <summary>Requests retried on a newer plan or finished locally after a cluster failure.</summary>
-    public static readonly Counter<long> InferenceFallbacks = Meter.CreateCounter<long>("adamec.inference.fallbacks", "{request}", "Requests retried or finished locally after a cluster failure");
+        /// <summary>The deployment id.</summary>
+        public const string Deployment = "adamec.deployment";
+
+        /// <summary>The atom index in its chain.</summary>
+        public const string Atom = "adamec.atom";
+
+        /// <summary>Sending device of a transfer.</summary>
+        public const string From = "adamec.from";
+
+        /// <summary>Receiving device of a transfer.</summary>
+        public const string To = "adamec.to";
+
+        /// <summary>Bytes of a tensor or of weights.</summary>
+        public const string Bytes = "adamec.bytes";
+
+        /// <summary>Input bytes of a forward pass.</summary>
+        public const string InputBytes = "adamec.input.bytes";
+
+        /// <summary>Output bytes of a forward pass.</summary>
+        public const string OutputBytes = "adamec.output.bytes";
+
+        /// <summary>What made the planner re-plan (deploy, operator, membership, eviction, context, resumed).</summary>
+        public const string Trigger = "adamec.trigger";
+
+        /// <summary>Plan version.</summary>
+        public const string PlanVersion = "adamec.plan.version";
+    }
 }
