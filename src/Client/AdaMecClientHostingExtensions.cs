@@ -1,5 +1,6 @@
 using System.Net;
 using AdaMec.Interfaces;
+using AdaMec.Interfaces.Security;
 using AdaMec.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,11 +47,13 @@ public static class AdaMecClientHostingExtensions
     /// <summary>The Orleans client for <paramref name="options"/>: cluster ids, response timeout, gateways or PostgreSQL membership, telemetry.</summary>
     internal static void AddOrleansClient(IHostApplicationBuilder builder, AdaMecClientOptions options, IReadOnlyList<IPEndPoint> gateways)
     {
+        var credential = LoadCredential(options);
         // Metrics and (when exported) traces of this initiator; its requests' traces continue on every silo they touch.
         builder.AddAdaMecTelemetry(AdaMecTelemetry.ClientService, options.DeviceId);
         builder.UseOrleansClient(client =>
         {
             client.AddActivityPropagation();
+            if (credential is not null) client.AddOutgoingGrainCallFilter(new SigningCallFilter(credential));
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = options.ClusterId;
@@ -70,6 +73,18 @@ public static class AdaMecClientHostingExtensions
                 client.UseStaticClustering([.. gateways]);
             }
         });
+    }
+
+    /// <summary>The credential of <see cref="AdaMecClientOptions.ClusterKeyFile"/>, checked against the device id; null without one.</summary>
+    /// <exception cref="InvalidDataException">The file is not a credential.</exception>
+    /// <exception cref="ArgumentException">An initiator credential for another device.</exception>
+    internal static ClusterCredential? LoadCredential(AdaMecClientOptions options)
+    {
+        if (options.ClusterKeyFile is not { } path) return null;
+        var credential = ClusterCredential.Load(path);
+        if (credential.Role == ClusterRole.Initiator && credential.Name != options.DeviceId)
+            throw new ArgumentException($"AdaMecClient:DeviceId '{options.DeviceId}' is not the device the initiator credential '{path}' names ('{credential.Name}'): set DeviceId to '{credential.Name}'");
+        return credential;
     }
 
     private sealed class ClientOptionsValidator : IValidateOptions<AdaMecClientOptions>

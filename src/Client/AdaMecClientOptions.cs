@@ -25,6 +25,14 @@ public sealed class AdaMecClientOptions
     /// <summary>PostgreSQL connection string: find gateways in the AdoNet membership table instead.</summary>
     public string? PostgresConnection { get; set; }
 
+    /// <summary>
+    /// The cluster credential file (`adamec keygen credential`, or the cluster key itself): every call
+    /// this client makes is signed with it. Needed when the silos run with a cluster key. An initiator
+    /// credential names one device: <see cref="DeviceId"/> must be that name.
+    /// </summary>
+    /// <value>The default value is null (the cluster does not authenticate callers).</value>
+    public string? ClusterKeyFile { get; set; }
+
     /// <summary>Orleans cluster id.</summary>
     public string ClusterId { get; set; } = "adamec";
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using AdaMec.Grains.Security;
 using Orleans.Hosting;
 
 namespace AdaMec.Grains;
@@ -28,11 +29,14 @@ public static class AdaMecHostingExtensions
         Bind<EmulationOptions>(builder.Services, EmulationOptions.SectionName);
         Bind<PlannerOptions>(builder.Services, PlannerOptions.SectionName);
         Bind<SiloHostOptions>(builder.Services, SiloHostOptions.SectionName);
+        Bind<SecurityOptions>(builder.Services, SecurityOptions.SectionName);
 
         // Clustering and storage providers are chosen while the host is built, so the Silo section is read now.
         var silo = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
         var check = new AnnotatedOptionsValidator<SiloHostOptions>().Validate(null, silo);
         if (check.Failed) throw new OptionsValidationException(SiloHostOptions.SectionName, typeof(SiloHostOptions), check.Failures);
+        // So are the security settings: a silo configured with a key must never start without it.
+        var security = builder.Configuration.GetSection(SecurityOptions.SectionName).Get<SecurityOptions>() ?? new SecurityOptions();
 
         // Metrics and (when exported) traces of this device's silo; Orleans carries the trace context across grain calls.
         builder.AddAdaMecTelemetry(AdaMecTelemetry.SiloService, builder.Configuration[$"{DeviceOptions.SectionName}:Id"] is { Length: > 0 } id ? id : "unnamed");
@@ -65,7 +69,7 @@ public static class AdaMecHostingExtensions
             }
             if (silo.FastFailureDetection) orleans.Configure<ClusterMembershipOptions>(AdaMecSiloHost.Tune);
             orleans.AddActivityPropagation();
-            orleans.AddAdaMec().AddAdaMecStorage(postgres);
+            orleans.AddAdaMec().AddAdaMecStorage(postgres).AddAdaMecSecurity(security);
             configure?.Invoke(orleans);
         });
         return builder;

@@ -34,6 +34,7 @@ public static class AdaMecSiloHost
         ["--emulate-link-mbps"] = "Emulation:LinkMbps",
         ["--emulate-link-latency-ms"] = "Emulation:LinkLatencyMs",
         ["--strategy"] = "Planner:Strategy",
+        ["--cluster-key-file"] = "Security:ClusterKeyFile",
     };
 
     /// <summary>

@@ -31,14 +31,17 @@ internal sealed partial class AtomGrain(
     InferenceExecutor executor,
     WeightFileCache cache,
     AdaMecMetrics metrics,
-    ILogger<AtomGrain> logger) : Grain, IAtomGrain
+    ILogger<AtomGrain> logger) : Grain, IAtomGrain, Security.IInitiatorOwned
 {
+    private string? _initiator; // the deployment's initiator: the call filter lets only it in
     private AtomSpec? _spec;
     private GraphSliceModule? _module;
     private string? _weightsPath;
     private bool _admitted;
 
     private string Key => this.GetPrimaryKeyString();
+
+    string? Security.IInitiatorOwned.OwnerInitiator => _initiator;
 
     private string DeviceId => device.Value.Id;
 
@@ -173,6 +176,7 @@ internal sealed partial class AtomGrain(
         _spec = spec;
         _module = module;
         _weightsPath = path;
+        _initiator = request.InitiatorDevice;
         if (replaced is not null)
         {
             // No forward pass can be running: this grain is not reentrant and forwards await the executor inside their turn.

@@ -41,9 +41,11 @@ internal sealed partial class PlannerGrain(
     TimeProvider time,
     IOptions<PlannerOptions> options,
     AdaMecMetrics metrics,
-    ILogger<PlannerGrain> logger) : Grain, IPlannerGrain
+    ILogger<PlannerGrain> logger) : Grain, IPlannerGrain, Security.IInitiatorOwned
 #pragma warning restore CA1001
 {
+    string? Security.IInitiatorOwned.OwnerInitiator => _initiator?.DeviceId;
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<string> _subscribed = new(StringComparer.Ordinal);
     private DeploymentMachine? _machine;

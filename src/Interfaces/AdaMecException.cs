@@ -21,6 +21,10 @@ public enum AdaMecErrorCode
     InvalidModel = 7,
     /// <summary>The deployment id belongs to another initiator device (deploy under another id).</summary>
     DeploymentOwned = 8,
+    /// <summary>The call carried no cluster credential, or one that does not verify (cluster key configured).</summary>
+    Unauthenticated = 9,
+    /// <summary>The caller's role may not make this call (or not on this deployment).</summary>
+    Forbidden = 10,
 }
 
 /// <summary>A clear, serializable error from the AdaMec cluster.</summary>

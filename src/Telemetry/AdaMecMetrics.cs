@@ -27,6 +27,7 @@ public sealed class AdaMecMetrics
         WeightsMoveDuration = meter.CreateHistogram<double>("adamec.weights.move.duration", "ms", "Time one atom's weights took to arrive on a device");
         TensorBytesSent = meter.CreateCounter<long>("adamec.tensor.sent", "By", "Tensor bytes passed between devices");
         AtomsEvicted = meter.CreateCounter<long>("adamec.atom.evicted", "{atom}", "Atoms evicted from a device");
+        CallsRefused = meter.CreateCounter<long>("adamec.calls.refused", "{call}", "Grain calls a silo refused for a missing, invalid or out-of-role cluster credential");
         LinkBandwidth = meter.CreateGauge<double>("adamec.link.bandwidth", "Mbit/s", "Estimated bandwidth of a directed link");
         LinkLatency = meter.CreateGauge<double>("adamec.link.latency", "ms", "Estimated one-way latency of a directed link");
     }
@@ -57,6 +58,9 @@ public sealed class AdaMecMetrics
 
     /// <summary>Atoms evicted from a device (tags: device).</summary>
     public Counter<long> AtomsEvicted { get; }
+
+    /// <summary>Grain calls refused by a silo's cluster-key filter (tags: reason unauthenticated|forbidden, role).</summary>
+    public Counter<long> CallsRefused { get; }
 
     /// <summary>A link's estimated bandwidth (tags: from, to, source).</summary>
     public Gauge<double> LinkBandwidth { get; }

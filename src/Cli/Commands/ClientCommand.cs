@@ -29,10 +29,11 @@ internal static class ClientCommand
         var uplink = new Option<double?>("--emulate-uplink-mbps") { Description = "EMULATION: uplink bandwidth, Mbps" };
         var deployment = new Option<string?>("--deployment") { Description = "deployment id (default: DEVICE/FOLDER)" };
         var pin = new Option<string?>("--pin") { Description = "pin the deployment's plan: one device per atom, comma-separated (edge1,edge2,...); waits until it is live" };
+        var keyFile = new Option<FileInfo?>("--cluster-key-file") { Description = "cluster credential (adamec keygen credential) when the silos require one; an initiator credential also sets --device" };
         var check = new Option<bool>("--check") { Description = "compare every response with the local chain; each line gains maxRelDiff" };
         var command = new Command("client", "Mobile-client simulator: deploy an atoms folder to a cluster and send requests")
         {
-            gateways, postgres, clusterId, atoms, requests, interval, json, device, latency, speed, threads, emulate, uplink, deployment, pin, check,
+            gateways, postgres, clusterId, atoms, requests, interval, json, device, latency, speed, threads, emulate, uplink, deployment, pin, check, keyFile,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -45,7 +46,12 @@ internal static class ClientCommand
                 InferenceThreads = parse.GetValue(threads),
                 Emulation = parse.GetValue(emulate),
                 EmulatedUplinkMbps = parse.GetValue(uplink),
+                ClusterKeyFile = parse.GetValue(keyFile)?.FullName,
             };
+            // An initiator credential names its device: it is this client's id unless --device says otherwise (then the client refuses the mismatch).
+            if (options.ClusterKeyFile is { } credentialFile && parse.GetResult(device) is null or { Implicit: true }
+                && Interfaces.Security.ClusterCredential.Load(credentialFile) is { Role: Interfaces.Security.ClusterRole.Initiator } initiator)
+                options.DeviceId = initiator.Name;
             foreach (var gateway in parse.GetValue(gateways) ?? []) options.Gateways.Add(gateway);
             if (options.Gateways.Count == 0 && options.PostgresConnection is null) options.Gateways.Add("127.0.0.1:30000");
             var count = parse.GetValue(requests);

@@ -16,13 +16,14 @@ internal static class ClusterCommand
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: find gateways in the membership table" };
         var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "adamec" };
         var json = new Option<bool>("--json") { Description = "one JSON object: { devices, deployments, links }" };
+        var keyFile = new Option<FileInfo?>("--cluster-key-file") { Description = "operator credential (adamec keygen credential --role operator) when the silos require one" };
         var status = new Command("status", "live devices (silos) with memory and resident atoms, deployments with their plans, pin and planner silo, links between devices")
         {
-            gateways, postgres, clusterId, json,
+            gateways, postgres, clusterId, json, keyFile,
         };
         status.SetAction(async (parse, cancellationToken) =>
         {
-            var options = new AdaMecClientOptions { PostgresConnection = parse.GetValue(postgres), ClusterId = parse.GetValue(clusterId)! };
+            var options = new AdaMecClientOptions { PostgresConnection = parse.GetValue(postgres), ClusterId = parse.GetValue(clusterId)!, ClusterKeyFile = parse.GetValue(keyFile)?.FullName };
             foreach (var gateway in parse.GetValue(gateways) ?? []) options.Gateways.Add(gateway);
             if (options.Gateways.Count == 0 && options.PostgresConnection is null) throw new ArgumentException("--gateway HOST:PORT or --postgres CONN is required");
             await using var client = await AdaMecClient.ConnectAsync(options, cancellationToken: cancellationToken);

@@ -17,5 +17,6 @@ internal static class CommandCatalog
         yield return BenchCommand.Create();
         yield return ProfileCommand.Create();
         yield return PredictorCommand.Create();
+        yield return KeygenCommand.Create();
     }
 }
