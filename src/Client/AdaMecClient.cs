@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using AdaMec.Interfaces;
+using AdaMec.Runtime.Execution;
 using AdaMec.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -28,8 +29,11 @@ public sealed class AdaMecClient : IAsyncDisposable
         Loggers = loggers;
         // The host's instruments (AddAdaMecTelemetry registers them); an attached client uses its cluster client's meter factory.
         Metrics = cluster.ServiceProvider.GetService<AdaMecMetrics>() ?? new AdaMecMetrics(cluster.ServiceProvider.GetRequiredService<IMeterFactory>());
-        if (options.InferenceThreads is { } threads) TorchSharp.torch.set_num_threads(threads); // before any local atom runs
+        Backend = ExecutionBackends.Create(options.Backend, options.InferenceThreads); // thread settings apply before any local atom runs
     }
+
+    /// <summary>What runs this app's own atoms ("torch" or "onnx").</summary>
+    public IExecutionBackend Backend { get; }
 
     /// <summary>The Orleans client underneath.</summary>
     public IClusterClient Cluster { get; }

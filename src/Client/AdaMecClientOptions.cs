@@ -44,13 +44,22 @@ public sealed class AdaMecClientOptions
     public double SpeedFactor { get; set; } = 1;
 
     /// <summary>
-    /// libtorch intra-op threads this device's local atoms run with (1 to 1,024): the thread count
+    /// Intra-op threads this device's local atoms run with (1 to 1,024; either backend): the thread count
     /// the latency predictor was profiled at, as a silo's Device:InferenceThreads, so the planner's
     /// estimates for local atoms hold. Absent: libtorch's default. Set for the whole process when
     /// the client connects (libtorch has one thread pool).
     /// </summary>
     [Range(1, 1024)]
     public int? InferenceThreads { get; set; }
+
+    /// <summary>
+    /// What runs this device's own atoms: "onnx" (ONNX Runtime: Android, iOS, linux-arm64, x64),
+    /// "torch" (TorchSharp; needs the AdaMec.Runtime.Torch assembly deployed with the app and
+    /// libtorch loading) or "auto": torch where it loads, else onnx.
+    /// </summary>
+    /// <value>The default value is "auto".</value>
+    [Required, RegularExpression("^(auto|torch|onnx)$", ErrorMessage = "Backend must be 'auto', 'torch' or 'onnx'")]
+    public string Backend { get; set; } = "auto";
 
     /// <summary>This device's memory budget for atoms, bytes. Absent: unlimited.</summary>
     [Range(0, long.MaxValue)]

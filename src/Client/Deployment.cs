@@ -21,7 +21,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     private readonly AdaMecClient _client;
     private readonly string _directory;
     private readonly string _manifestJson;
-    private readonly GraphSliceModule[] _local;
+    private readonly IExecutableAtom[] _local;
     private readonly object[] _locks;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Guid, PendingSegment> _pending = new();
@@ -30,7 +30,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     private double _requirementMs;
     private LivePlan _plan;
 
-    private Deployment(AdaMecClient client, string directory, string id, AtomManifest manifest, string manifestJson, GraphSliceModule[] local, double requirementMs)
+    private Deployment(AdaMecClient client, string directory, string id, AtomManifest manifest, string manifestJson, IExecutableAtom[] local, double requirementMs)
     {
         _client = client;
         _directory = directory;
@@ -62,17 +62,8 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     {
         var manifest = AtomManifest.Load(directory);
         var json = File.ReadAllText(Path.Combine(directory, AtomManifest.FileName));
-        var local = new List<GraphSliceModule>();
-        try
-        {
-            foreach (var atom in manifest.Atoms) local.Add(AtomLoader.Load(directory, atom));
-        }
-        catch
-        {
-            foreach (var module in local) module.Dispose();
-            throw;
-        }
-        return new Deployment(client, directory, id, manifest, json, local.ToArray(), requirementMs);
+        var local = AtomFiles.LoadAll(client.Backend, directory, manifest);
+        return new Deployment(client, directory, id, manifest, json, local, requirementMs);
     }
 
     internal async Task RegisterAsync(CancellationToken cancellationToken)
@@ -80,7 +71,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         _reference ??= _client.Cluster.CreateObjectReference<IInitiatorCallback>(this);
         var options = _client.Options;
         var plan = await Planner.DeployAsync(new DeploymentRequest(_manifestJson,
-            new InitiatorInfo(options.DeviceId, options.SpeedFactor, options.MemoryBudgetBytes, options.ComputeBudgetFlops),
+            new InitiatorInfo(options.DeviceId, options.SpeedFactor, options.MemoryBudgetBytes, options.ComputeBudgetFlops) { Backend = _client.Backend.Name },
             _requirementMs, _reference)).WaitAsync(cancellationToken);
         // A planner deployed afresh (its silo left) counts versions from the start again.
         Volatile.Write(ref _plan, plan);
@@ -371,7 +362,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         lock (_locks[index])
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            output = AtomChain.RunAtom(_local[index], Manifest.Atoms[index], input);
+            output = _local[index].Run(input);
         }
         forward?.SetTag(AdaMecTelemetry.Tags.OutputBytes, output.Length);
         var options = _client.Options;

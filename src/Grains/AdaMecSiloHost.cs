@@ -22,6 +22,7 @@ public static class AdaMecSiloHost
         ["--speed-factor"] = "Device:SpeedFactor",
         ["--cache"] = "Device:CacheDirectory",
         ["--inference-threads"] = "Device:InferenceThreads",
+        ["--backend"] = "Device:Backend",
         ["--silo-port"] = "Silo:SiloPort",
         ["--gateway-port"] = "Silo:GatewayPort",
         ["--clustering"] = "Silo:Clustering",

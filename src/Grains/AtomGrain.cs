@@ -17,7 +17,8 @@ namespace AdaMec.Grains;
 /// One atom of one deployment on one device (key <c>deployment/index@device</c>), pinned to that
 /// device. Pulls its weights from a peer device or the initiator, verifies SHA-256, keeps them in the
 /// device cache folder, runs forward on byte[] tensors and forwards the output along the route.
-/// Loading, verification and forward passes run on the device's <see cref="InferenceExecutor"/>:
+/// The atom runs on the device's execution backend (TorchSharp or ONNX Runtime; both load the same
+/// weights file). Loading, verification and forward passes run on the device's <see cref="InferenceExecutor"/>:
 /// the grain awaits them, so no grain turn blocks a scheduler thread on CPU work.
 /// </summary>
 [DevicePlacement]
@@ -29,13 +30,14 @@ internal sealed partial class AtomGrain(
     IOptions<SiloMessagingOptions> messaging,
     IHostApplicationLifetime lifetime,
     InferenceExecutor executor,
+    IExecutionBackend backend,
     WeightFileCache cache,
     AdaMecMetrics metrics,
     ILogger<AtomGrain> logger) : Grain, IAtomGrain, Security.IInitiatorOwned
 {
     private string? _initiator; // the deployment's initiator: the call filter lets only it in
     private AtomSpec? _spec;
-    private GraphSliceModule? _module;
+    private IExecutableAtom? _module;
     private string? _weightsPath;
     private bool _admitted;
 
@@ -111,7 +113,7 @@ internal sealed partial class AtomGrain(
         long transferred = 0;
         double transferMs = 0;
         double loadMs = 0;
-        GraphSliceModule? module = null;
+        IExecutableAtom? module = null;
         if (await cache.TryReadAsync(spec.Sha256) is { } cached)
         {
             (module, loadMs) = await TryLoadAsync(cached, spec, "cache");
@@ -145,7 +147,7 @@ internal sealed partial class AtomGrain(
                 var loadStarted = Stopwatch.GetTimestamp();
                 try
                 {
-                    module = await executor.RunAsync(() => AtomLoader.Load(weights, spec)); // verifies size, SHA-256, tensor names and shapes
+                    module = await executor.RunAsync(() => backend.Load(spec, weights)); // verifies size, SHA-256, tensor names and shapes
                 }
                 catch (AtomFileException e)
                 {
@@ -197,12 +199,12 @@ internal sealed partial class AtomGrain(
     }
 
     /// <summary>Loads and verifies on the executor; null (logged) when the bytes are not this spec's weights.</summary>
-    private async Task<(GraphSliceModule? Module, double LoadMs)> TryLoadAsync(byte[] weights, AtomSpec spec, string source)
+    private async Task<(IExecutableAtom? Module, double LoadMs)> TryLoadAsync(byte[] weights, AtomSpec spec, string source)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var module = await executor.RunAsync(() => AtomLoader.Load(weights, spec));
+            var module = await executor.RunAsync(() => backend.Load(spec, weights));
             return (module, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (AtomFileException e)
@@ -294,7 +296,7 @@ internal sealed partial class AtomGrain(
             var computeStarted = Stopwatch.GetTimestamp();
             try
             {
-                output = await executor.RunAsync(() => AtomChain.RunAtom(module, spec, request.Input));
+                output = await executor.RunAsync(() => module.Run(request.Input));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -306,6 +308,7 @@ internal sealed partial class AtomGrain(
                 metrics.AtomForwardDuration.Record(computeMs, new(AdaMecTelemetry.Tags.Deployment, request.Deployment),
                     new(AdaMecTelemetry.Tags.Atom, request.AtomIndex), new(AdaMecTelemetry.Tags.Device, DeviceId));
                 activity?.SetTag(AdaMecTelemetry.Tags.OutputBytes, output.Length);
+                activity?.SetTag("adamec.backend", backend.Name);
                 if (emulation.Value.Enabled && device.Value.SpeedFactor > 1)
                     await Emulate(TimeSpan.FromMilliseconds(computeMs * (device.Value.SpeedFactor - 1)));
             }

@@ -19,6 +19,7 @@ internal sealed partial class DeviceGrain(
     IOptions<DeviceOptions> device,
     IOptions<EmulationOptions> emulation,
     ILocalSiloDetails silo,
+    AdaMec.Runtime.Execution.IExecutionBackend backend,
     TimeProvider time,
     [PersistentState("device", AdaMecStorage.Name)] IPersistentState<DeviceState> state,
     AdaMec.Telemetry.AdaMecMetrics metrics,
@@ -73,7 +74,7 @@ internal sealed partial class DeviceGrain(
         _resident.Select(r => r.Key).ToArray(),
         _received,
         _evicted.ToArray(),
-        emulation.Value.Enabled));
+        emulation.Value.Enabled) { Backend = backend.Name });
 
     public async Task SetBudgetsAsync(DeviceBudgets budgets)
     {

@@ -22,7 +22,11 @@ public sealed record InitiatorInfo(
     [property: Id(0)] string DeviceId,
     [property: Id(1)] double SpeedFactor,
     [property: Id(2)] long? MemoryBudgetBytes,
-    [property: Id(3)] double? ComputeBudgetFlops);
+    [property: Id(3)] double? ComputeBudgetFlops)
+{
+    /// <summary>What runs the initiator's own atoms: "torch" or "onnx" (empty from clients older than backends).</summary>
+    [Id(4)] public string Backend { get; init; } = "";
+}
 
 /// <summary>Deploys one model for one initiator.</summary>
 /// <param name="ManifestJson">The atoms folder's manifest.json, verbatim (atom specs, shapes, SHA-256).</param>
@@ -89,7 +93,11 @@ public sealed record DeviceStatus(
     [property: Id(7)] IReadOnlyList<string> ResidentAtoms,
     [property: Id(8)] long WeightBytesReceived,
     [property: Id(9)] IReadOnlyList<string> Evicted,
-    [property: Id(10)] bool Emulated);
+    [property: Id(10)] bool Emulated)
+{
+    /// <summary>What runs this device's atoms: "torch" (TorchSharp) or "onnx" (ONNX Runtime); predictions and speed calibration are per backend.</summary>
+    [Id(11)] public string Backend { get; init; } = "";
+}
 
 /// <summary>Asks an atom grain to become resident: pull weights, verify SHA-256, load.</summary>
 /// <param name="SpecJson">The atom's spec from the manifest (JSON).</param>

@@ -15,15 +15,16 @@ internal static class PartitionCommand
         var weights = new Option<FileInfo?>("--weights") { Description = "Real weights as a TorchSharp state-dict file (default: seeded zoo weights)" };
         var latency = LatencySources.KindOption();
         var predictor = LatencySources.PredictorOption();
-        var command = new Command("partition", "Cut a model into atoms at benefit-filtered operator cut points and store them as files")
+        var noOnnx = new Option<bool>("--no-onnx") { Description = "Write only the weights files, not each atom as an ONNX model too" };
+        var command = new Command("partition", "Cut a model into atoms at benefit-filtered operator cut points and store them as files (weights and ONNX models)")
         {
-            model, output, weights, latency, predictor,
+            model, output, weights, latency, predictor, noOnnx,
         };
         command.SetAction(parse =>
         {
             var name = parse.GetValue(model)!;
             var source = LatencySources.Resolve(parse.GetValue(latency)!, parse.GetValue(predictor), ModelZoo.Graph(name));
-            var manifest = ModelPartitioning.Partition(name, parse.GetValue(output)!.FullName, source, statedict: parse.GetValue(weights)?.FullName);
+            var manifest = ModelPartitioning.Partition(name, parse.GetValue(output)!.FullName, source, statedict: parse.GetValue(weights)?.FullName, onnx: !parse.GetValue(noOnnx));
             Print(manifest, parse.GetValue(output)!.FullName, Console.Out);
             return 0;
         });

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AdaMec.Runtime.Atoms;
+using AdaMec.Runtime.Execution;
 
 namespace AdaMec.Cli.Commands;
 
@@ -11,10 +12,16 @@ internal static class VerifyCommand
         var atoms = new Option<DirectoryInfo>("--atoms") { Description = "Folder written by `adamec partition`", Required = true };
         var weights = new Option<FileInfo?>("--weights") { Description = "The state-dict file the atoms were cut from, if not zoo-seeded" };
         var tolerance = new Option<double>("--tolerance") { Description = "Largest relative difference allowed", DefaultValueFactory = _ => AtomVerifier.DefaultTolerance };
-        var command = new Command("verify", "Run the atoms as a chain and the whole model; compare every boundary and the output") { atoms, weights, tolerance };
+        var backend = new Option<string>("--backend")
+        {
+            Description = "What runs the chain: torch (the weights files on TorchSharp) or onnx (the ONNX models on ONNX Runtime); the reference is the whole model on TorchSharp",
+            DefaultValueFactory = _ => ExecutionBackends.Torch,
+        };
+        backend.AcceptOnlyFromAmong(ExecutionBackends.Torch, ExecutionBackends.Onnx);
+        var command = new Command("verify", "Run the atoms as a chain and the whole model; compare every boundary and the output") { atoms, weights, tolerance, backend };
         command.SetAction(parse =>
         {
-            var report = AtomVerifier.Verify(parse.GetValue(atoms)!.FullName, parse.GetValue(weights)?.FullName, parse.GetValue(tolerance));
+            var report = AtomVerifier.Verify(parse.GetValue(atoms)!.FullName, parse.GetValue(weights)?.FullName, parse.GetValue(tolerance), parse.GetValue(backend)!);
             Print(report, Console.Out);
             return report.Ok ? 0 : 1;
         });
@@ -23,7 +30,7 @@ internal static class VerifyCommand
 
     internal static void Print(AtomVerifier.Report report, TextWriter output)
     {
-        output.WriteLine($"{report.Model}: chained atoms vs {report.Reference}");
+        output.WriteLine($"{report.Model}: chained atoms on {report.Backend} vs {report.Reference}");
         var table = new TextTable("boundary", "after", "max |diff|", "max |whole|", "relative", "");
         foreach (var b in report.Boundaries)
         {

@@ -76,6 +76,13 @@ public sealed record AtomManifest
             if (string.IsNullOrWhiteSpace(atom.File) || Path.GetFileName(atom.File) != atom.File)
                 throw new AtomFileException(atom.Id, $"weights file name '{atom.File}' must be a plain file name inside the atoms folder");
             if (atom.Sha256 is not { Length: 64 }) throw new AtomFileException(atom.Id, "sha256 must be 64 hex characters");
+            if (atom.OnnxFile is not null)
+            {
+                if (string.IsNullOrWhiteSpace(atom.OnnxFile) || Path.GetFileName(atom.OnnxFile) != atom.OnnxFile)
+                    throw new AtomFileException(atom.Id, $"onnxFile '{atom.OnnxFile}' must be a plain file name inside the atoms folder");
+                if (atom.OnnxSha256 is not { Length: 64 }) throw new AtomFileException(atom.Id, "onnxSha256 must be 64 hex characters when onnxFile is given");
+                if (atom.OnnxFileBytes is not > 0) throw new AtomFileException(atom.Id, "onnxFileBytes must be positive when onnxFile is given");
+            }
             expectedInput = atom.OutputShape;
         }
         if (expectedInput != OutputShape) throw new AtomFileException(Atoms[^1].Id, $"chain ends with {expectedInput}, manifest says {OutputShape}");

@@ -48,6 +48,18 @@ public sealed record AtomSpec
     /// <summary>Size of the weights file in bytes.</summary>
     public required long FileBytes { get; init; }
 
+    /// <summary>
+    /// The atom as an ONNX model, relative to the manifest; absent in folders partitioned before
+    /// ONNX export (devices on ONNX Runtime then build the model from the weights file).
+    /// </summary>
+    public string? OnnxFile { get; init; }
+
+    /// <summary>Lowercase hex SHA-256 of <see cref="OnnxFile"/>.</summary>
+    public string? OnnxSha256 { get; init; }
+
+    /// <summary>Size of <see cref="OnnxFile"/> in bytes.</summary>
+    public long? OnnxFileBytes { get; init; }
+
     /// <summary>The operators with attributes and shapes; node ids are positions in the whole model.</summary>
     public required IReadOnlyList<OperatorNode> Nodes { get; init; }
 

@@ -14,9 +14,7 @@ public static class AtomLoader
     public static GraphSliceModule Load(string directory, AtomSpec atom)
     {
         ArgumentNullException.ThrowIfNull(atom);
-        var path = Path.Combine(directory, atom.File);
-        if (!File.Exists(path)) throw new AtomFileException(atom.Id, $"weights file '{path}' is missing");
-        return Load(File.ReadAllBytes(path), atom);
+        return Load(AtomWeights.ReadFile(directory, atom), atom);
     }
 
     /// <summary>Loads an atom from weight bytes received from another device.</summary>
@@ -24,21 +22,7 @@ public static class AtomLoader
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(atom);
-        if (weights.Length != atom.FileBytes)
-            throw new AtomFileException(atom.Id, $"weights are {weights.Length} bytes, expected {atom.FileBytes} ({(weights.Length < atom.FileBytes ? "truncated" : "extra data")})");
-        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(weights));
-        if (!string.Equals(sha, atom.Sha256, StringComparison.OrdinalIgnoreCase))
-            throw new AtomFileException(atom.Id, $"SHA-256 mismatch: file has {sha}, manifest expects {atom.Sha256} (corrupted or from another partition)");
-
-        IReadOnlyList<WeightsFile.StoredTensor> entries;
-        try
-        {
-            entries = WeightsFile.Read(weights);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new AtomFileException(atom.Id, $"weights file is malformed: {e.Message}", e);
-        }
+        var entries = AtomWeights.Verify(weights, atom);
 
         GraphSliceModule module;
         try

@@ -1,5 +1,6 @@
 using AdaMec.Core.Atoms;
 using AdaMec.Runtime.Execution;
+using AdaMec.Runtime.Onnx;
 using AdaMec.Runtime.Zoo;
 using static TorchSharp.torch;
 
@@ -17,16 +18,39 @@ public static class AtomVerifier
 
     public sealed record Report(string Model, string Reference, IReadOnlyList<Boundary> Boundaries, double Tolerance)
     {
+        /// <summary>What ran the chain: "torch" or "onnx".</summary>
+        public string Backend { get; init; } = ExecutionBackends.Torch;
+
         public bool Ok => Boundaries.All(b => b.Ok);
     }
 
     /// <param name="directory">Folder holding manifest.json and the atom files.</param>
     /// <param name="statedict">Weights the atoms were cut from, when they were not zoo-seeded.</param>
     /// <param name="tolerance">Largest allowed |chained − whole| / max|whole| per boundary.</param>
-    public static Report Verify(string directory, string? statedict = null, double tolerance = DefaultTolerance)
+    /// <param name="backend">
+    /// What runs the chain: "torch" (the weights files on TorchSharp) or "onnx" (the folder's ONNX
+    /// models on ONNX Runtime). The reference is always the whole model on TorchSharp.
+    /// </param>
+    public static Report Verify(string directory, string? statedict = null, double tolerance = DefaultTolerance, string backend = ExecutionBackends.Torch)
     {
-        using var chain = AtomChain.Load(directory);
-        var manifest = chain.Manifest;
+        var manifest = AtomManifest.Load(directory);
+        var runner = backend == ExecutionBackends.Torch ? new TorchBackend(threads: null) : ExecutionBackends.Create(backend);
+        // ONNX Runtime runs the folder's own .onnx files: the check covers what partition wrote.
+        var atoms = runner is OnnxBackend onnx
+            ? AtomFiles.LoadAll(manifest, atom => onnx.LoadModel(atom, AtomFiles.ReadOnnx(directory, atom)))
+            : AtomFiles.LoadAll(runner, directory, manifest);
+        try
+        {
+            return Verify(directory, manifest, atoms, statedict, tolerance, runner.Name);
+        }
+        finally
+        {
+            foreach (var atom in atoms) atom.Dispose();
+        }
+    }
+
+    private static Report Verify(string directory, AtomManifest manifest, IExecutableAtom[] atoms, string? statedict, double tolerance, string backend)
+    {
         var (whole, reference) = WholeModel(directory, manifest, statedict);
         using var _ = whole;
         using var scope = NewDisposeScope();
@@ -37,7 +61,7 @@ public static class AtomVerifier
         var (_, expected) = whole.ForwardCapturing(input, boundaryIds);
 
         var boundaries = new List<Boundary>();
-        chain.Run(TensorCodec.Encode(input), (atom, bytes) =>
+        AtomFiles.Run(atoms, TensorCodec.Encode(input), (atom, bytes) =>
         {
             using var actual = TensorCodec.Decode(bytes, atom.OutputShape);
             var reference = expected[atom.Nodes[^1].Id];
@@ -46,7 +70,7 @@ public static class AtomVerifier
             var relative = diff / magnitude;
             boundaries.Add(new Boundary(atom.Id, atom.Nodes[^1].Name, diff, magnitude, relative, relative <= tolerance && double.IsFinite(relative)));
         });
-        return new Report(manifest.Model, reference, boundaries, tolerance);
+        return new Report(manifest.Model, reference, boundaries, tolerance) { Backend = backend };
     }
 
     // The reference is built independently of the atom files when possible: from the zoo seed, or

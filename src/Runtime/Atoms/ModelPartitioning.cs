@@ -14,14 +14,15 @@ public static class ModelPartitioning
     /// <param name="options">Reference contexts of the benefit filter.</param>
     /// <param name="statedict">Real weights (TorchSharp state dict); null uses the seeded zoo weights.</param>
     /// <param name="seed">Seed of the zoo weights.</param>
+    /// <param name="onnx">Also write each atom as an ONNX model.</param>
     public static AtomManifest Partition(string model, string directory, IOperatorLatencyModel? latency = null,
-        PartitionOptions? options = null, string? statedict = null, ulong seed = ModelZoo.DefaultSeed)
+        PartitionOptions? options = null, string? statedict = null, ulong seed = ModelZoo.DefaultSeed, bool onnx = true)
     {
         var graph = ModelZoo.Graph(model);
         latency ??= MeasuredLatencyModel.Measure(graph);
         var partition = new PrePartitioner(latency, options).Partition(graph);
         using var module = statedict is null ? ModelZoo.Create(graph, seed) : new GraphSliceModule(graph.Model, graph.Nodes);
         if (statedict is not null) StateDictLoader.Load(module, statedict);
-        return AtomWriter.Write(directory, partition, module, statedict is null ? "zoo-seeded" : Path.GetFileName(statedict), statedict is null ? seed : null);
+        return AtomWriter.Write(directory, partition, module, statedict is null ? "zoo-seeded" : Path.GetFileName(statedict), statedict is null ? seed : null, onnx);
     }
 }

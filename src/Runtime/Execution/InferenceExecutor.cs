@@ -4,7 +4,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using TorchSharp;
 
 namespace AdaMec.Runtime.Execution;
 
@@ -19,11 +18,15 @@ public sealed partial class InferenceExecutor : IHostedService, IDisposable
     private readonly Channel<WorkItem> _queue;
     private readonly InferenceExecutorOptions _options;
     private readonly ILogger _logger;
+    private readonly IExecutionBackend? _backend;
     private readonly Thread[] _workers;
     private int _started;
     private bool _stopping;
 
-    public InferenceExecutor(IOptions<InferenceExecutorOptions> options, ILogger<InferenceExecutor>? logger = null)
+    /// <param name="options">Queue and workers.</param>
+    /// <param name="logger">Where the start is logged.</param>
+    /// <param name="backend">The backend whose work this executor runs (named in the log); creating it first applies its thread setting.</param>
+    public InferenceExecutor(IOptions<InferenceExecutorOptions> options, ILogger<InferenceExecutor>? logger = null, IExecutionBackend? backend = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
@@ -31,6 +34,7 @@ public sealed partial class InferenceExecutor : IHostedService, IDisposable
         if (!Validator.TryValidateObject(_options, new ValidationContext(_options), results, validateAllProperties: true))
             throw new ArgumentException("invalid inference executor options: " + string.Join("; ", results.Select(r => r.ErrorMessage)), nameof(options));
         _logger = logger ?? NullLogger<InferenceExecutor>.Instance;
+        _backend = backend;
         _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(_options.QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait, // TryWrite fails on a full queue; nothing waits
@@ -49,12 +53,11 @@ public sealed partial class InferenceExecutor : IHostedService, IDisposable
     /// <summary>The queue's capacity.</summary>
     public int Capacity => _options.QueueCapacity;
 
-    /// <summary>Sets the libtorch threads and starts the workers (idempotent).</summary>
+    /// <summary>Starts the workers (idempotent).</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _started, 1) == 1) return Task.CompletedTask;
-        if (_options.TorchThreads is { } threads) torch.set_num_threads(threads);
-        LogStarted(_logger, _options.Workers, torch.get_num_threads(), _options.TorchThreads is null ? "libtorch's default" : "configured", _options.QueueCapacity);
+        LogStarted(_logger, _options.Workers, _backend?.Name ?? "unnamed", _backend?.Threads is { } threads ? threads.ToString(System.Globalization.CultureInfo.InvariantCulture) : "the library's default", _options.QueueCapacity);
         foreach (var worker in _workers) worker.Start();
         return Task.CompletedTask;
     }
@@ -121,8 +124,8 @@ public sealed partial class InferenceExecutor : IHostedService, IDisposable
         _queue.Writer.TryComplete();
     }
 
-    [LoggerMessage(1, LogLevel.Information, "Inference executor: {Workers} worker thread(s), {Threads} libtorch thread(s) ({Source}), queue of {Capacity}")]
-    private static partial void LogStarted(ILogger logger, int workers, int threads, string source, int capacity);
+    [LoggerMessage(1, LogLevel.Information, "Inference executor: {Workers} worker thread(s) for the {Backend} backend, intra-op threads {Threads}, queue of {Capacity}")]
+    private static partial void LogStarted(ILogger logger, int workers, string backend, string threads, int capacity);
 
     private abstract class WorkItem
     {

@@ -22,12 +22,4 @@ public sealed class InferenceExecutorOptions
     /// <value>The default value is 1.</value>
     [Range(1, 64)]
     public int Workers { get; set; } = 1;
-
-    /// <summary>
-    /// libtorch intra-op threads (1 to 1,024) set when the executor starts, before any work runs.
-    /// libtorch has one thread pool per process, so this is a per-process setting. Absent: libtorch's default.
-    /// </summary>
-    /// <value>The default value is null (libtorch's default, one thread per core).</value>
-    [Range(1, 1024)]
-    public int? TorchThreads { get; set; }
 }

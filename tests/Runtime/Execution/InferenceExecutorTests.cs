@@ -82,6 +82,5 @@ public sealed class InferenceExecutorTests
 
         Assert.Equal(64, options.QueueCapacity);
         Assert.Equal(1, options.Workers);
-        Assert.Null(options.TorchThreads);
     }
 }
