@@ -162,7 +162,7 @@ internal sealed partial class PlannerGrain(
     public Task<PlannerStatus> GetStatusAsync()
     {
         var machine = Machine;
-        return Task.FromResult(new PlannerStatus(Live(), machine.Target.ToArray(), machine.Migrating, machine.Sequence, machine.RequirementMs, machine.Devices.ToArray())
+        return Task.FromResult(new PlannerStatus(Live(), machine.Target.ToArray(), machine.Migrating || _verifyResidency, machine.Sequence, machine.RequirementMs, machine.Devices.ToArray())
         {
             Pin = machine.Pin?.ToArray(),
             PlannerSilo = silo.SiloAddress.ToString(),
@@ -244,8 +244,9 @@ internal sealed partial class PlannerGrain(
             }
             if (_verifyResidency)
             {
-                _verifyResidency = false;
                 await VerifyResidencyAsync(machine);
+                // Only now is the resumed live plan known to be resident; status reports Migrating until then.
+                _verifyResidency = false;
             }
             switch (machine.NextWork())
             {
