@@ -9,7 +9,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime.Hosting;
 using Orleans.Storage;
-using Orleans.TestingHost;
+using Orleans.Runtime;
 
 namespace AdaMec.Cluster.Tests;
 
@@ -19,34 +19,38 @@ namespace AdaMec.Cluster.Tests;
 /// spread over the silos, so a killed silo can take the planner's state with it; this one keeps it
 /// in the test process (every in-process silo shares it) and goes through the configured storage
 /// serializer, so the state makes the same JSON round trip as on ADO.NET. The planner must not be on
-/// the primary silo (TestCluster's membership lives there): the test deploys under fresh ids until
-/// the placement picks a secondary.
+/// the primary silo (DevCluster's development membership lives there): the test deploys under fresh
+/// ids until the placement picks another.
 /// </summary>
 public sealed class PlannerDurabilityTests : IAsyncLifetime, IDisposable
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
     private readonly string _cacheRoot = Path.Combine(Path.GetTempPath(), "adamec-durability-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly Models _models = new();
-    private TestCluster _cluster = null!;
+    private DevCluster _cluster = null!;
+    private AdaMecClient _connection = null!;
 
     public async Task InitializeAsync()
     {
-        var builder = new TestClusterBuilder(3);
-        builder.Properties["AdaMecCacheRoot"] = _cacheRoot;
-        builder.AddSiloBuilderConfigurator<Configurator>();
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
+        var silos = ThreeSiloCluster.Devices.Select(d => new DevSilo(d, Configure: Configure)).ToArray();
+        _cluster = await DevCluster.StartAsync(silos, _cacheRoot, "adamec-durability-" + Guid.NewGuid().ToString("N")[..8]);
+        // The hook's storage must be the one grains get, or the test would pass on luck of the memory storage's placement.
+        foreach (var device in ThreeSiloCluster.Devices)
+            Assert.IsType<SurvivingGrainStorage>(_cluster.Services(device).GetRequiredKeyedService<IGrainStorage>(AdaMecStorage.Name));
+        var options = new AdaMecClientOptions { DeviceId = "mobile", ClusterId = _cluster.ClusterId };
+        foreach (var gateway in _cluster.Gateways) options.Gateways.Add(gateway);
+        _connection = await AdaMecClient.ConnectAsync(options);
     }
 
     public async Task DisposeAsync()
     {
         try
         {
-            await _cluster.StopAllSilosAsync();
+            if (_connection is not null) await _connection.DisposeAsync();
         }
         finally
         {
-            await _cluster.DisposeAsync();
+            if (_cluster is not null) await _cluster.DisposeAsync();
             if (Directory.Exists(_cacheRoot)) Directory.Delete(_cacheRoot, recursive: true);
         }
     }
@@ -57,8 +61,8 @@ public sealed class PlannerDurabilityTests : IAsyncLifetime, IDisposable
     public async Task Planner_ItsSiloIsKilled_ResumesWithTheSamePinAndHistoryAndRequestsKeepSucceeding()
     {
         var (directory, manifest) = _models.Get("alexnet");
-        await using var client = AdaMecClient.Attach(_cluster.Client, new AdaMecClientOptions { DeviceId = "mobile" }, 100 * 1024 * 1024);
-        var primary = _cluster.Primary!.SiloAddress.ToString();
+        await using var client = AdaMecClient.Attach(_connection.Cluster, new AdaMecClientOptions { DeviceId = "mobile" }, _connection.MaxMessageBodySize);
+        var primary = Address("edge1");
         Deployment? deployment = null;
         PlannerStatus status = null!;
         for (var attempt = 0; attempt < 30; attempt++)
@@ -71,8 +75,7 @@ public sealed class PlannerDurabilityTests : IAsyncLifetime, IDisposable
         }
         Assert.NotNull(deployment);
         using var owned = deployment;
-        var plannerSilo = _cluster.GetActiveSilos().Single(s => s.SiloAddress.ToString() == status.PlannerSilo);
-        var doomed = ThreeSiloCluster.DeviceOfSilo(plannerSilo.Name);
+        var doomed = ThreeSiloCluster.Devices.Single(d => Address(d) == status.PlannerSilo);
         // Pin onto the two devices that stay, so the pinned plan can still run after the kill.
         var staying = ThreeSiloCluster.Devices.Where(d => d != doomed).ToArray();
         var pin = Enumerable.Range(0, manifest.Atoms.Count).Select(i => staying[i % 2]).ToArray();
@@ -83,10 +86,10 @@ public sealed class PlannerDurabilityTests : IAsyncLifetime, IDisposable
         var expected = Models.WholeModelOutput(manifest, input);
         Assert.Equal(pin, (await deployment.InferAsync(input)).Assignment);
 
-        await _cluster.KillSiloAsync(plannerSilo);
+        await _cluster.KillSiloAsync(doomed);
 
         // Ask the planner grain itself (Deployment.WaitForAsync would deploy again on UnknownDeployment and hide a lost state).
-        var planner = _cluster.Client.GetGrain<IPlannerGrain>(deployment.Id);
+        var planner = _connection.Cluster.GetGrain<IPlannerGrain>(deployment.Id);
         var after = await Eventually(async () =>
         {
             var s = await planner.GetStatusAsync();
@@ -98,8 +101,11 @@ public sealed class PlannerDurabilityTests : IAsyncLifetime, IDisposable
         Assert.Equal(before.Select(r => (r.Sequence, r.Trigger, r.At, string.Join(",", r.NewPlan))),
             history.Take(before.Count).Select(r => (r.Sequence, r.Trigger, r.At, string.Join(",", r.NewPlan))));
         Assert.DoesNotContain(history.Skip(before.Count), r => r.Trigger == "deploy");
-        Assert.Contains(deployment.Id, await _cluster.Client.GetGrain<IDeploymentDirectoryGrain>(GrainKeys.Directory).ListAsync());
+        Assert.Contains(deployment.Id, await _connection.Cluster.GetGrain<IDeploymentDirectoryGrain>(GrainKeys.Directory).ListAsync());
 
+        // The resumed planner tells the initiator through the callback it restored from storage (no poll here).
+        var told = await Eventually(() => Task.FromResult(deployment.Plan.Version >= after.Live.Version ? deployment.Plan : null));
+        Assert.Equal(pin, told.Assignment);
         for (var i = 0; i < 3; i++)
         {
             var result = await deployment.InferAsync(input);
@@ -127,26 +133,17 @@ public sealed class PlannerDurabilityTests : IAsyncLifetime, IDisposable
         }
     }
 
-    private sealed class Configurator : ISiloConfigurator
+    private string Address(string device) => _cluster.Services(device).GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString();
+
+    private static void Configure(ISiloBuilder silo)
     {
-        public void Configure(ISiloBuilder siloBuilder)
+        silo.Services.AddGrainStorage(AdaMecStorage.Name, (sp, _) => new SurvivingGrainStorage(sp.GetRequiredService<IGrainStorageSerializer>()));
+        // Notice the killed silo in a few seconds.
+        silo.Configure<ClusterMembershipOptions>(o =>
         {
-            var device = ThreeSiloCluster.DeviceOfSilo(siloBuilder.Configuration["Orleans:Name"]);
-            siloBuilder.AddAdaMec();
-            siloBuilder.Services.AddGrainStorage(AdaMecStorage.Name, (sp, _) => new SurvivingGrainStorage(sp.GetRequiredService<IGrainStorageSerializer>()));
-            siloBuilder.Configure<SiloOptions>(o => o.SiloName = device);
-            // Notice the killed silo in a few seconds.
-            siloBuilder.Configure<ClusterMembershipOptions>(o =>
-            {
-                o.ProbeTimeout = TimeSpan.FromSeconds(1);
-                o.NumMissedProbesLimit = 2;
-            });
-            siloBuilder.Services.Configure<DeviceOptions>(o =>
-            {
-                o.Id = device;
-                o.CacheDirectory = Path.Combine(siloBuilder.Configuration["AdaMecCacheRoot"]!, device);
-            });
-        }
+            o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.NumMissedProbesLimit = 2;
+        });
     }
 }
 

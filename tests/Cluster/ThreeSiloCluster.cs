@@ -12,10 +12,8 @@ namespace AdaMec.Cluster.Tests;
 /// (the cluster the demo and the benchmarks run on, each silo built as adamec-silo builds it), each with
 /// its own atom cache folder. The test client is the initiator "mobile", connected through all three
 /// gateways so a test may stop any silo.
-/// The fixtures in ContextClusters.cs run on DevCluster too. Still on Orleans' TestingHost: the cluster in
-/// PlannerDurabilityTests (a killed silo, a grain storage shared across silos, fast probes). DevCluster has
-/// what it needs (KillSiloAsync, the DevSilo.Configure hook), but a converted version failed twice (a request
-/// after the kill ran atom 0 on the initiator instead of the pin) and was not landed until that is understood.
+/// The fixtures in ContextClusters.cs and PlannerDurabilityTests' cluster (a killed silo, a test grain
+/// storage, fast probes through the DevSilo.Configure hook) run on DevCluster too; no test uses TestingHost.
 /// </summary>
 public class ThreeSiloCluster : IAsyncLifetime
 {
@@ -66,15 +64,6 @@ public class ThreeSiloCluster : IAsyncLifetime
             if (Directory.Exists(_cacheRoot)) Directory.Delete(_cacheRoot, recursive: true);
         }
     }
-
-    /// <summary>The device a TestingHost silo stands for (TestingHost names them Primary, Secondary_1, ...).</summary>
-    internal static string DeviceOfSilo(string? siloName) => siloName switch
-    {
-        "Primary" => "edge1",
-        "Secondary_1" => "edge2",
-        "Secondary_2" => "edge3",
-        _ => siloName ?? throw new InvalidOperationException("silo has no name"),
-    };
 }
 
 [CollectionDefinition(Name)]
