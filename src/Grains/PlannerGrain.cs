@@ -223,7 +223,7 @@ internal sealed partial class PlannerGrain(
     /// <summary>One item of the machine's work per tick, so requests queued behind it get their turn.</summary>
     private async Task PumpAsync(CancellationToken cancellationToken)
     {
-        if (_machine is not { IsDeployed: true } machine) return;
+        if (_machine is not { IsDeployed: true } machine || _stopping.IsCancellationRequested) return;
         try
         {
             if (_membershipDirty)
@@ -471,17 +471,22 @@ internal sealed partial class PlannerGrain(
         }
     }
 
-    private Task RenewLeasesAsync(CancellationToken cancellationToken) => SubscribeAsync(_subscribed.ToArray());
+    private Task RenewLeasesAsync(CancellationToken cancellationToken) =>
+        _stopping.IsCancellationRequested ? Task.CompletedTask : SubscribeAsync(_subscribed.ToArray());
 
     /// <summary>Sends the newest live plan to the initiator; a slow or gone initiator holds up nothing else.</summary>
     private async Task NotifyAsync(CancellationToken cancellationToken)
     {
-        while (_pendingNotify is { } plan && _callback is { } callback)
+        while (_pendingNotify is { } plan && _callback is { } callback && !_stopping.IsCancellationRequested)
         {
             _pendingNotify = null;
             try
             {
-                await callback.PlanChangedAsync(plan);
+                // A gone initiator answers only at the response timeout: a stopping silo does not wait for that.
+                await callback.PlanChangedAsync(plan).WaitAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -543,9 +548,17 @@ internal sealed partial class PlannerGrain(
     {
         try
         {
-            await foreach (var _ in membership.MembershipUpdates.WithCancellation(cancellationToken))
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(cancellationToken))
             {
                 if (cancellationToken.IsCancellationRequested) break;
+                if (snapshot.GetSiloStatus(silo.SiloAddress) != SiloStatus.Active)
+                {
+                    // This silo is stopping and this activation goes with it: re-planning for its own departure would
+                    // race the shutdown (storage, notices to initiators, placement with no silo left). Whoever calls
+                    // next re-activates the planner elsewhere, and it resumes from storage with the membership then.
+                    _stopping.Cancel();
+                    break;
+                }
                 _membershipDirty = true;
                 _work?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
             }
