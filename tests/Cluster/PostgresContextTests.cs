@@ -1,10 +1,7 @@
-using System.Globalization;
 using AdaMec.Client;
 using AdaMec.Grains;
 using AdaMec.Interfaces;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace AdaMec.Cluster.Tests;
 
@@ -23,7 +20,7 @@ public sealed class PostgresContextTests : IAsyncLifetime
     {
         var budgets = new DeviceBudgets(123_456_789, 4.5e9);
         var link = GrainKeys.Link("phone", Device);
-        using (var first = await StartSiloAsync())
+        using (var first = await _database.StartSiloAsync(Device))
         {
             try
             {
@@ -43,7 +40,7 @@ public sealed class PostgresContextTests : IAsyncLifetime
         Assert.Equal(2, await _database.ScalarAsync<int>($"SELECT Version FROM AdaMecGrainState WHERE GrainIdExtension = '{Device}'"));
         Assert.Equal(2, await _database.ScalarAsync<int>($"SELECT Version FROM AdaMecGrainState WHERE GrainIdExtension = '{link}'"));
 
-        using var second = await StartSiloAsync();
+        using var second = await _database.StartSiloAsync(Device);
         try
         {
             await using var client = await ConnectAsync();
@@ -60,29 +57,4 @@ public sealed class PostgresContextTests : IAsyncLifetime
 
     private Task<AdaMecClient> ConnectAsync() =>
         AdaMecClient.ConnectAsync(new AdaMecClientOptions { PostgresConnection = _database.Connection, ClusterId = _database.Name });
-
-    private async Task<IHost> StartSiloAsync()
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Device:Id"] = Device,
-            ["Device:CacheDirectory"] = Path.Combine(Path.GetTempPath(), _database.Name, Device),
-            ["Silo:Clustering"] = SiloHostOptions.Postgres,
-            ["Silo:Connection"] = _database.Connection,
-            ["Silo:SiloPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
-            ["Silo:GatewayPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
-            ["Silo:ClusterId"] = _database.Name,
-        };
-        var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), l => l.SetMinimumLevel(LogLevel.Warning));
-        try
-        {
-            await host.StartAsync();
-            return host;
-        }
-        catch
-        {
-            host.Dispose();
-            throw;
-        }
-    }
 }

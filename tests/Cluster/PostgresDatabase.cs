@@ -1,4 +1,9 @@
+using System.Globalization;
 using System.Net.Sockets;
+using AdaMec.Grains;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace AdaMec.Cluster.Tests;
@@ -56,6 +61,35 @@ public sealed class PostgresDatabase : IAsyncLifetime
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", admin);
         await drop.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// Starts a device's silo as adamec-silo would on this database: PostgreSQL membership and ADO.NET grain
+    /// storage, cluster id = <see cref="Name"/>, free loopback ports, its atom cache under the temp folder.
+    /// </summary>
+    public async Task<IHost> StartSiloAsync(string device)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Device:Id"] = device,
+            ["Device:CacheDirectory"] = Path.Combine(Path.GetTempPath(), Name, device),
+            ["Silo:Clustering"] = SiloHostOptions.Postgres,
+            ["Silo:Connection"] = Connection,
+            ["Silo:SiloPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
+            ["Silo:GatewayPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
+            ["Silo:ClusterId"] = Name,
+        };
+        var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), l => l.SetMinimumLevel(LogLevel.Warning));
+        try
+        {
+            await host.StartAsync();
+            return host;
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs a scalar query against the database.</summary>

@@ -1,10 +1,7 @@
-using System.Globalization;
 using AdaMec.Client;
 using AdaMec.Grains;
 using AdaMec.Interfaces;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace AdaMec.Cluster.Tests;
@@ -34,7 +31,7 @@ public sealed class PostgresMembershipTests : IAsyncLifetime
         var hosts = new List<IHost>();
         try
         {
-            foreach (var device in new[] { "pg-edge1", "pg-edge2" }) hosts.Add(await StartSiloAsync(device));
+            foreach (var device in new[] { "pg-edge1", "pg-edge2" }) hosts.Add(await _database.StartSiloAsync(device));
 
             var rows = await MembersAsync();
             Assert.Equal(Active, rows["pg-edge1"]);
@@ -65,7 +62,7 @@ public sealed class PostgresMembershipTests : IAsyncLifetime
     [Fact]
     public async Task GrainStorage_SiloRestartsOnPostgres_DurableStateIsReadBack()
     {
-        var first = await StartSiloAsync("pg-store1");
+        var first = await _database.StartSiloAsync("pg-store1");
         try
         {
             var options = new AdaMecClientOptions { PostgresConnection = _connection, ClusterId = _database.Name };
@@ -82,7 +79,7 @@ public sealed class PostgresMembershipTests : IAsyncLifetime
         }
         Assert.Equal(3, await _database.ScalarAsync<int>("SELECT Version FROM AdaMecGrainState WHERE GrainIdExtension = 'deployments'"));
 
-        using var second = await StartSiloAsync("pg-store2");
+        using var second = await _database.StartSiloAsync("pg-store2");
         try
         {
             var options = new AdaMecClientOptions { PostgresConnection = _connection, ClusterId = _database.Name };
@@ -93,31 +90,6 @@ public sealed class PostgresMembershipTests : IAsyncLifetime
         finally
         {
             await second.StopAsync();
-        }
-    }
-
-    private async Task<IHost> StartSiloAsync(string device)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Device:Id"] = device,
-            ["Device:CacheDirectory"] = Path.Combine(Path.GetTempPath(), _database.Name, device),
-            ["Silo:Clustering"] = SiloHostOptions.Postgres,
-            ["Silo:Connection"] = _connection,
-            ["Silo:SiloPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
-            ["Silo:GatewayPort"] = LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
-            ["Silo:ClusterId"] = _database.Name,
-        };
-        var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), l => l.SetMinimumLevel(LogLevel.Warning));
-        try
-        {
-            await host.StartAsync();
-            return host;
-        }
-        catch
-        {
-            host.Dispose();
-            throw;
         }
     }
 
