@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Hosting;
+using Orleans.Runtime;
 using Orleans.Runtime.Placement;
 
 namespace AdaMec.Grains;
@@ -26,6 +27,7 @@ public static class AdaMecSiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<EmulationOptions>, AnnotatedOptionsValidator<EmulationOptions>>();
         builder.Services.AddSingleton<IValidateOptions<PlannerOptions>, AnnotatedOptionsValidator<PlannerOptions>>();
         builder.AddAtomRuntime();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Security.DeviceIdGuard>(); // one board per device id
         return builder;
     }
 
