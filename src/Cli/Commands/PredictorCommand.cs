@@ -68,7 +68,7 @@ internal static class PredictorCommand
             Description = $"Learner for every kind ({string.Join(", ", LearnerNames.All.Select(l => l.ToName()))}), then any kind=learner exceptions, e.g. fasttree+mlp,fc=fasttree.",
             DefaultValueFactory = _ => DefaultLearner.ToString(),
         };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "Random seed of the learners (same seed, same predictor).", DefaultValueFactory = _ => 1 };
         var calibration = new Option<string?>("--calibration") { Description = "Operators timed inside calibration networks (`adamec profile calibrate`): fits the in-model correction. Without it predictions are isolated, hot latencies." };
         var command = new Command("train", "Train a predictor on a sample CSV and save it.") { samples, unit, output, learner, seed, calibration };
         command.SetAction(parse =>
@@ -99,7 +99,7 @@ internal static class PredictorCommand
         var folds = new Option<int>("--folds") { Description = "k of k-fold cross-validation.", DefaultValueFactory = _ => 5 };
         var learners = new Option<string>("--learners") { Description = "Comma-separated learners or 'all'.", DefaultValueFactory = _ => "all" };
         var ops = new Option<string>("--ops") { Description = "Only these operator kinds ('all' by default).", DefaultValueFactory = _ => "all" };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "Random seed of the fold split and the learners.", DefaultValueFactory = _ => 1 };
         var dump = new Option<string?>("--predictions") { Description = "Also write every held-out prediction to this CSV (learner, sample columns, predicted_ms)." };
         var command = new Command("eval", "k-fold accuracy of every learner, per operator kind, on the same folds.") { samples, unit, json, folds, learners, ops, seed, dump };
         command.SetAction(parse =>

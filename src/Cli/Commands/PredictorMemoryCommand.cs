@@ -17,7 +17,7 @@ internal static class PredictorMemoryCommand
         var samples = new Option<string>("--samples") { Description = "CSV from `adamec profile memory`.", Required = true };
         var predictor = new Option<string>("--predictor") { Description = "Predictor whose f_pre is corrected (default: data/predictor/predictor.zip, trained from the committed profile if missing)." };
         var output = new Option<string>("--out") { Description = "Write the predictor with f_mem attached here (may equal --predictor)." };
-        var folds = new Option<int>("--folds") { DefaultValueFactory = _ => 5 };
+        var folds = new Option<int>("--folds") { Description = "k of the k-fold cross-validation that decides whether f_mem is kept.", DefaultValueFactory = _ => 5 };
         var hidden = new Option<int>("--hidden") { Description = "Hidden units of the two-layer network.", DefaultValueFactory = _ => 8 };
         var epochs = new Option<int>("--epochs") { Description = "Full-batch Adam steps (few: the slowdowns are sparse and noisy, longer training fits the noise).", DefaultValueFactory = _ => 200 };
         var command = new Command("memory", "Train and evaluate the memory correction f_mem on constrained-memory measurements.")

@@ -18,7 +18,7 @@ internal static class PredictorNetworksCommand
         var calibration = new Option<string>("--calibration") { Description = "CSV from `adamec profile calibrate`.", DefaultValueFactory = _ => LearnedLatencyModel.DefaultCalibrationRelativePath };
         var calibrationSeed = new Option<int>("--calibration-seed") { Description = "The --seed `profile calibrate` was run with (the networks are rebuilt from it).", DefaultValueFactory = _ => 1 };
         var predictor = new Option<string>("--predictor") { Description = "Predictor whose f_pre is used (default: data/predictor/predictor.zip, trained from the committed profile if missing)." };
-        var folds = new Option<int>("--folds") { DefaultValueFactory = _ => 8 };
+        var folds = new Option<int>("--folds") { Description = "k of the k-fold cross-validation over the calibration networks.", DefaultValueFactory = _ => 8 };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
         var command = new Command("networks", "k-fold by calibration network: whole-network in-model time predicted vs measured (no zoo model involved).")
         {

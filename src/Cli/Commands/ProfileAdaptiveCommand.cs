@@ -18,14 +18,14 @@ internal static class ProfileAdaptiveCommand
     {
         var output = new Option<string>("--out") { Description = "Sample CSV to extend (start it with `adamec profile`).", Required = true };
         var ops = new Option<string>("--ops") { Description = "Kinds to improve.", DefaultValueFactory = _ => "conv" };
-        var learner = new Option<string>("--learner") { DefaultValueFactory = _ => PredictorCommand.DefaultLearner.Learner.ToName() };
+        var learner = new Option<string>("--learner") { Description = "Learner whose held-out error decides where to sample.", DefaultValueFactory = _ => PredictorCommand.DefaultLearner.Learner.ToName() };
         var threshold = new Option<double>("--threshold") { Description = "A stratum whose within-±10% share is below this gets new samples.", DefaultValueFactory = _ => 0.9 };
         var target = new Option<double>("--target") { Description = "Stop when every kind's within-±10% share reaches this.", DefaultValueFactory = _ => 0.9 };
         var budget = new Option<int>("--budget") { Description = "Most new samples to take in total.", DefaultValueFactory = _ => 1000 };
         var round = new Option<int>("--round") { Description = "New samples per round.", DefaultValueFactory = _ => 200 };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 1 };
-        var folds = new Option<int>("--folds") { DefaultValueFactory = _ => 5 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 100 };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads while timing (the count the predictor is for).", DefaultValueFactory = _ => 1 };
+        var folds = new Option<int>("--folds") { Description = "k of the k-fold cross-validation each round.", DefaultValueFactory = _ => 5 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the configurations drawn (round r draws with seed + r).", DefaultValueFactory = _ => 100 };
         var command = new Command("adaptive", "Adaptive supplementary sampling: add samples where held-out error is high until the target is met or the budget runs out.")
         {
             output, ops, learner, threshold, target, budget, round, threads, folds, seed,

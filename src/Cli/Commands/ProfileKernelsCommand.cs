@@ -16,7 +16,7 @@ internal static class ProfileKernelsCommand
     public static Command Create()
     {
         var count = new Option<int>("--count") { Description = "Convs to draw from the sampling space.", DefaultValueFactory = _ => 200 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the convs drawn.", DefaultValueFactory = _ => 1 };
         var announce = new Option<bool>("--announce") { Description = "Child mode: run the convs, announcing each on stdout.", Hidden = true };
         var command = new Command("kernels", "Check which kernel libtorch runs each conv with (oneDNN's verbose log) against the predictor's mirror of its dispatch.")
         {
@@ -31,20 +31,17 @@ internal static class ProfileKernelsCommand
                 ConvKernelProbe.Run(new SamplingSpace(parse.GetValue(seed)).Draw([OperatorKind.Conv2d], n), Console.Out);
                 return 0;
             }
-            if (Probe(parse.GetValue(seed), n) is not { } lines) return 1;
+            var lines = Probe(parse.GetValue(seed), n);
             if (!ConvKernelProbe.HasVerboseLog(lines))
-            {
-                Console.Error.WriteLine($"profile kernels: oneDNN printed no verbose log ({ConvKernelProbe.VerboseVariable}=1 had no effect): this libtorch cannot be checked.");
-                return 1;
-            }
+                throw new InvalidOperationException($"profile kernels: oneDNN printed no verbose log ({ConvKernelProbe.VerboseVariable}=1 had no effect): this libtorch cannot be checked.");
             Report(ConvKernelProbe.Parse(lines));
             return 0;
         });
         return command;
     }
 
-    /// <summary>The probe child's stdout lines, or null (said on stderr) when it failed.</summary>
-    private static string[]? Probe(int seed, int count)
+    /// <summary>The probe child's stdout lines; throws (exit 1 through CliErrors) when it failed.</summary>
+    private static string[] Probe(int seed, int count)
     {
         using var child = SelfProcess.Profiler().Start(["profile", "kernels", "--announce", "--count", count.ToString(CultureInfo.InvariantCulture),
             "--seed", seed.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string> { [ConvKernelProbe.VerboseVariable] = "1" });
@@ -52,8 +49,7 @@ internal static class ProfileKernelsCommand
         var output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
         if (child.ExitCode == 0) return output.Split('\n');
-        Console.Error.WriteLine($"profile kernels: the probe process failed (exit {child.ExitCode}): {error.Result.Trim()}");
-        return null;
+        throw new InvalidOperationException($"profile kernels: the probe process failed (exit {child.ExitCode}): {error.Result.Trim()}");
     }
 
     private static void Report(IReadOnlyList<ObservedConvKernel> observed)

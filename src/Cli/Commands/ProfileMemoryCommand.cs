@@ -20,8 +20,8 @@ internal static class ProfileMemoryCommand
         var budgets = new Option<string>("--budgets") { Description = "Comma-separated memory limits in MB.", DefaultValueFactory = _ => "1024,768,640,576,512,448" };
         var zoo = new Option<bool>("--zoo") { Description = "Time the zoo's distinct operator configurations (default on).", DefaultValueFactory = _ => true };
         var count = new Option<int>("--count") { Description = "Extra random configurations from the sampling space.", DefaultValueFactory = _ => 100 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the configurations drawn.", DefaultValueFactory = _ => 7 };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads while timing.", DefaultValueFactory = _ => 1 };
         var root = new Option<string>("--cgroup-root") { Description = "cgroup v1 memory hierarchy.", DefaultValueFactory = _ => CgroupMemoryLimit.DefaultRoot };
         var command = new Command("memory", "Time operators under real cgroup memory limits in child processes (data for the memory correction f_mem).")
         {

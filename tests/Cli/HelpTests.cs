@@ -1,0 +1,46 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using AdaMec.Cli.Commands;
+
+namespace AdaMec.Cli.Tests;
+
+/// <summary>`--help` says what every command and option does, and the defaults.</summary>
+public sealed class HelpTests
+{
+    [Fact]
+    public void EveryCommand_EveryOption_HasADescription()
+    {
+        var missing = new List<string>();
+        foreach (var command in CommandCatalog.All()) Walk(command, "adamec " + command.Name, missing);
+
+        Assert.True(missing.Count == 0, "no description for:\n" + string.Join("\n", missing));
+    }
+
+    [Fact]
+    public void Help_OptionWithADefault_ShowsItsDescriptionAndDefault()
+    {
+        var result = AdamecProcess.Run("profile", "kernels", "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        var line = Assert.Single(result.Out.Split('\n'), l => l.TrimStart().StartsWith("--seed", StringComparison.Ordinal));
+        Assert.Contains("Seed of the convs drawn", line, StringComparison.Ordinal);
+        Assert.Contains("[default: 1]", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("--announce", result.Out, StringComparison.Ordinal); // the hidden child mode
+    }
+
+    private static void Walk(Command command, string path, List<string> missing)
+    {
+        if (command.Hidden) return;
+        if (string.IsNullOrWhiteSpace(command.Description)) missing.Add(path);
+        foreach (var option in command.Options)
+        {
+            if (option.Hidden || option is HelpOption or VersionOption) continue;
+            if (string.IsNullOrWhiteSpace(option.Description)) missing.Add($"{path} {option.Name}");
+        }
+        foreach (var argument in command.Arguments)
+        {
+            if (!argument.Hidden && string.IsNullOrWhiteSpace(argument.Description)) missing.Add($"{path} <{argument.Name}>");
+        }
+        foreach (var sub in command.Subcommands) Walk(sub, path + " " + sub.Name, missing);
+    }
+}
