@@ -25,6 +25,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     private readonly object[] _locks;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Guid, PendingSegment> _pending = new();
+    private readonly LatencyReporter _latency;
     private IInitiatorCallback? _reference;
     private volatile bool _disposed;
     private double _requirementMs;
@@ -41,6 +42,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         _locks = local.Select(_ => new object()).ToArray();
         _requirementMs = requirementMs;
         _logger = client.Loggers.CreateLogger<Deployment>();
+        _latency = new LatencyReporter(client.Cluster, id, _logger);
         _plan = new LivePlan(id, 0, client.Options.DeviceId, Enumerable.Repeat(client.Options.DeviceId, manifest.Atoms.Count).ToArray(), 0, false);
     }
 
@@ -148,6 +150,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         _client.Metrics.InferenceDuration.Record(latency, new KeyValuePair<string, object?>(AdaMecTelemetry.Tags.Deployment, Id), new KeyValuePair<string, object?>("adamec.model", Manifest.Model));
         activity?.SetTag(AdaMecTelemetry.Tags.PlanVersion, startVersion);
         activity?.SetTag("adamec.retries", retries);
+        await _latency.AddAsync(latency, _requirementMs, startVersion);
         return new InferenceResult(id, bytes, latency, ranOn, startVersion, retries, ranLocally)
         {
             FellBack = fellBack,

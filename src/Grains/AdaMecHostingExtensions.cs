@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using AdaMec.Grains.Security;
+using Orleans.Dashboard;
 using Orleans.Hosting;
 
 namespace AdaMec.Grains;
@@ -69,6 +70,7 @@ public static class AdaMecHostingExtensions
             }
             if (silo.FastFailureDetection) orleans.Configure<ClusterMembershipOptions>(AdaMecSiloHost.Tune);
             orleans.AddActivityPropagation();
+            if (Operations.SiloWebHost.DashboardEnabled(Operations.SiloWebHost.Read(builder.Configuration))) orleans.AddDashboard();
             orleans.AddAdaMec().AddAdaMecStorage(postgres).AddAdaMecSecurity(security);
             configure?.Invoke(orleans);
         });

@@ -36,6 +36,9 @@ public static class AdaMecSiloHost
         ["--emulate-link-latency-ms"] = "Emulation:LinkLatencyMs",
         ["--strategy"] = "Planner:Strategy",
         ["--cluster-key-file"] = "Security:ClusterKeyFile",
+        ["--http-port"] = "Http:Port",
+        ["--http-address"] = "Http:Address",
+        ["--dashboard"] = "Http:Dashboard",
     };
 
     /// <summary>
@@ -73,7 +76,9 @@ public static class AdaMecSiloHost
 
     /// <summary>Builds (does not start) the silo host. Throws <see cref="OptionsValidationException"/> for an unusable Silo section; other sections are checked when it starts.</summary>
     public static IHost Build(IConfiguration configuration, Action<ILoggingBuilder>? logging = null, Action<ISiloBuilder>? configure = null) =>
-        CreateBuilder(configuration, logging, configure).Build();
+        Operations.SiloWebHost.Read(configuration).Port is not null
+            ? Operations.SiloWebHost.Build(configuration, logging, configure) // --http-port: the same silo inside ASP.NET Core
+            : CreateBuilder(configuration, logging, configure).Build();
 
     /// <summary>Faster detection of dead silos (measured here: ~1 s for a killed silo).</summary>
     public static void Tune(ClusterMembershipOptions options)

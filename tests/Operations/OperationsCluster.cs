@@ -24,6 +24,9 @@ public sealed class OperationsCluster : IAsyncLifetime
 
     public DevCluster Cluster { get; private set; } = null!;
 
+    /// <summary>Each silo's HTTP base address (operator page, /metrics, /healthz, /dashboard).</summary>
+    public Dictionary<string, Uri> Http { get; } = [];
+
     public AdaMecClient Client { get; private set; } = null!;
 
     public Deployment Deployment { get; private set; } = null!;
@@ -47,15 +50,29 @@ public sealed class OperationsCluster : IAsyncLifetime
         var manifest = ModelPartitioning.Partition("mobilenet_v2", atoms, new FlopsLatencyModel());
         Action<Orleans.Hosting.ISiloBuilder> traced = silo => silo.Services.AddOpenTelemetry()
             .WithTracing(t => t.AddProcessor(new SimpleActivityExportProcessor(new LockedExporter(_spans))));
-        var silos = Devices.Select((device, i) => new DevSilo(device, Configure: i == 0 ? traced : null)).ToArray();
+        var silos = Devices.Select((device, i) =>
+        {
+            var port = LoopbackPorts.Free();
+            Http[device] = new Uri($"http://127.0.0.1:{port}/");
+            return new DevSilo(device, new Dictionary<string, string?> { ["Http:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) }, i == 0 ? traced : null);
+        }).ToArray();
         Cluster = await DevCluster.StartAsync(silos, Path.Combine(_root, "cache"), "adamec-ops-" + Guid.NewGuid().ToString("N")[..8]);
-        var options = new AdaMecClientOptions { DeviceId = "phone", ClusterId = Cluster.ClusterId };
+        // The phone has (almost) no compute budget: unpinned, the planner must place every atom on a silo (the browser test relies on it).
+        var options = new AdaMecClientOptions { DeviceId = "phone", ClusterId = Cluster.ClusterId, ComputeBudgetFlops = 1 };
         options.Gateways.Add(Cluster.Gateways[0]);
         Client = await AdaMecClient.ConnectAsync(options);
         Deployment = await Client.DeployAsync(atoms, latencyRequirementMs: 5_000, deploymentId: "phone/mobilenet_v2");
         Pin = Enumerable.Range(0, manifest.Atoms.Count).Select(i => Devices[Math.Min(i, Devices.Length - 1)]).ToArray();
         await PinAsync(Pin);
         Input = TensorCodec.RandomPayload(manifest.InputShape, seed: 7);
+    }
+
+    /// <summary>Sends requests until the phone has reported latency to the cluster at least once (it reports at most once a second).</summary>
+    public async Task ServeAndReportAsync()
+    {
+        await Deployment.InferAsync(Input);
+        await Task.Delay(1_100);
+        await Deployment.InferAsync(Input);
     }
 
     /// <summary>Pins the deployment and waits until that exact plan is live (a pin is carried out by the planner's work loop, not within the call).</summary>

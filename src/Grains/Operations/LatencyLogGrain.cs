@@ -1,0 +1,23 @@
+using AdaMec.Interfaces;
+
+namespace AdaMec.Grains.Operations;
+
+/// <summary>The recent latency reports of one deployment, in memory (see <see cref="ILatencyLogGrain"/>).</summary>
+[CollectionAgeLimit(Minutes = 30)]
+internal sealed class LatencyLogGrain : Grain, ILatencyLogGrain
+{
+    /// <summary>Reports kept: about ten minutes at one report a second.</summary>
+    internal const int Kept = 600;
+
+    private readonly Queue<LatencyReport> _reports = new();
+
+    public Task RecordAsync(LatencyReport report)
+    {
+        if (report is null || report.Requests <= 0 || !double.IsFinite(report.MedianMs) || !double.IsFinite(report.MaxMs)) return Task.CompletedTask;
+        _reports.Enqueue(report);
+        while (_reports.Count > Kept) _reports.Dequeue();
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<LatencyReport>> ReadAsync() => Task.FromResult<IReadOnlyList<LatencyReport>>(_reports.ToArray());
+}
