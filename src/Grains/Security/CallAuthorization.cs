@@ -50,6 +50,8 @@ public static class CallAuthorization
         type == typeof(IPlannerGrain) ? method is "Deploy" or "GetPlan" or "GetStatus" or "GetHistory" or "SetLatencyRequirement" or "Replan"
         : type == typeof(IAtomGrain) ? method is "Run" or "IsResident"
         : type == typeof(ILinkGrain) ? method is "RecordTransfer" or "Get"
+        // Measured latency for the operator page (a view, not a decision input).
+        : type == typeof(ILatencyLogGrain) ? method is "Record"
         : type == typeof(IDeviceGrain) && method is "GetStatus";
 
     private static bool Initiator(GrainCall call, string method, string name)
