@@ -61,7 +61,7 @@ public sealed record DeploymentStatus(string Id, int Version, IReadOnlyList<stri
 /// <param name="To">Receiving device.</param>
 /// <param name="Mbps">Estimated bandwidth.</param>
 /// <param name="LatencyMs">Estimated one-way latency.</param>
-/// <param name="Source">"measured", "declared" or "default".</param>
+/// <param name="Source">"measured", "declared" or "probing" (never measured yet; the planner probes a link before it plans on it).</param>
 /// <param name="Samples">Transfers the estimate rests on.</param>
 /// <param name="AgeS">Seconds since the last sample or declaration.</param>
 public sealed record LinkStatusRow(string From, string To, double Mbps, double LatencyMs, string Source, int Samples, double AgeS);

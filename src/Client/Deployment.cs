@@ -72,6 +72,8 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     {
         _reference ??= _client.Cluster.CreateObjectReference<IInitiatorCallback>(this);
         var options = _client.Options;
+        // The planner plans on measured links: this initiator's are probed by it, before the first plan.
+        await InitiatorLinks.ProbeAsync(_client.Cluster, options.DeviceId, _client.MaxMessageBodySize, InitiatorLinks.StaleAfter, _logger, cancellationToken);
         var plan = await Planner.DeployAsync(new DeploymentRequest(_manifestJson,
             new InitiatorInfo(options.DeviceId, options.SpeedFactor, options.MemoryBudgetBytes, options.ComputeBudgetFlops) { Backend = _client.Backend.Name },
             _requirementMs, _reference)).WaitAsync(cancellationToken);

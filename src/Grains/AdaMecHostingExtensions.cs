@@ -29,6 +29,7 @@ public static class AdaMecHostingExtensions
         Bind<DeviceOptions>(builder.Services, DeviceOptions.SectionName);
         Bind<EmulationOptions>(builder.Services, EmulationOptions.SectionName);
         Bind<PlannerOptions>(builder.Services, PlannerOptions.SectionName);
+        Bind<LinkOptions>(builder.Services, LinkOptions.SectionName);
         Bind<SiloHostOptions>(builder.Services, SiloHostOptions.SectionName);
         Bind<SecurityOptions>(builder.Services, SecurityOptions.SectionName);
 

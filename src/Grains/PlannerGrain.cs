@@ -436,7 +436,7 @@ internal sealed partial class PlannerGrain(
         }
         var all = devices.Select(d => d.DeviceId).Prepend(initiator).ToArray();
         var links = new List<LinkContext>();
-        foreach (var task in all.SelectMany(from => all.Where(to => to != from).Select(to => GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(from, to)).GetAsync())).ToArray())
+        foreach (var task in all.SelectMany(from => all.Where(to => to != from).Select(to => GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(from, to)).EnsureMeasuredAsync())).ToArray())
         {
             try
             {

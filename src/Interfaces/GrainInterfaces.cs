@@ -137,9 +137,22 @@ public interface ILinkGrain : IGrainWithStringKey
     [Alias("ClearDeclaration")]
     Task ClearDeclarationAsync();
 
-    /// <summary>The current estimate.</summary>
-    [Alias("Get")]
+    /// <summary>The current estimate (answers while a probe is under way: an unmeasured link then says <c>probing</c>).</summary>
+    [Alias("Get"), AlwaysInterleave]
     Task<LinkEstimate> GetAsync();
+
+    /// <summary>
+    /// The estimate a planner may plan on: a link that was never measured, whose recent samples all
+    /// have one size, or whose estimate is stale is probed first (two payload sizes over the real
+    /// transport between the two devices' silos; rate-limited, bounded in rounds and time). A declared
+    /// link answers at once.
+    /// </summary>
+    [Alias("EnsureMeasured")]
+    Task<LinkEstimate> EnsureMeasuredAsync();
+
+    /// <summary>Probes now (operators, benchmarks), whatever the samples say; returns the new estimate.</summary>
+    [Alias("Probe")]
+    Task<LinkEstimate> ProbeAsync();
 
     /// <summary>
     /// Subscribes (or renews) a planner to changes of the estimate beyond the threshold, for the
@@ -173,4 +186,16 @@ public interface IProbeGrain : IGrainWithStringKey
     /// <summary>Passes <paramref name="payload"/> on along <paramref name="route"/> (device ids); returns its length at the end.</summary>
     [Alias("Relay")]
     Task<int> RelayAsync(byte[] payload, IReadOnlyList<string> route);
+
+    /// <summary>
+    /// Active link probe from this device to device <paramref name="receiver"/>: sends one payload of each
+    /// size to <paramref name="receiver"/>'s probe grain (after one unmeasured warm-up call) and returns
+    /// each call's time, ms — the payload's trip plus a small acknowledgement.
+    /// </summary>
+    [Alias("Measure")]
+    Task<double[]> MeasureAsync(string receiver, int[] sizes);
+
+    /// <summary>A payload of <paramref name="bytes"/> bytes, sent back to the caller: a client probes the link from this device to itself with it.</summary>
+    [Alias("Payload")]
+    Task<byte[]> PayloadAsync(int bytes);
 }

@@ -196,10 +196,14 @@ public sealed record ForwardResult(
 [GenerateSerializer, Immutable, Alias("AdaMec.TransferSample")]
 public sealed record TransferSample(
     [property: Id(0)] long Bytes,
-    [property: Id(1)] double Milliseconds);
+    [property: Id(1)] double Milliseconds)
+{
+    /// <summary>True for an active probe's payload (kept apart from real transfers so they do not push it out).</summary>
+    [Id(2)] public bool Probe { get; init; }
+}
 
 /// <summary>The planner's view of a link.</summary>
-/// <param name="Source">"declared", "measured" or "default".</param>
+/// <param name="Source">"declared", "measured" or "probing" (never measured; a probe is due or under way).</param>
 [GenerateSerializer, Immutable, Alias("AdaMec.LinkEstimate")]
 public sealed record LinkEstimate(
     [property: Id(0)] string From,

@@ -80,7 +80,7 @@ public sealed class DurableContextTests(CollectingCluster fixture) : IClassFixtu
 
         // Stored state is what counts: after collection the link still has nothing declared.
         await WaitCollectedAsync("LinkGrain", GrainKeys.Link("bad-x", "bad-y"));
-        Assert.Equal("default", (await link.GetAsync()).Source);
+        Assert.Equal("probing", (await link.GetAsync()).Source);
     }
 
     private async Task WaitCollectedAsync(string grainClass, string key)

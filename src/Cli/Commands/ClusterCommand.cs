@@ -32,7 +32,7 @@ internal static class ClusterCommand
             else Print(report, Console.Out);
             return 0;
         });
-        return new Command("cluster", "operate a running cluster") { status };
+        return new Command("cluster", "operate a running cluster") { status, ClusterProbeCommand.Create() };
     }
 
     private static void Print(ClusterStatusReport report, TextWriter output)

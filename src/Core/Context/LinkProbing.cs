@@ -9,14 +9,17 @@ public sealed record LinkProbeOptions
     /// <summary>The large payload is never smaller than this, bytes. Default 256 KiB.</summary>
     public int MinLargeBytes { get; init; } = 256 * 1024;
 
-    /// <summary>The large payload is never larger than this, bytes. Default 8 MiB.</summary>
-    public int MaxLargeBytes { get; init; } = 8 * 1024 * 1024;
+    /// <summary>No payload is larger than this, bytes (it wins over the other sizes). Default 2 MiB.</summary>
+    public int MaxLargeBytes { get; init; } = 2 * 1024 * 1024;
 
     /// <summary>The large payload aims to take about this long on the link as last estimated. Default 150 ms.</summary>
     public TimeSpan TargetTransfer { get; init; } = TimeSpan.FromMilliseconds(150);
 
     /// <summary>Rounds (one small and one large transfer each) per probe. Default 3.</summary>
     public int Rounds { get; init; } = 3;
+
+    /// <summary>After this much time no further round starts. Default 5 seconds.</summary>
+    public TimeSpan Budget { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>Pure decisions of active probing: payload sizes and when a reading is worth a signal.</summary>
@@ -30,11 +33,13 @@ public static class LinkProbing
     public static (int Small, int Large) Sizes(double? mbpsSoFar, LinkProbeOptions? options = null)
     {
         options ??= new LinkProbeOptions();
-        var small = Math.Max(1, options.SmallBytes);
-        var floor = Math.Max(options.MinLargeBytes, small * 2);
+        // The cap wins over every floor: a payload over the message limit would not arrive at all.
+        var cap = Math.Max(2, options.MaxLargeBytes);
+        var small = Math.Clamp(options.SmallBytes, 1, cap / 2);
+        var floor = Math.Min(cap, Math.Max(options.MinLargeBytes, small * 2));
         if (mbpsSoFar is not { } mbps || !double.IsFinite(mbps) || mbps <= 0) return (small, floor);
         var bytes = mbps * 1000 / 8 * options.TargetTransfer.TotalMilliseconds;
-        return (small, (int)Math.Clamp(bytes, floor, Math.Max(floor, options.MaxLargeBytes)));
+        return (small, (int)Math.Clamp(bytes, floor, cap));
     }
 
     /// <summary>

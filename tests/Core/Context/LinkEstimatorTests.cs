@@ -120,6 +120,9 @@ public sealed class LinkEstimatorTests
         Assert.Equal((32_768, 262_144), LinkProbing.Sizes(5, options)); // 94 kB would be too close to the small one
         Assert.Equal((32_768, 1_875_000), LinkProbing.Sizes(100, options));
         Assert.Equal((32_768, 8_388_608), LinkProbing.Sizes(10_000, options));
+        var tight = options with { MaxLargeBytes = 100_000 }; // a small message limit wins over every floor
+        Assert.Equal((32_768, 100_000), LinkProbing.Sizes(null, tight));
+        Assert.Equal((25_000, 50_000), LinkProbing.Sizes(1, tight with { MaxLargeBytes = 50_000 }));
     }
 
     [Theory]
