@@ -39,6 +39,11 @@ internal static partial class InitiatorLinks
         {
             LogOutOfTime(logger, Budget.TotalSeconds);
         }
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
+        {
+            // Listing the devices can be refused (a cluster key without that right): deploy anyway.
+            LogNotProbed(logger, e);
+        }
     }
 
     private static async Task ProbeAllAsync(IClusterClient cluster, string me, int maxMessageBodySize, TimeSpan staleAfter, ILogger logger, CancellationToken cancellationToken)
@@ -93,6 +98,9 @@ internal static partial class InitiatorLinks
 
     [LoggerMessage(1712, LogLevel.Information, "Stopped probing this initiator's links after {Seconds} s; the rest are measured by real transfers")]
     private static partial void LogOutOfTime(ILogger logger, double seconds);
+
+    [LoggerMessage(1713, LogLevel.Warning, "Could not probe this initiator's links; they are measured by real transfers")]
+    private static partial void LogNotProbed(ILogger logger, Exception exception);
 
     [LoggerMessage(1710, LogLevel.Debug, "Probed link {From}->{To}: {Count} samples")]
     private static partial void LogProbed(ILogger logger, string from, string to, int count);

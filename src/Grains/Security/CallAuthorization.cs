@@ -40,7 +40,7 @@ public static class CallAuthorization
     private static bool Operator(Type type, string method) =>
         type == typeof(IPlannerGrain) ? method is "GetPlan" or "GetStatus" or "GetHistory" or "SetLatencyRequirement" or "Replan" or "Pin"
         : type == typeof(IDeviceGrain) ? method is "GetStatus" or "SetBudgets"
-        : type == typeof(ILinkGrain) ? method is "Get" or "Declare" or "ClearDeclaration"
+        : type == typeof(ILinkGrain) ? method is "Get" or "Declare" or "ClearDeclaration" or "Probe"
         : type == typeof(IDeploymentDirectoryGrain) ? method is "List"
         : type == typeof(IAtomGrain) ? method is "IsResident"
         // Orleans' management grain: operators read the membership (`adamec cluster status`).
