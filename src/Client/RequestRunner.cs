@@ -85,12 +85,14 @@ public static class RequestRunner
         }
         var planChanges = 0;
         deployment.PlanChanged += (_, _) => Interlocked.Increment(ref planChanges);
-        var input = TensorCodec.RandomPayload(deployment.Manifest.InputShape, seed: 42);
+        var input = TensorBytes.RandomPayload(deployment.Manifest.InputShape, seed: 42);
         byte[]? expected = null;
         if (run.Check)
         {
-            using var chain = AtomChain.Load(run.AtomsFolder);
-            expected = chain.Run(input);
+            // The local chain on this app's own backend.
+            var atoms = AtomFiles.LoadAll(client.Backend, run.AtomsFolder, deployment.Manifest);
+            try { expected = AtomFiles.Run(atoms, input); }
+            finally { foreach (var atom in atoms) atom.Dispose(); }
         }
         var latencies = new List<double>();
         var failed = 0;
@@ -102,7 +104,7 @@ public static class RequestRunner
             {
                 var result = await deployment.InferAsync(input, cancellationToken);
                 latencies.Add(result.LatencyMs);
-                var diff = expected is null ? (double?)null : TensorCodec.RelativeDifference(result.Output, expected);
+                var diff = expected is null ? (double?)null : TensorBytes.RelativeDifference(result.Output, expected);
                 record = new RequestRecord(n, true, result.LatencyMs, result.Assignment, result.PlanVersion, result.Retries, diff, null);
             }
             catch (Exception e) when (e is AdaMecException or Orleans.Runtime.OrleansException or TimeoutException)

@@ -43,21 +43,6 @@ public static class TensorCodec
         return tensor(values, shape.ToLongArray());
     }
 
-    /// <summary>
-    /// max |actual − expected| / max |expected| over two float32 payloads (+infinity when their
-    /// sizes differ): the one measure every "distributed equals local" check uses.
-    /// </summary>
-    public static double RelativeDifference(ReadOnlySpan<byte> actual, ReadOnlySpan<byte> expected)
-    {
-        var a = MemoryMarshal.Cast<byte, float>(actual);
-        var b = MemoryMarshal.Cast<byte, float>(expected);
-        if (a.Length != b.Length) return double.PositiveInfinity;
-        double diff = 0, magnitude = 1e-12;
-        for (var i = 0; i < a.Length; i++)
-        {
-            diff = Math.Max(diff, Math.Abs(a[i] - b[i]));
-            magnitude = Math.Max(magnitude, Math.Abs(b[i]));
-        }
-        return diff / magnitude;
-    }
+    /// <summary>max |actual − expected| / max |expected| (see <see cref="TensorBytes.RelativeDifference"/>).</summary>
+    public static double RelativeDifference(ReadOnlySpan<byte> actual, ReadOnlySpan<byte> expected) => TensorBytes.RelativeDifference(actual, expected);
 }
