@@ -33,6 +33,7 @@ ensure_postgres() {
   export ADAMEC_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Password=$password;Database=postgres"
 }
 ensure_postgres
+command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || echo "test.sh: chromium not installed: the browser test (tests/Operations/BrowserTests) will be skipped"
 
 mkdir -p artifacts
 dotnet build AdaMec.sln -c Release --nologo -v quiet
