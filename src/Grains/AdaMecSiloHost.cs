@@ -39,6 +39,7 @@ public static class AdaMecSiloHost
         ["--http-port"] = "Http:Port",
         ["--http-address"] = "Http:Address",
         ["--dashboard"] = "Http:Dashboard",
+        [Security.SecurityArguments.TrustedKeys] = "Security:TrustedKeys (one or more NAME.pub files)",
     };
 
     /// <summary>
@@ -54,7 +55,7 @@ public static class AdaMecSiloHost
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
             .AddEnvironmentVariables("ADAMEC_")
-            .AddCommandLine(args, Switches.ToDictionary());
+            .AddCommandLine(Security.SecurityArguments.Expand(args), Switches.Where(s => s.Key != Security.SecurityArguments.TrustedKeys).ToDictionary());
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using AdaMec.Runtime.Atoms;
 using AdaMec.Runtime.Execution;
 using AdaMec.Interfaces;
 using AdaMec.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -104,6 +105,7 @@ internal sealed partial class AtomGrain(
         }
         var (deployment, index, _) = GrainKeys.ParseAtom(Key);
         if (spec.Index != index) throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"atom {Key}: spec is for atom {spec.Index}");
+        ServiceProvider.GetService<Security.AtomTrust>()?.Check(spec, Key); // trusted keys configured: signed atoms only
         // The activation is bound to its weights' content: a redeploy of a re-partitioned model under
         // the same id brings other weights, which must replace the resident ones.
         if (_module is not null && _spec is not null && SameContent(_spec, spec)) return new AtomLoadResult(Key, DeviceId, "resident", 0, 0, 0);

@@ -25,6 +25,8 @@ public enum AdaMecErrorCode
     Unauthenticated = 9,
     /// <summary>The caller's role may not make this call (or not on this deployment).</summary>
     Forbidden = 10,
+    /// <summary>The atom's manifest signature is missing or does not verify against the silo's trusted keys.</summary>
+    AtomUntrusted = 11,
 }
 
 /// <summary>A clear, serializable error from the AdaMec cluster.</summary>

@@ -18,5 +18,6 @@ internal static class CommandCatalog
         yield return ProfileCommand.Create();
         yield return PredictorCommand.Create();
         yield return KeygenCommand.Create();
+        yield return SignCommand.Create();
     }
 }

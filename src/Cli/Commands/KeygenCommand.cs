@@ -43,7 +43,16 @@ internal static class KeygenCommand
             return 0;
         });
 
-        return new Command("keygen", "make keys: the cluster key, callers' credentials, atom-signing key pairs") { cluster, credential };
+        var signingOut = new Option<string>("--out") { Description = "NAME: writes NAME.key (private, owner-only) and NAME.pub (give it to silos: --trusted-keys)", Required = true };
+        var signing = new Command("signing", "an ECDSA P-256 key pair for signing atoms (adamec sign)") { signingOut };
+        signing.SetAction(parse =>
+        {
+            var (keyFile, pubFile) = Core.Atoms.AtomSigning.GenerateKeyPair(parse.GetRequiredValue(signingOut));
+            Console.WriteLine($"signing key written to {keyFile} (owner read/write only), public key to {pubFile}");
+            return 0;
+        });
+
+        return new Command("keygen", "make keys: the cluster key, callers' credentials, atom-signing key pairs") { cluster, credential, signing };
     }
 
     private static void Refuse(FileInfo file)

@@ -60,6 +60,13 @@ public sealed record AtomSpec
     /// <summary>Size of <see cref="OnnxFile"/> in bytes.</summary>
     public long? OnnxFileBytes { get; init; }
 
+    /// <summary>
+    /// Base64 ECDSA P-256 signature (SHA-256, IEEE P1363) over this spec without this field
+    /// (<see cref="AtomSigning"/>); absent until `adamec sign`. It covers <see cref="Sha256"/>, so the
+    /// weights are covered too.
+    /// </summary>
+    public string? Signature { get; init; }
+
     /// <summary>The operators with attributes and shapes; node ids are positions in the whole model.</summary>
     public required IReadOnlyList<OperatorNode> Nodes { get; init; }
 

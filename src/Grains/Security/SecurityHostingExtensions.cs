@@ -10,6 +10,7 @@ namespace AdaMec.Grains.Security;
 public static class SecurityHostingExtensions
 {
     /// <summary>
+    /// With <see cref="SecurityOptions.TrustedKeys"/>: atoms load only when signed by one of them.
     /// With <see cref="SecurityOptions.ClusterKeyFile"/> set: loads the cluster key now (a silo must not
     /// start open by mistake), refuses unsigned or out-of-role calls and signs this silo's own calls.
     /// Without it: nothing (a development cluster).
@@ -19,6 +20,17 @@ public static class SecurityHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.TrustedKeys.Count > 0)
+        {
+            try
+            {
+                builder.Services.AddSingleton(new AtomTrust(options.TrustedKeys));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException)
+            {
+                throw new OptionsValidationException(SecurityOptions.SectionName, typeof(SecurityOptions), [$"Security:TrustedKeys: {e.Message}"]);
+            }
+        }
         if (options.ClusterKeyFile is not { } path) return builder;
         ClusterCredential key;
         try
