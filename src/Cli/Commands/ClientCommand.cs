@@ -30,10 +30,12 @@ internal static class ClientCommand
         var deployment = new Option<string?>("--deployment") { Description = "deployment id (default: DEVICE/FOLDER)" };
         var pin = new Option<string?>("--pin") { Description = "pin the deployment's plan: one device per atom, comma-separated (edge1,edge2,...); waits until it is live" };
         var keyFile = new Option<FileInfo?>("--cluster-key-file") { Description = "cluster credential (adamec keygen credential) when the silos require one; an initiator credential also sets --device" };
+        var backend = new Option<string>("--backend") { Description = "what runs this client's local atoms: torch (TorchSharp), onnx (ONNX Runtime) or auto (torch where libtorch loads, else onnx)", DefaultValueFactory = _ => AdaMec.Runtime.Execution.ExecutionBackends.Auto };
+        backend.AcceptOnlyFromAmong([.. AdaMec.Runtime.Execution.ExecutionBackends.Names]);
         var check = new Option<bool>("--check") { Description = "compare every response with the local chain; each line gains maxRelDiff" };
         var command = new Command("client", "Mobile-client simulator: deploy an atoms folder to a cluster and send requests")
         {
-            gateways, postgres, clusterId, atoms, requests, interval, json, device, latency, speed, threads, emulate, uplink, deployment, pin, check, keyFile,
+            gateways, postgres, clusterId, atoms, requests, interval, json, device, latency, speed, threads, emulate, uplink, deployment, pin, check, keyFile, backend,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -44,6 +46,7 @@ internal static class ClientCommand
                 ClusterId = parse.GetValue(clusterId)!,
                 SpeedFactor = parse.GetValue(speed),
                 InferenceThreads = parse.GetValue(threads),
+                Backend = parse.GetValue(backend)!,
                 Emulation = parse.GetValue(emulate),
                 EmulatedUplinkMbps = parse.GetValue(uplink),
                 ClusterKeyFile = parse.GetValue(keyFile)?.FullName,
