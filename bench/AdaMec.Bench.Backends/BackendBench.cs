@@ -117,10 +117,10 @@ public static class BackendBench
                     }
                 }
             }
-            else notes.Add("peak RSS not measured (no adamec-silo.dll)");
+            else notes.Add("peak RSS not measured (no silo to start: --no-rss)");
 
             notes.Add("chain: every atom of the folder in one process, input seeded random floats; torch runs the .amw weights, onnx the folder's .onnx models");
-            notes.Add("silo: one real adamec-silo process, all atoms pinned to it from an in-process client on onnx; VmHWM after the requests, so it includes pulling the atoms");
+            if (silos.Count > 0) notes.Add("silo: one real adamec-silo process, all atoms pinned to it from an in-process client on onnx; VmHWM after the requests, so it includes pulling the atoms");
             return new BackendBenchReport(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture), Machine(), timings, silos, notes);
         }
         finally
