@@ -16,7 +16,7 @@ public static class AdaMecHostingExtensions
 {
     /// <summary>
     /// Makes this host the silo of one device. Binds and validates (at start) the sections Device,
-    /// Emulation, Planner and Silo; joins the cluster the Silo section names (localhost: a primary
+    /// Emulation, Planner, Link, Security, Limits and Silo; joins the cluster the Silo section names (localhost: a primary
     /// silo on loopback; postgres: the AdoNet membership table) and persists durable grains to
     /// <see cref="AdaMecStorage.Name"/> (ADO.NET on the same PostgreSQL, or memory for localhost).
     /// </summary>
@@ -32,6 +32,7 @@ public static class AdaMecHostingExtensions
         Bind<LinkOptions>(builder.Services, LinkOptions.SectionName);
         Bind<SiloHostOptions>(builder.Services, SiloHostOptions.SectionName);
         Bind<SecurityOptions>(builder.Services, SecurityOptions.SectionName);
+        Bind<LimitsOptions>(builder.Services, LimitsOptions.SectionName);
 
         // Clustering and storage providers are chosen while the host is built, so the Silo section is read now.
         var silo = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();

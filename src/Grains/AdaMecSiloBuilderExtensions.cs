@@ -23,9 +23,11 @@ public static class AdaMecSiloBuilderExtensions
         builder.Services.AddOptions<DeviceOptions>().ValidateOnStart();
         builder.Services.AddOptions<EmulationOptions>().ValidateOnStart();
         builder.Services.AddOptions<PlannerOptions>().ValidateOnStart();
+        builder.Services.AddOptions<LimitsOptions>().ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<DeviceOptions>, AnnotatedOptionsValidator<DeviceOptions>>();
         builder.Services.AddSingleton<IValidateOptions<EmulationOptions>, AnnotatedOptionsValidator<EmulationOptions>>();
         builder.Services.AddSingleton<IValidateOptions<PlannerOptions>, AnnotatedOptionsValidator<PlannerOptions>>();
+        builder.Services.AddSingleton<IValidateOptions<LimitsOptions>, AnnotatedOptionsValidator<LimitsOptions>>();
         builder.AddAtomRuntime();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Security.DeviceIdGuard>(); // one board per device id
         return builder;

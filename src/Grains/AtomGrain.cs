@@ -29,6 +29,7 @@ internal sealed partial class AtomGrain(
     IOptions<EmulationOptions> emulation,
     IOptions<PlannerOptions> planner,
     IOptions<SiloMessagingOptions> messaging,
+    IOptions<LimitsOptions> limits,
     IHostApplicationLifetime lifetime,
     InferenceExecutor executor,
     IExecutionBackend backend,
@@ -93,19 +94,10 @@ internal sealed partial class AtomGrain(
 
     public async Task<AtomLoadResult> LoadAsync(AtomLoadRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        AtomSpec spec;
-        try
-        {
-            spec = JsonSerializer.Deserialize<AtomSpec>(request.SpecJson, AdaMecJson.Options) ?? throw new JsonException("empty spec");
-        }
-        catch (JsonException e)
-        {
-            throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"atom {Key}: spec is not valid JSON: {e.Message}");
-        }
+        var spec = AtomRequestValidation.Load(request, Key, limits.Value);
         var (deployment, index, _) = GrainKeys.ParseAtom(Key);
-        if (spec.Index != index) throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"atom {Key}: spec is for atom {spec.Index}");
         ServiceProvider.GetService<Security.AtomTrust>()?.Check(spec, Key); // trusted keys configured: signed atoms only
+        if (request.Initiator is null) throw new AdaMecException(AdaMecErrorCode.InvalidRequest, $"atom {Key}: initiator: missing (the callback that serves the weights)");
         // The activation is bound to its weights' content: a redeploy of a re-partitioned model under
         // the same id brings other weights, which must replace the resident ones.
         if (_module is not null && _spec is not null && SameContent(_spec, spec)) return new AtomLoadResult(Key, DeviceId, "resident", 0, 0, 0);
@@ -254,8 +246,8 @@ internal sealed partial class AtomGrain(
     {
         if (_spec is null || _weightsPath is null)
             throw new AdaMecException(AdaMecErrorCode.AtomNotResident, $"atom {Key} is not resident on {DeviceId}; it cannot serve weights");
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        if (offset < 0) throw new AdaMecException(AdaMecErrorCode.InvalidRequest, $"atom {Key}: offset must be >= 0, got {offset}");
+        if (count <= 0) throw new AdaMecException(AdaMecErrorCode.InvalidRequest, $"atom {Key}: count must be > 0, got {count}");
         TensorSizeGuard.Check(count, messaging.Value.MaxMessageBodySize, $"weight slice of atom {Key}");
         await using var file = new FileStream(_weightsPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         file.Position = offset;
@@ -267,7 +259,19 @@ internal sealed partial class AtomGrain(
 
     public async Task RunAsync(ForwardRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
+        if (AtomRequestValidation.Forward(request, Key, null, limits.Value) is { } invalid)
+        {
+            // Refused before anything is recorded or run; a caller that named a reply target hears why.
+            LogRequestRefused(logger, Key, request?.RequestId ?? Guid.Empty, invalid);
+            if (request?.ReplyTo is { } target)
+            {
+                await DeliverAsync(target, new ForwardResult(request.Input ?? [], request.AtomIndex, 0, [])
+                {
+                    Failure = $"atom {Key} refused the request: {invalid}",
+                }, request with { Input = request.Input ?? [], Ran = [] });
+            }
+            return;
+        }
         var started = Stopwatch.GetTimestamp();
         // A child of the incoming grain call's span: the request's trace, from the initiator on.
         using var activity = AdaMecTelemetry.Activities.StartActivity(AdaMecTelemetry.Spans.AtomForward);
@@ -451,4 +455,7 @@ internal sealed partial class AtomGrain(
 
     [LoggerMessage(9, LogLevel.Warning, "Atom {Atom} could not tell device {Device} it is no longer resident")]
     private static partial void LogReleaseFailed(ILogger logger, Exception exception, string atom, string device);
+
+    [LoggerMessage(10, LogLevel.Warning, "Atom {Atom} refused request {Request}: {Reason}")]
+    private static partial void LogRequestRefused(ILogger logger, string atom, Guid request, string reason);
 }

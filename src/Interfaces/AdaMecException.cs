@@ -27,6 +27,8 @@ public enum AdaMecErrorCode
     Forbidden = 10,
     /// <summary>The atom's manifest signature is missing or does not verify against the silo's trusted keys.</summary>
     AtomUntrusted = 11,
+    /// <summary>A request's field is missing, out of range or meant for another grain (the message names the field).</summary>
+    InvalidRequest = 12,
 }
 
 /// <summary>A clear, serializable error from the AdaMec cluster.</summary>

@@ -20,7 +20,8 @@ public sealed class AtomSigningTests : IDisposable
     {
         Id = $"toy.a{index}", Index = index, Operators = ["relu"], Flops = 10, Macs = 5, WeightBytes = 0, MemoryBytes = 64,
         InputShape = new TensorShape([1, 4]), InputBytes = 16, OutputShape = new TensorShape([1, 4]), OutputBytes = 16, PredictedMs = 0.1,
-        Sha256 = new string('a', 64), File = $"a{index:00}.amw", FileBytes = 32, Nodes = [],
+        Sha256 = new string('a', 64), File = $"a{index:00}.amw", FileBytes = 32,
+        Nodes = [new OperatorNode(index, "relu", OperatorKind.ReLU, [OperatorNode.GraphInput], [new TensorShape([1, 4])], new TensorShape([1, 4]), OperatorAttributes.None, 0, 4, 0)],
     };
 
     private (string Key, string Pub) KeyPair(string name) => AtomSigning.GenerateKeyPair(Path.Combine(_root, name));

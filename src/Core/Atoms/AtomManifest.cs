@@ -47,28 +47,52 @@ public sealed record AtomManifest
     {
         var path = Path.Combine(directory, FileName);
         if (!System.IO.File.Exists(path)) throw new AtomFileException(null, $"no {FileName} in '{directory}' (run `adamec partition` first)");
+        var length = new FileInfo(path).Length;
+        if (length > MaxFileBytes) throw new AtomFileException(null, $"{path} is {length:N0} bytes, over the {MaxFileBytes:N0}-byte limit for a manifest");
+        return Parse(System.IO.File.ReadAllText(path), path);
+    }
+
+    /// <summary>Largest manifest read, bytes (a 250-atom model's manifest is a few MB).</summary>
+    public const long MaxFileBytes = 64L << 20;
+
+    /// <summary>Parses and validates a manifest's JSON; <paramref name="source"/> names it in errors.</summary>
+    /// <exception cref="AtomFileException">Not JSON, or a field missing or out of range (the message names the atom and field).</exception>
+    public static AtomManifest Parse(string json, string source, AtomLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(json);
         AtomManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<AtomManifest>(System.IO.File.ReadAllText(path), AdaMecJson.Options);
+            manifest = JsonSerializer.Deserialize<AtomManifest>(json, AdaMecJson.Options);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
         {
-            throw new AtomFileException(null, $"{path} is not a valid manifest: {e.Message}", e);
+            throw new AtomFileException(null, $"{source} is not a valid manifest: {e.Message}", e);
         }
-        if (manifest is null) throw new AtomFileException(null, $"{path} is empty");
-        manifest.Validate();
+        if (manifest is null) throw new AtomFileException(null, $"{source} is empty");
+        manifest.Validate(limits);
         return manifest;
     }
 
-    public void Validate()
+    /// <summary>Checks the manifest's fields, every atom's spec (<see cref="AtomSpecValidation"/>) and the chain.</summary>
+    /// <exception cref="AtomFileException">The first problem, naming the atom and field.</exception>
+    public void Validate(AtomLimits? limits = null)
     {
+        limits ??= AtomLimits.Default;
         if (Format != CurrentFormat) throw new AtomFileException(null, $"manifest format {Format} is not supported (expected {CurrentFormat})");
+        if (string.IsNullOrWhiteSpace(Model) || Model.Length > AtomLimits.MaxNameLength) throw new AtomFileException(null, "model: missing or too long");
+        if (InputShape is null) throw new AtomFileException(null, "inputShape: missing");
+        if (OutputShape is null) throw new AtomFileException(null, "outputShape: missing");
+        if (WeightsSource is null) throw new AtomFileException(null, "weightsSource: missing");
+        if (Partition is null) throw new AtomFileException(null, "partition: missing");
         if (Atoms is null || Atoms.Count == 0) throw new AtomFileException(null, "manifest lists no atoms");
         var expectedInput = InputShape;
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Atoms.Count; i++)
         {
-            var atom = Atoms[i];
+            var atom = Atoms[i] ?? throw new AtomFileException(null, $"atoms[{i}]: null");
+            AtomSpecValidation.Validate(atom, limits);
+            if (!ids.Add(atom.Id)) throw new AtomFileException(atom.Id, $"id is listed twice (atoms[{i}])");
             if (atom.Index != i) throw new AtomFileException(atom.Id, $"has index {atom.Index} at position {i}");
             if (atom.Nodes is null || atom.Nodes.Count == 0) throw new AtomFileException(atom.Id, "has no operators");
             if (atom.InputShape != expectedInput) throw new AtomFileException(atom.Id, $"expects input {atom.InputShape} but the previous atom produces {expectedInput}");
