@@ -180,11 +180,16 @@ public interface IInitiatorCallback : IGrainObserver
 }
 
 /// <summary>Measures the cost of passing a tensor between devices (key: device id; pinned to it).</summary>
+/// <remarks>
+/// Relays and payloads interleave with everything: a device's probe grain relays the other direction's
+/// payloads while its own <see cref="MeasureAsync"/> awaits the far end, so two links probed in opposite
+/// directions at once would otherwise wait on each other until the response timeout.
+/// </remarks>
 [Alias("AdaMec.IProbeGrain")]
 public interface IProbeGrain : IGrainWithStringKey
 {
     /// <summary>Passes <paramref name="payload"/> on along <paramref name="route"/> (device ids); returns its length at the end.</summary>
-    [Alias("Relay")]
+    [Alias("Relay"), AlwaysInterleave]
     Task<int> RelayAsync(byte[] payload, IReadOnlyList<string> route);
 
     /// <summary>
@@ -196,6 +201,6 @@ public interface IProbeGrain : IGrainWithStringKey
     Task<double[]> MeasureAsync(string receiver, int[] sizes);
 
     /// <summary>A payload of <paramref name="bytes"/> bytes, sent back to the caller: a client probes the link from this device to itself with it.</summary>
-    [Alias("Payload")]
+    [Alias("Payload"), AlwaysInterleave]
     Task<byte[]> PayloadAsync(int bytes);
 }

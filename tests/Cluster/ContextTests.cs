@@ -10,7 +10,7 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task Bandwidth_LinksToEdgesCollapse_PlannerReplansBackToTheInitiator()
     {
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         // A slow phone: the planner offloads when links are fast.
         await using var client = fixture.Client(o =>
         {
@@ -34,6 +34,20 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
     }
 
     [Fact]
+    public async Task Probes_BothDirectionsOfALinkAtOnce_EachMeasures()
+    {
+        // Each device's probe grain measures one direction while relaying the other's payloads: before relays
+        // interleaved, the two waited on each other until the 30 s response timeout and both probes failed.
+        for (var round = 0; round < 3; round++)
+        {
+            var estimates = await Task.WhenAll(
+                Link("edge1", "edge2").ProbeAsync(),
+                Link("edge2", "edge1").ProbeAsync());
+            Assert.All(estimates, e => Assert.True(e.Samples > 0 && e.Source == "measured", $"{e.From}->{e.To}: {e.Source}, {e.Samples} samples"));
+        }
+    }
+
+    [Fact]
     public async Task Context_NaNOrNegativeValues_AreRejectedWithAClearError()
     {
         var link = Link("x", "y");
@@ -45,7 +59,7 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
         Assert.Contains("memory budget", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<AdaMecException>(() => device.SetBudgetsAsync(new DeviceBudgets(null, double.NaN)));
 
-        var (directory, _) = fixture.Models.Get("alexnet");
+        var (directory, _) = Models.Shared.Get("alexnet");
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 100, "ctx-" + Guid.NewGuid().ToString("N")[..6]);
         Assert.Equal(AdaMecErrorCode.InvalidContext, (await Assert.ThrowsAsync<AdaMecException>(() => deployment.SetLatencyRequirementAsync(double.NaN))).Code);
@@ -65,7 +79,7 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
         Assert.Equal(AdaMecErrorCode.UnknownDevice, device.Code);
         Assert.Contains("edge9", device.Message, StringComparison.Ordinal);
 
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, "err-" + Guid.NewGuid().ToString("N")[..6]);
         var pin = await Assert.ThrowsAsync<AdaMecException>(() => deployment.PinAsync(Enumerable.Repeat("edge9", manifest.Atoms.Count).ToArray()));
@@ -75,7 +89,7 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task Tensor_OverTheMessageLimit_FailsFastWithAClearErrorInsteadOfATimeout()
     {
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         // A 200 kB message limit: AlexNet's 602 kB input cannot travel.
         await using var client = fixture.Client(maxMessageBodySize: 200_000);
         using var deployment = await client.DeployAsync(directory, 10_000, "big-" + Guid.NewGuid().ToString("N")[..6]);
@@ -91,7 +105,7 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task Eviction_AskedForByThePlanner_IsNotReportedAsTheDevicesOwn()
     {
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, "asked-" + Guid.NewGuid().ToString("N")[..6]);
         await deployment.PinAsync(Enumerable.Repeat("edge2", manifest.Atoms.Count).ToArray());
