@@ -27,6 +27,13 @@ internal sealed class DevicePlacementDirector(IClusterMembershipService membersh
         var device = GrainKeys.DeviceOf(target.GrainIdentity.Key.ToString()!);
         var compatible = context.GetCompatibleSilos(target);
         var silo = SiloOf(membership, device, compatible);
+        if (silo is null && IsLeavingHome(membership, device, context.LocalSilo))
+        {
+            // A stopping silo asks where its device's grains should migrate: nowhere, a device's grains live on its
+            // own board. Answering with this silo makes Orleans keep them here until they deactivate with it,
+            // instead of logging a failed migration for every pinned grain on every graceful shutdown.
+            return Task.FromResult(context.LocalSilo);
+        }
         if (silo is null)
         {
             var known = string.Join(", ", DevicesOf(membership, compatible));
@@ -44,6 +51,11 @@ internal sealed class DevicePlacementDirector(IClusterMembershipService membersh
         }
         return null;
     }
+
+    /// <summary>This silo serves <paramref name="device"/> and is on its way out of the cluster.</summary>
+    internal static bool IsLeavingHome(IClusterMembershipService membership, string device, SiloAddress local) =>
+        membership.CurrentSnapshot.Members.TryGetValue(local, out var member) && member.Name == device
+        && member.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping;
 
     internal static IEnumerable<string> DevicesOf(IClusterMembershipService membership, IEnumerable<SiloAddress> candidates)
     {
