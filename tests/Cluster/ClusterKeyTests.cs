@@ -84,7 +84,7 @@ public sealed class ClusterKeyTests(KeyedCluster fixture) : IClassFixture<KeyedC
     [Fact]
     public async Task ClusterKey_InitiatorCredential_DeploysInfersAcrossSilosAndIsAloneOnItsDeployment()
     {
-        var (directory, manifest) = _fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var owner = await ConnectAsync("phone-own", _key.Derive(ClusterRole.Initiator, "phone-own"));
         await using var operatorClient = await ConnectAsync("ops", _key.Derive(ClusterRole.Operator, "ops"));
         using var deployment = await owner.DeployAsync(directory, 10_000, "phone-own/alexnet");
@@ -111,8 +111,6 @@ public sealed class KeyedCluster : IAsyncLifetime, IDisposable
     private long _refused;
 
     public string Root { get; } = Directory.CreateTempSubdirectory("adamec-clusterkey-").FullName;
-
-    public Models Models { get; } = new();
 
     public ClusterCredential Key { get; } = ClusterCredential.NewClusterKey();
 
@@ -144,7 +142,6 @@ public sealed class KeyedCluster : IAsyncLifetime, IDisposable
     public void Dispose()
     {
         _listener.Dispose();
-        Models.Dispose();
         try { Directory.Delete(Root, recursive: true); }
         catch (IOException) { }
     }

@@ -18,7 +18,7 @@ public sealed class ContentAddressingTests(ThreeSiloCluster fixture)
         {
             var id = "redeploy-" + Guid.NewGuid().ToString("N")[..6];
             await using var client = fixture.Client();
-            var manifest = ModelPartitioning.Partition("alexnet", folder, new FlopsLatencyModel(), seed: 101);
+            var manifest = ModelPartitioning.Partition("alexnet", folder, new FlopsLatencyModel(), seed: 101, onnx: false);
             var plan = DistributedInferenceTests.RoundRobin(manifest.Atoms.Count);
             var input = Models.Input(manifest);
             byte[] oldOutput;
@@ -32,7 +32,7 @@ public sealed class ContentAddressingTests(ThreeSiloCluster fixture)
             }
 
             Directory.Delete(folder, recursive: true);
-            var repartitioned = ModelPartitioning.Partition("alexnet", folder, new FlopsLatencyModel(), seed: 202);
+            var repartitioned = ModelPartitioning.Partition("alexnet", folder, new FlopsLatencyModel(), seed: 202, onnx: false);
             Assert.Equal(manifest.Atoms.Count, repartitioned.Atoms.Count);
             Assert.NotEqual(manifest.Atoms[0].Sha256, repartitioned.Atoms[0].Sha256);
             using var second = await client.DeployAsync(folder, 10_000, id);
@@ -58,7 +58,7 @@ public sealed class ContentAddressingTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task Deploy_TwoInitiatorsSameFolder_TwoDeploymentsBothAnswerCorrectly()
     {
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var phoneA = fixture.Client(o => o.DeviceId = AdaMecClientOptions.NewDeviceId());
         await using var phoneB = fixture.Client(o => o.DeviceId = AdaMecClientOptions.NewDeviceId());
         using var a = await phoneA.DeployAsync(directory, 10_000);

@@ -22,8 +22,6 @@ public abstract class ContextCluster : IAsyncLifetime
     /// <summary>The connected test client's grain factory, for tests that talk to grains directly.</summary>
     public IClusterClient Grains => _connection.Cluster;
 
-    public Models Models { get; } = new();
-
     /// <summary>Idle age after which the silos collect activations; null: Orleans' default.</summary>
     protected virtual TimeSpan? CollectionAge => null;
 
@@ -71,7 +69,6 @@ public abstract class ContextCluster : IAsyncLifetime
         finally
         {
             if (Cluster is not null) await Cluster.DisposeAsync();
-            Models.Dispose();
             if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
         }
     }

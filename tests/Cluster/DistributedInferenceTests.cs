@@ -15,7 +15,7 @@ public sealed class DistributedInferenceTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task AtomGrain_PinnedPlan_ActivatesOnTheDeviceItsKeyNames()
     {
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, "placement-" + Guid.NewGuid().ToString("N")[..6]);
         var plan = RoundRobin(manifest.Atoms.Count);
@@ -41,7 +41,7 @@ public sealed class DistributedInferenceTests(ThreeSiloCluster fixture)
     [InlineData("tiny_yolo")]
     public async Task Inference_AtomsAcrossThreeSilos_EqualsWholeModelOnOneDevice(string model)
     {
-        var (directory, manifest) = fixture.Models.Get(model);
+        var (directory, manifest) = Models.Shared.Get(model);
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, $"{model}-{Guid.NewGuid():N}"[..20]);
         await deployment.PinAsync(RoundRobin(manifest.Atoms.Count));
@@ -59,7 +59,7 @@ public sealed class DistributedInferenceTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task Dispose_WhileRequestsRunLocally_EachFinishesOrFailsAsDisposedAndNothingCrashes()
     {
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var client = fixture.Client();
         var deployment = await client.DeployAsync(directory, 10_000, "dispose-" + Guid.NewGuid().ToString("N")[..6]);
         await deployment.PinAsync(Enumerable.Repeat("mobile", manifest.Atoms.Count).ToArray());

@@ -11,7 +11,7 @@ public sealed class DurableContextTests(CollectingCluster fixture) : IClassFixtu
     public async Task ContextGrains_CollectedWhileIdle_KeepBudgetsDeclarationsAndSubscriptions()
     {
         const string phone = "phone-gc";
-        var (directory, _) = fixture.Models.Get("alexnet");
+        var (directory, _) = Models.Shared.Get("alexnet");
         // No edge has memory for an atom, and the link to edge2 is fast: once edge2 gets memory back,
         // a slow phone is better off there.
         foreach (var edge in ThreeSiloCluster.Devices) await Device(edge).SetBudgetsAsync(new DeviceBudgets(0, null));

@@ -13,7 +13,7 @@ public sealed class EvictionNoticeTests(MemoryPressureCluster fixture, ITestOutp
     public async Task MemoryPressure_DeviceWithoutBudget_EvictsAndThePlannerReplansWithinASecond()
     {
         const string phone = "phone-mp";
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         // Only edge3 can take atoms, and a slow phone wants them there. Declared links: measured ones
         // would move with every request and re-plan for reasons of their own.
         await Device("edge1").SetBudgetsAsync(new DeviceBudgets(0, null));

@@ -13,7 +13,7 @@ public sealed class MigrationTests(ThreeSiloCluster fixture)
         // Weights of its own: devices cache atom files by content hash for every deployment in the
         // cluster, and with the zoo's default seed AlexNet's a0 (93,280 bytes) was sometimes already
         // cached on an edge another test had used, so fewer bytes travelled than the atoms hold.
-        var (directory, manifest) = fixture.Models.Get("alexnet", seed: 7);
+        var (directory, manifest) = Models.Shared.Get("alexnet", seed: 7);
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, "move-" + Guid.NewGuid().ToString("N")[..6]);
         // The deployment's own first plan may already use an edge device; move between two edges
@@ -52,7 +52,7 @@ public sealed class MigrationTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task Migration_RequestsWhileAtomsMove_EverySucceedsWithTheRightOutput()
     {
-        var (directory, manifest) = fixture.Models.Get("resnet18");
+        var (directory, manifest) = Models.Shared.Get("resnet18");
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, "live-" + Guid.NewGuid().ToString("N")[..6]);
         var input = Models.Input(manifest);
@@ -96,7 +96,7 @@ public sealed class MigrationTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task Eviction_MemoryBudgetShrinks_OldestResidentAtomsGoFirst()
     {
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, "fifo-" + Guid.NewGuid().ToString("N")[..6]);
         var n = manifest.Atoms.Count;

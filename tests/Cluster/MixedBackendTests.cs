@@ -19,8 +19,6 @@ public sealed class MixedBackendCluster : IAsyncLifetime
 
     public IClusterClient Grains => _connection.Cluster;
 
-    public Models Models { get; } = new();
-
     public async Task InitializeAsync()
     {
         Cluster = await DevCluster.StartAsync(
@@ -46,7 +44,6 @@ public sealed class MixedBackendCluster : IAsyncLifetime
         finally
         {
             if (Cluster is not null) await Cluster.DisposeAsync();
-            Models.Dispose();
             if (Directory.Exists(_cacheRoot)) Directory.Delete(_cacheRoot, recursive: true);
         }
     }
@@ -79,7 +76,7 @@ public sealed class MixedBackendTests(MixedBackendCluster fixture) : IClassFixtu
     [InlineData("googlenet")]
     public async Task Inference_TorchSiloOnnxSiloOnnxPhone_EqualsTheLocalTorchSharpModelWithinOneInTenThousand(string model)
     {
-        var (directory, manifest) = fixture.Models.Get(model);
+        var (directory, manifest) = Models.Shared.Get(model, onnx: true);
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, $"mixed-{model}-{Guid.NewGuid():N}"[..24]);
         var plan = Spread(manifest.Atoms.Count);

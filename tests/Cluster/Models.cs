@@ -7,21 +7,31 @@ using static TorchSharp.torch;
 
 namespace AdaMec.Cluster.Tests;
 
-/// <summary>Zoo models partitioned once per fixture (FLOPs latency model: no measuring), plus reference outputs.</summary>
-public sealed class Models : IDisposable
+/// <summary>
+/// Zoo models partitioned at most once per test run (FLOPs latency model: no measuring) and shared by every
+/// cluster fixture, plus reference outputs. One copy for the whole run because each partitioned model is
+/// hundreds of MB of weight files and a CI machine's /tmp is small; the folder goes when the run ends.
+/// </summary>
+public sealed class Models
 {
+    /// <summary>The run's one set of partitioned models.</summary>
+    public static Models Shared { get; } = new();
+
     private readonly string _root = Path.Combine(Path.GetTempPath(), "adamec-cluster-models-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly ConcurrentDictionary<string, Lazy<(string Directory, AtomManifest Manifest)>> _models = new();
 
+    private Models() => AppDomain.CurrentDomain.ProcessExit += (_, _) => Delete();
+
     /// <summary>
     /// <paramref name="model"/> partitioned with weights from <paramref name="seed"/>; a seed other than
-    /// the zoo's default gives atom files (and content hashes) no other test's deployment has.
+    /// the zoo's default gives atom files (and content hashes) no other test's deployment has. The atoms'
+    /// ONNX models are written only when <paramref name="onnx"/> asks for them: they double the bytes.
     /// </summary>
-    public (string Directory, AtomManifest Manifest) Get(string model, ulong seed = ModelZoo.DefaultSeed) =>
-        _models.GetOrAdd($"{model}-{seed}", name => new Lazy<(string, AtomManifest)>(() =>
+    public (string Directory, AtomManifest Manifest) Get(string model, ulong seed = ModelZoo.DefaultSeed, bool onnx = false) =>
+        _models.GetOrAdd($"{model}-{seed}{(onnx ? "-onnx" : "")}", name => new Lazy<(string, AtomManifest)>(() =>
         {
             var directory = Path.Combine(_root, name);
-            return (directory, ModelPartitioning.Partition(model, directory, new FlopsLatencyModel(), seed: seed));
+            return (directory, ModelPartitioning.Partition(model, directory, new FlopsLatencyModel(), seed: seed, onnx: onnx));
         })).Value;
 
     /// <summary>A seeded random input of the model's input shape.</summary>
@@ -40,8 +50,9 @@ public sealed class Models : IDisposable
     /// <summary>max |a - b| / max |b|.</summary>
     public static double RelativeDifference(byte[] actual, byte[] expected) => TensorCodec.RelativeDifference(actual, expected);
 
-    public void Dispose()
+    private void Delete()
     {
-        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+        try { if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true); }
+        catch (IOException) { } // a silo process still holding a file: the OS temp cleaner gets the rest
     }
 }

@@ -22,11 +22,10 @@ namespace AdaMec.Cluster.Tests;
 /// the primary silo (DevCluster's development membership lives there): the test deploys under fresh
 /// ids until the placement picks another.
 /// </summary>
-public sealed class PlannerDurabilityTests : IAsyncLifetime, IDisposable
+public sealed class PlannerDurabilityTests : IAsyncLifetime
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
     private readonly string _cacheRoot = Path.Combine(Path.GetTempPath(), "adamec-durability-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly Models _models = new();
     private DevCluster _cluster = null!;
     private AdaMecClient _connection = null!;
 
@@ -55,12 +54,10 @@ public sealed class PlannerDurabilityTests : IAsyncLifetime, IDisposable
         }
     }
 
-    public void Dispose() => _models.Dispose();
-
     [Fact]
     public async Task Planner_ItsSiloIsKilled_ResumesWithTheSamePinAndHistoryAndRequestsKeepSucceeding()
     {
-        var (directory, manifest) = _models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var client = AdaMecClient.Attach(_connection.Cluster, new AdaMecClientOptions { DeviceId = "mobile" }, _connection.MaxMessageBodySize);
         var primary = Address("edge1");
         Deployment? deployment = null;
@@ -198,7 +195,7 @@ public sealed class PlannerGrainTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task Deploy_SameIdFromAnotherInitiator_IsRefusedAndTheSameInitiatorTakesOver()
     {
-        var (directory, _) = fixture.Models.Get("alexnet");
+        var (directory, _) = Models.Shared.Get("alexnet");
         var id = "owned-" + Guid.NewGuid().ToString("N")[..6];
         await using var phone = fixture.Client(o => o.DeviceId = "phone-a");
         await using var other = fixture.Client(o => o.DeviceId = "phone-b");
@@ -215,7 +212,7 @@ public sealed class PlannerGrainTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task AtomEvicted_LiveAtom_FallsBackToTheInitiatorAtOnceAndReplans()
     {
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var client = fixture.Client(o => o.DeviceId = "phone-evict");
         using var deployment = await client.DeployAsync(directory, 10_000, "evict-" + Guid.NewGuid().ToString("N")[..6]);
         await deployment.PinAsync(Enumerable.Repeat("edge2", manifest.Atoms.Count).ToArray());

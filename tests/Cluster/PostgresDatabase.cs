@@ -55,6 +55,8 @@ public sealed class PostgresDatabase : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        var caches = Path.Combine(Path.GetTempPath(), Name);
+        if (Directory.Exists(caches)) Directory.Delete(caches, recursive: true);
         NpgsqlConnection.ClearAllPools();
         if (string.IsNullOrWhiteSpace(Server)) return;
         await using var admin = new NpgsqlConnection(Server);

@@ -8,7 +8,7 @@ public sealed class RequestRunnerTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task RunAsync_PinnedAndChecked_EveryRequestRunsWherePinnedAndMatchesTheLocalChain()
     {
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var client = fixture.Client();
         var pin = DistributedInferenceTests.RoundRobin(manifest.Atoms.Count);
         var records = new List<RequestRecord>();
@@ -32,7 +32,7 @@ public sealed class RequestRunnerTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task RunAsync_NotChecked_RecordsHaveNoDifference()
     {
-        var (directory, _) = fixture.Models.Get("alexnet");
+        var (directory, _) = Models.Shared.Get("alexnet");
         await using var client = fixture.Client();
         var records = new List<RequestRecord>();
 
@@ -46,7 +46,7 @@ public sealed class RequestRunnerTests(ThreeSiloCluster fixture)
     [Fact]
     public async Task RunAsync_PinOfWrongLength_ThrowsNamingPinAndSendsNothing()
     {
-        var (directory, manifest) = fixture.Models.Get("alexnet");
+        var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var client = fixture.Client();
         var records = new List<RequestRecord>();
         var run = new RequestRun(directory, 10_000, 1) { DeploymentId = "runner-" + Guid.NewGuid().ToString("N")[..6], Pin = ["edge1"] };

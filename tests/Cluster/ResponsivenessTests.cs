@@ -11,7 +11,7 @@ public sealed class ResponsivenessTests(ThreeSiloCluster fixture, ITestOutputHel
     [Fact]
     public async Task StatusCall_WhileVgg16RunsOnTheSameSilo_AnswersUnder50MsAtTheMedian()
     {
-        var (directory, manifest) = fixture.Models.Get("vgg16");
+        var (directory, manifest) = Models.Shared.Get("vgg16");
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 100_000, "busy-" + Guid.NewGuid().ToString("N")[..6]);
         await deployment.PinAsync(Enumerable.Repeat("edge1", manifest.Atoms.Count).ToArray());

@@ -14,7 +14,7 @@ public sealed class SiloLossTests : IClassFixture<ThreeSiloCluster>
     [Fact]
     public async Task SiloStops_WhileRequestsFlow_PlannerReplansAndNoRequestIsLostOrHangs()
     {
-        var (directory, manifest) = _fixture.Models.Get("resnet18");
+        var (directory, manifest) = Models.Shared.Get("resnet18");
         await using var client = _fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, "loss-" + Guid.NewGuid().ToString("N")[..6]);
         var n = manifest.Atoms.Count;

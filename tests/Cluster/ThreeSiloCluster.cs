@@ -27,8 +27,6 @@ public class ThreeSiloCluster : IAsyncLifetime
     /// <summary>The connected test client's grain factory, for tests that talk to grains directly.</summary>
     public IClusterClient Grains => _connection.Cluster;
 
-    public Models Models { get; } = new();
-
     public async Task InitializeAsync()
     {
         // Grain state in a store every silo of this cluster shares, as PostgreSQL would be: Orleans' memory
@@ -60,7 +58,6 @@ public class ThreeSiloCluster : IAsyncLifetime
         finally
         {
             if (Cluster is not null) await Cluster.DisposeAsync();
-            Models.Dispose();
             if (Directory.Exists(_cacheRoot)) Directory.Delete(_cacheRoot, recursive: true);
         }
     }
