@@ -36,7 +36,7 @@ internal static class CliErrors
         var root = error is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerExceptions[0] : error;
         var badInput = IsBadInput(root);
         // Expected failures speak for themselves; anything else names its type, so a bug report has it.
-        var expected = badInput || root is AdaMecException or Orleans.Runtime.OrleansException or TimeoutException or IOException
+        var expected = badInput || root is CommandFailedException or AdaMecException or Orleans.Runtime.OrleansException or TimeoutException or IOException
             or UnauthorizedAccessException or OperationCanceledException or InvalidOperationException;
         var message = string.Join(' ', root.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         stderr.WriteLine(expected ? $"error: {message}" : $"error: {root.GetType().Name}: {message}");

@@ -80,7 +80,7 @@ internal static class ClientCommand
         var request = new RequestRun(run.Atoms, run.LatencyMs, run.Requests) { IntervalMs = run.IntervalMs, DeploymentId = run.DeploymentId, Pin = run.Pin, Check = run.Check };
         var summary = await RequestRunner.RunAsync(client, request, record => Print(Line(record), run.Json), cancellationToken);
         Print(Summary(summary), run.Json);
-        return summary.Failed == 0 ? 0 : 1;
+        return summary.Failed == 0 ? 0 : throw new CommandFailedException($"client: {summary.Failed} of {summary.Requests} requests failed");
     }
 
     private static void Print(object line, bool json) => Console.WriteLine(json ? JsonSerializer.Serialize(line) : Describe(line));

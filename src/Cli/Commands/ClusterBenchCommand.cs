@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using AdaMec.Cli.Rendering;
 using AdaMec.Client;
 using AdaMec.Core.Partitioning;
 using AdaMec.Grains;
@@ -66,7 +67,7 @@ internal static class ClusterBenchCommand
                 + $"  (client->edge1 {direct:0.00} ms; client->edge1->edge2->edge3 {twoHops:0.00} ms)");
             Console.WriteLine();
 
-            var table = new TextTable("model", "atoms", "device boundaries", "local ms", "distributed ms", "overhead ms", "per boundary ms", "max rel. diff");
+            var table = new CliTable("model", "atoms", "device boundaries", "local ms", "distributed ms", "overhead ms", "per boundary ms", "max rel. diff");
             foreach (var model in models)
             {
                 var directory = Path.Combine(root, model);
@@ -87,7 +88,7 @@ internal static class ClusterBenchCommand
                 table.Add(model, manifest.Atoms.Count, boundaries, local, distributed, distributed - local, (distributed - local) / boundaries, TensorCodec.RelativeDifference(output, localOutput).ToString("0.0e0", CultureInfo.InvariantCulture));
                 await deployment.PinAsync(Enumerable.Repeat(options.DeviceId, plan.Length).ToArray());
             }
-            table.Write(Console.Out);
+            table.Write(CliConsole.Out);
             Console.WriteLine($"{Environment.ProcessorCount} cores; silos, client and TorchSharp share them. Distributed runs every atom on a different silo than its neighbours.");
             return 0;
         }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AdaMec.Cli.Rendering;
 using AdaMec.Client;
 
 namespace AdaMec.Cli.Commands;
@@ -29,27 +30,27 @@ internal static class ClusterCommand
             await using var client = await AdaMecClient.ConnectAsync(options, cancellationToken: cancellationToken);
             var report = await ClusterStatus.ReadAsync(client.Cluster, cancellationToken);
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, Json));
-            else Print(report, Console.Out);
+            else Print(report);
             return 0;
         });
         return new Command("cluster", "operate a running cluster") { status, ClusterProbeCommand.Create() };
     }
 
-    private static void Print(ClusterStatusReport report, TextWriter output)
+    private static void Print(ClusterStatusReport report)
     {
-        var devices = new TextTable("device", "silo", "available MB", "resident atoms", "speed", "note");
+        var devices = new CliTable("device", "silo", "available MB", "resident atoms", "speed", "note");
         foreach (var d in report.Devices)
             devices.Add(d.Id, d.Silo, d.AvailableMemoryBytes / 1e6, d.ResidentAtoms.Count == 0 ? "-" : string.Join(" ", d.ResidentAtoms), d.SpeedFactor, d.Error ?? (d.Emulated ? "EMULATED" : ""));
-        devices.Write(output);
-        output.WriteLine();
-        var deployments = new TextTable("deployment", "v", "live", "target", "pin", "planner silo", "history", "note");
+        devices.Write(CliConsole.Out);
+        Console.WriteLine();
+        var deployments = new CliTable("deployment", "v", "live", "target", "pin", "planner silo", "history", "note");
         foreach (var d in report.Deployments)
             deployments.Add(d.Id, d.Version, string.Join(" ", d.Live), string.Join(" ", d.Target), d.Pin is null ? "-" : string.Join(" ", d.Pin), d.PlannerSilo, d.HistoryLength, d.Error ?? (d.Migrating ? "migrating" : ""));
-        deployments.Write(output);
-        output.WriteLine();
-        var links = new TextTable("from", "to", "Mbps", "latency ms", "source", "samples", "age s");
+        deployments.Write(CliConsole.Out);
+        Console.WriteLine();
+        var links = new CliTable("from", "to", "Mbps", "latency ms", "source", "samples", "age s");
         foreach (var l in report.Links)
             links.Add(l.From, l.To, l.Mbps, l.LatencyMs, l.Source, l.Samples, Math.Round(l.AgeS, 1).ToString(CultureInfo.InvariantCulture));
-        links.Write(output);
+        links.Write(CliConsole.Out);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AdaMec.Cli.Rendering;
 using AdaMec.Client;
 using AdaMec.Grains;
 using AdaMec.Runtime.Atoms;
@@ -61,11 +62,11 @@ internal static class ClusterDemo
         var input = TensorCodec.RandomPayload(deployment.Manifest.InputShape, seed: 7);
         using var chain = AtomChain.Load(directory);
         var local = chain.Run(input);
-        static TextTable NewTable() => new("request", "latency ms", "plan v", "where each atom ran", "max rel. diff vs local");
+        static CliTable NewTable() => new("request", "latency ms", "plan v", "where each atom ran", "max rel. diff vs local");
         var table = NewTable();
         void Flush()
         {
-            table.Write(Console.Out);
+            table.Write(CliConsole.Out);
             table = NewTable();
         }
         var n = 0;
@@ -123,9 +124,9 @@ internal static class ClusterDemo
 
     private static async Task PrintHistory(Client.Deployment deployment)
     {
-        var history = new TextTable("#", "trigger", "new plan", "predicted ms", "decide ms", "bytes moved", "feasible");
+        var history = new CliTable("#", "trigger", "new plan", "predicted ms", "decide ms", "bytes moved", "feasible");
         foreach (var r in await deployment.GetHistoryAsync())
             history.Add(r.Sequence, r.Trigger.Length > 48 ? r.Trigger[..48] + "…" : r.Trigger, string.Join(" ", r.NewPlan), r.PredictedLatencyMs, r.DecisionTimeMs, r.BytesMoved, r.Feasible);
-        history.Write(Console.Out);
+        history.Write(CliConsole.Out);
     }
 }

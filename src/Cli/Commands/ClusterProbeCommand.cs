@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AdaMec.Cli.Rendering;
 using AdaMec.Client;
 
 namespace AdaMec.Cli.Commands;
@@ -39,9 +40,9 @@ internal static class ClusterProbeCommand
                 Console.WriteLine(JsonSerializer.Serialize(new { links }, Json));
                 return 0;
             }
-            var table = new TextTable("from", "to", "Mbps", "latency ms", "source", "samples", "age s");
+            var table = new CliTable("from", "to", "Mbps", "latency ms", "source", "samples", "age s");
             foreach (var l in links) table.Add(l.From, l.To, l.Mbps, l.LatencyMs, l.Source, l.Samples, Math.Round(l.AgeS, 1).ToString(CultureInfo.InvariantCulture));
-            table.Write(Console.Out);
+            table.Write(CliConsole.Out);
             return 0;
         });
         return probe;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using AdaMec.Cli.Rendering;
 using AdaMec.Runtime.Atoms;
 using AdaMec.Prediction.Learning;
 using AdaMec.Prediction.Profiling;
@@ -47,13 +48,13 @@ internal static class DemoCommand
         Console.WriteLine($"== 1/{Steps} partition {model}: predict every operator's latency, filter cut points by latency benefit, write atom files");
         var latency = LatencySources.Resolve("auto", null, ModelZoo.Graph(model));
         var manifest = ModelPartitioning.Partition(model, directory, latency);
-        PartitionCommand.Print(manifest, directory, Console.Out);
+        PartitionCommand.Print(manifest, directory);
 
         Console.WriteLine();
         Console.WriteLine($"== 2/{Steps} verify: the atoms as a chain (tensors passed as bytes) against the whole model");
         var report = AtomVerifier.Verify(directory);
-        VerifyCommand.Print(report, Console.Out);
-        if (!report.Ok) return 1;
+        VerifyCommand.Print(report);
+        if (!report.Ok) throw VerifyCommand.Failed(report);
 
         Console.WriteLine();
         // Predictions hold for the thread count the predictor was profiled at (1 here); libtorch
@@ -62,9 +63,9 @@ internal static class DemoCommand
         Console.WriteLine($"== 3/{Steps} run the chain locally: a seeded random image, {threads} libtorch thread(s) as profiled, median of {LocalRuns} runs per atom");
         using var chain = AtomChain.Load(directory);
         var timings = TimeChain(chain, TensorCodec.RandomPayload(manifest.InputShape, seed: 42), threads);
-        var table = new TextTable("atom", "measured ms", "predicted ms");
+        var table = new CliTable("atom", "measured ms", "predicted ms");
         foreach (var (atom, ms) in manifest.Atoms.Zip(timings.AtomMs)) table.Add(atom.Id, ms, atom.PredictedMs);
-        table.Write(Console.Out);
+        table.Write(CliConsole.Out);
         Console.WriteLine($"{model}: {timings.ChainMs:0.0} ms for {manifest.Atoms.Count} atoms on this machine (predicted {manifest.Atoms.Sum(a => a.PredictedMs):0.0} ms).");
         if (!cluster) return 0;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AdaMec.Cli.Rendering;
 using AdaMec.Core.Atoms;
 using AdaMec.Runtime.Atoms;
 using AdaMec.Runtime.Zoo;
@@ -25,32 +26,32 @@ internal static class PartitionCommand
             var name = parse.GetValue(model)!;
             var source = LatencySources.Resolve(parse.GetValue(latency)!, parse.GetValue(predictor), ModelZoo.Graph(name));
             var manifest = ModelPartitioning.Partition(name, parse.GetValue(output)!.FullName, source, statedict: parse.GetValue(weights)?.FullName, onnx: !parse.GetValue(noOnnx));
-            Print(manifest, parse.GetValue(output)!.FullName, Console.Out);
+            Print(manifest, parse.GetValue(output)!.FullName);
             return 0;
         });
         return command;
     }
 
-    internal static void Print(AtomManifest manifest, string directory, TextWriter output)
+    internal static void Print(AtomManifest manifest, string directory)
     {
-        var table = new TextTable("atom", "operators", "MFLOPs", "weights MB", "output KB", "predicted ms");
+        var table = new CliTable("atom", "operators", "MFLOPs", "weights MB", "output KB", "predicted ms");
         foreach (var atom in manifest.Atoms)
         {
             table.Add(atom.Id, atom.Operators.Count, atom.Flops / 1e6, atom.WeightBytes / 1e6, atom.OutputBytes / 1e3, atom.PredictedMs);
         }
-        output.WriteLine($"{manifest.Model}: {manifest.Atoms.Count} atoms in {directory} (latency source: {manifest.Partition.LatencyModel})");
-        table.Write(output);
-        output.WriteLine();
-        PrintGranularities(manifest.Partition, output);
+        Console.WriteLine($"{manifest.Model}: {manifest.Atoms.Count} atoms in {directory} (latency source: {manifest.Partition.LatencyModel})");
+        table.Write(CliConsole.Out);
+        Console.WriteLine();
+        PrintGranularities(manifest.Partition);
     }
 
     /// <summary>The paper's Fig. 3 comparison: partition points and search-space size per granularity.</summary>
-    internal static void PrintGranularities(PartitionReport report, TextWriter output)
+    internal static void PrintGranularities(PartitionReport report)
     {
-        var table = new TextTable("granularity", "units", "cut points", "plans on 3 devices");
+        var table = new CliTable("granularity", "units", "cut points", "plans on 3 devices");
         table.Add("layers", report.LayerCutPoints + 1, report.LayerCutPoints, $"3^{report.LayerCutPoints + 1}");
         table.Add("operators", report.Operators, report.ValidCutPoints, $"3^{report.ValidCutPoints + 1}");
         table.Add("atoms", report.KeptCutPoints + 1, report.KeptCutPoints, $"3^{report.KeptCutPoints + 1}");
-        table.Write(output);
+        table.Write(CliConsole.Out);
     }
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
+using AdaMec.Cli.Rendering;
 using AdaMec.Core.Planning;
 
 namespace AdaMec.Cli.Commands;
@@ -49,51 +49,48 @@ internal static class PlanCommand
         strategy.Plan(PlanningProblemGenerator.Generate(1, 3, 2));
         var decision = Planner.Decide(problem, strategy);
 
-        Console.Out.WriteLine(json ? PlanAnswerJson.Write(decision) : Table(decision));
+        if (json) Console.Out.WriteLine(PlanAnswerJson.Write(decision));
+        else Print(decision);
         return 0;
     }
 
-    private static string Table(PlanDecision decision)
+    private static void Print(PlanDecision decision)
     {
         var c = CultureInfo.InvariantCulture;
         var p = decision.Problem;
-        var text = new StringBuilder();
-        text.AppendLine(c, $"strategy {decision.Strategy}: {(decision.Feasible ? "feasible" : "INFEASIBLE (least constraint gap)")}, predicted latency {Ms(decision.Cost.LatencyMs)} (requirement {Ms(p.LatencyRequirementMs)}), decided in {decision.DecisionTimeMs:0.###} ms");
+        Console.WriteLine(string.Create(c, $"strategy {decision.Strategy}: {(decision.Feasible ? "feasible" : "INFEASIBLE (least constraint gap)")}, predicted latency {Ms(decision.Cost.LatencyMs)} (requirement {Ms(p.LatencyRequirementMs)}), decided in {decision.DecisionTimeMs:0.###} ms"));
         if (!decision.Feasible)
-            text.AppendLine(c, $"  meets latency: {decision.Cost.MeetsLatency}, within budgets: {decision.Cost.WithinBudgets}, constraint gap {decision.Cost.ConstraintGap:0.####}");
-        text.AppendLine();
-        text.AppendLine(c, $"{"atom",-12} {"now",-10} {"plan",-10} {"exec ms",10}");
+            Console.WriteLine(string.Create(c, $"  meets latency: {decision.Cost.MeetsLatency}, within budgets: {decision.Cost.WithinBudgets}, constraint gap {decision.Cost.ConstraintGap:0.####}"));
+        Console.WriteLine();
+        var atoms = new CliTable("atom", "now", "plan", "exec ms");
         for (var i = 0; i < p.Atoms.Count; i++)
         {
             var device = p.Devices[decision.Assignment[i]].Id;
-            text.AppendLine(c, $"{p.Atoms[i].Id,-12} {p.Devices[p.Current[i]].Id,-10} {device,-10} {p.Atoms[i].LatencyMs[device],10:0.###}");
+            atoms.Add(p.Atoms[i].Id, p.Devices[p.Current[i]].Id, device, p.Atoms[i].LatencyMs[device]);
         }
+        atoms.Write(CliConsole.Out);
 
-        text.AppendLine();
-        text.AppendLine(c, $"{"device",-10} {"memory MB",10} {"budget",10} {"MFLOPs",10} {"budget",10}");
+        Console.WriteLine();
+        var devices = new CliTable("device", "memory MB", "budget", "MFLOPs", "budget");
         for (var d = 0; d < p.Devices.Count; d++)
         {
             var device = p.Devices[d];
-            text.AppendLine(c, $"{device.Id + (device.IsInitiator ? "*" : ""),-10} {decision.Cost.MemoryBytes[d] / 1e6,10:0.###} {Budget(device.MemoryBudgetBytes),10} {decision.Cost.ComputeFlops[d] / 1e6,10:0.###} {Budget(device.ComputeBudgetFlops),10}");
+            devices.Add(device.Id + (device.IsInitiator ? "*" : ""), decision.Cost.MemoryBytes[d] / 1e6, Budget(device.MemoryBudgetBytes), decision.Cost.ComputeFlops[d] / 1e6, Budget(device.ComputeBudgetFlops));
         }
+        devices.Write(CliConsole.Out);
 
-        text.AppendLine();
+        Console.WriteLine();
         if (decision.OffloadOrder.Count == 0)
         {
-            text.AppendLine("offloading: nothing to move");
+            Console.WriteLine("offloading: nothing to move");
+            return;
         }
-        else
-        {
-            text.AppendLine(c, $"offloading order ({decision.OffloadOrder.Count} moves):");
-            text.AppendLine(c, $"{"#",3} {"atom",-12} {"from",-10} {"to",-10} {"transfer ms",12} {"done at ms",11} {"latency after",14}");
-            var step = 0;
-            foreach (var move in decision.OffloadOrder)
-            {
-                text.AppendLine(c, $"{++step,3} {move.Atom,-12} {move.From,-10} {move.To,-10} {Ms(move.TransferMs),12} {Ms(move.CompletesAtMs),11} {Ms(move.PredictedLatencyMs),14}");
-            }
-        }
-
-        return text.ToString().TrimEnd();
+        Console.WriteLine($"offloading order ({decision.OffloadOrder.Count} moves):");
+        var moves = new CliTable("#", "atom", "from", "to", "transfer ms", "done at ms", "latency after");
+        var step = 0;
+        foreach (var move in decision.OffloadOrder)
+            moves.Add(++step, move.Atom, move.From, move.To, Ms(move.TransferMs), Ms(move.CompletesAtMs), Ms(move.PredictedLatencyMs));
+        moves.Write(CliConsole.Out);
     }
 
     private static string Ms(double value) => double.IsFinite(value) ? value.ToString("0.###", CultureInfo.InvariantCulture) : "unreachable";

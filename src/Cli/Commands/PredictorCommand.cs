@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AdaMec.Cli.Rendering;
 using AdaMec.Core.Graph;
 using AdaMec.Prediction.Learning;
 using AdaMec.Prediction.Profiling;
@@ -135,11 +136,12 @@ internal static class PredictorCommand
 
     internal static void PrintTable(IReadOnlyList<AccuracyResult> results)
     {
-        Console.WriteLine($"{"learner",-13} {"op",-16} {"count",6} {"MAE ms",10} {"RMSE ms",10} {"R2",7} {"±5%",7} {"±10%",7}");
+        var table = new CliTable("learner", "op", "count", "MAE ms", "RMSE ms", "R2", "±5%", "±10%");
         foreach (var r in results)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Learner,-13} {r.Op,-16} {r.Count,6} {r.MaeMs,10:F4} {r.RmseMs,10:F4} {r.R2,7:F3} {r.Within5,7:P1} {r.Within10,7:P1}"));
+            table.Add(r.Learner, r.Op, r.Count, r.MaeMs.ToString("F4", CultureInfo.InvariantCulture), r.RmseMs.ToString("F4", CultureInfo.InvariantCulture),
+                r.R2.ToString("F3", CultureInfo.InvariantCulture), r.Within5.ToString("P1", CultureInfo.InvariantCulture), r.Within10.ToString("P1", CultureInfo.InvariantCulture));
         }
+        table.Write(CliConsole.Out);
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AdaMec.Cli.Rendering;
 using AdaMec.Prediction.Learning;
 using AdaMec.Prediction.Profiling;
 
@@ -34,12 +35,13 @@ internal static class PredictorMemoryCommand
             if (observations.Count < 10) throw new ArgumentException($"Only {observations.Count} constrained measurements with a baseline: run `adamec profile memory` first.");
             var results = MemoryCorrectionEvaluation.CrossValidate(observations, parse.GetValue(folds), 1, parse.GetValue(hidden), parse.GetValue(epochs));
             Console.WriteLine($"f_mem ({parse.GetValue(hidden)} hidden units), {parse.GetValue(folds)}-fold by configuration, f_pre = {model.Name}");
-            Console.WriteLine($"{"memory",10} {"count",6} {"RMSE f_pre ms",14} {"RMSE f_pre+f_mem ms",20} {"change",8}");
+            var table = new CliTable("memory", "count", "RMSE f_pre ms", "RMSE f_pre+f_mem ms", "change");
             foreach (var r in results)
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(r.MemoryMb is { } mb ? $"{mb:F0} MB" : "all"),10} {r.Count,6} {r.UncorrectedRmseMs,14:F3} {r.CorrectedRmseMs,20:F3} {Percent.Signed((r.CorrectedRmseMs - r.UncorrectedRmseMs) / r.UncorrectedRmseMs),8}"));
+                table.Add(r.MemoryMb is { } mb ? string.Create(CultureInfo.InvariantCulture, $"{mb:F0} MB") : "all", r.Count, r.UncorrectedRmseMs.ToString("F3", CultureInfo.InvariantCulture),
+                    r.CorrectedRmseMs.ToString("F3", CultureInfo.InvariantCulture), Percent.Signed((r.CorrectedRmseMs - r.UncorrectedRmseMs) / r.UncorrectedRmseMs));
             }
+            table.Write(CliConsole.Out);
             if (parse.GetValue(output) is { } target)
             {
                 // The k-fold figures above are the sturdier test: one held-back fifth inside training can

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AdaMec.Cli.Rendering;
 using AdaMec.Core.Graph;
 using AdaMec.Prediction.Learning;
 using AdaMec.Prediction.Profiling;
@@ -54,8 +55,7 @@ internal static class ProfileAdaptiveCommand
                 var left = parse.GetValue(budget) - added;
                 if (left <= 0)
                 {
-                    Console.WriteLine($"adaptive: budget of {parse.GetValue(budget)} new samples spent, target not met");
-                    return 1;
+                    throw new CommandFailedException($"adaptive: budget of {parse.GetValue(budget)} new samples spent, target not met");
                 }
                 var regions = AdaptiveSampling.Regions(predictions);
                 foreach (var weak in regions.Where(x => x.Within10 < parse.GetValue(threshold)).Take(8))
@@ -67,11 +67,9 @@ internal static class ProfileAdaptiveCommand
                     new SamplingSpace(parse.GetValue(seed) + r), keys);
                 if (configs.Count == 0)
                 {
-                    Console.WriteLine("adaptive: no stratum below the threshold has room for new configurations");
-                    return 1;
+                    throw new CommandFailedException("adaptive: no stratum below the threshold has room for new configurations");
                 }
-                var bar = new ConsoleProgress(Console.Error, $"round {r}");
-                profiler.Run(configs, new SyncProgress<ProfileProgress>(p => bar.Report(p.Done, p.Total, p.Last.Config.Kind.ToName())));
+                CliConsole.WithProgress($"round {r}", report => profiler.Run(configs, new SyncProgress<ProfileProgress>(p => report(p.Done, p.Total, p.Last.Config.Kind.ToName()))));
                 added += configs.Count;
             }
         });

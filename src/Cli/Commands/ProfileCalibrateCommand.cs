@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AdaMec.Cli.Rendering;
 using AdaMec.Prediction.Profiling;
 using AdaMec.Runtime.Zoo;
 
@@ -26,12 +27,11 @@ internal static class ProfileCalibrateCommand
             if (parse.GetValue(networks) <= 0) throw new ArgumentException("--networks must be at least 1.");
             if (parse.GetValue(threads) <= 0) throw new ArgumentException("--threads must be at least 1.");
             if (parse.GetValue(passes) <= 0) throw new ArgumentException("--passes must be at least 1.");
-            var bar = new ConsoleProgress(Console.Error, "calibrate");
             var graphs = parse.GetValue(models) is { } list
                 ? PredictorCommand.ParseModels(list).Select(ModelZoo.Graph).ToArray()
                 : Enumerable.Range(0, parse.GetValue(networks)).Select(i => CalibrationNetworks.Build(parse.GetValue(seed), i)).ToArray();
-            var samples = CalibrationNetworks.TimeInside(graphs, parse.GetValue(threads),
-                new SyncProgress<(int Done, int Total, string Network)>(p => bar.Report(p.Done, p.Total, p.Network)), parse.GetValue(memoryMb), parse.GetValue(passes));
+            var samples = CliConsole.WithProgress("calibrate", report => CalibrationNetworks.TimeInside(graphs, parse.GetValue(threads),
+                new SyncProgress<(int Done, int Total, string Network)>(p => report(p.Done, p.Total, p.Network)), parse.GetValue(memoryMb), parse.GetValue(passes)));
             var path = parse.GetValue(output)!;
             SampleCsv.Write(path, samples);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AdaMec.Cli.Rendering;
 using AdaMec.Core.Graph;
 using AdaMec.Prediction.Profiling;
 
@@ -69,10 +70,10 @@ internal static class ProfileCommand
             var existing = SampleCsv.ExistingKeys(path, parse.GetValue(memoryMb));
             var already = configs.Count(c => existing.Contains(c.Key));
             if (!parse.GetValue(quiet)) Console.Error.WriteLine($"profile: {configs.Count} configurations, {already} already in {path}, {parse.GetValue(threads)} thread(s)");
-            var bar = new ConsoleProgress(Console.Error, "profile");
-            var progress = parse.GetValue(quiet) ? null : new SyncProgress<ProfileProgress>(p =>
-                bar.Report(p.Done, p.Total, string.Create(CultureInfo.InvariantCulture, $"{p.Last.Config.Kind.ToName()} {p.Last.LatencyMs:F3} ms")));
-            var taken = profiler.Run(configs, progress, parse.GetValue(passes));
+            var taken = parse.GetValue(quiet)
+                ? profiler.Run(configs, null, parse.GetValue(passes))
+                : CliConsole.WithProgress("profile", report => profiler.Run(configs, new SyncProgress<ProfileProgress>(p =>
+                    report(p.Done, p.Total, string.Create(CultureInfo.InvariantCulture, $"{p.Last.Config.Kind.ToName()} {p.Last.LatencyMs:F3} ms"))), parse.GetValue(passes)));
             Console.WriteLine($"profile: {taken.Count} new samples appended to {path}");
             return 0;
         });

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AdaMec.Cli.Rendering;
 using AdaMec.Core.Graph;
 using AdaMec.Prediction.Learning;
 using AdaMec.Prediction.Profiling;
@@ -55,12 +56,12 @@ internal static class ProfileKernelsCommand
     private static void Report(IReadOnlyList<ObservedConvKernel> observed)
     {
         Console.WriteLine($"profile kernels: {observed.Count} convs, the kernel read from oneDNN's verbose log against ConvImplementations");
-        Console.WriteLine($"{"observed kernel",-22} {"convs",6} {"mirrored",9}");
+        var table = new CliTable("observed kernel", "convs", "mirrored");
         foreach (var group in observed.GroupBy(o => o.Observed?.ToString() ?? $"other ({o.Kernel})").OrderByDescending(g => g.Count()))
         {
-            var mirrored = group.Count(o => o.Observed == o.Mirrored);
-            Console.WriteLine($"{group.Key,-22} {group.Count(),6} {mirrored,9}");
+            table.Add(group.Key, group.Count(), group.Count(o => o.Observed == o.Mirrored));
         }
+        table.Write(CliConsole.Out);
         var agree = observed.Count(o => o.Observed == o.Mirrored);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"agree: {agree}/{observed.Count} ({(double)agree / Math.Max(1, observed.Count):P1})"));
         foreach (var miss in observed.Where(o => o.Observed != o.Mirrored).Take(10))

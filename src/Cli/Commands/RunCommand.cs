@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using AdaMec.Cli.Rendering;
 using AdaMec.Core.Atoms;
 using AdaMec.Runtime.Atoms;
 using static TorchSharp.torch;
@@ -61,12 +62,12 @@ internal static class RunCommand
         var logits = TensorCodec.Decode(output, last.OutputShape).flatten();
         var probabilities = logits.softmax(0);
         var (values, indices) = logits.topk((int)Math.Min(5, logits.shape[0]));
-        var table = new TextTable("rank", "index", "value", "softmax");
+        var table = new CliTable("rank", "index", "value", "softmax");
         for (var i = 0; i < values.shape[0]; i++)
         {
             var index = indices[i].item<long>();
             table.Add(i + 1, index, values[i].item<float>(), probabilities[index].item<float>());
         }
-        table.Write(Console.Out);
+        table.Write(CliConsole.Out);
     }
 }

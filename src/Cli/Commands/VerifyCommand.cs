@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AdaMec.Cli.Rendering;
 using AdaMec.Runtime.Atoms;
 using AdaMec.Runtime.Execution;
 
@@ -22,24 +23,28 @@ internal static class VerifyCommand
         command.SetAction(parse =>
         {
             var report = AtomVerifier.Verify(parse.GetValue(atoms)!.FullName, parse.GetValue(weights)?.FullName, parse.GetValue(tolerance), parse.GetValue(backend)!);
-            Print(report, Console.Out);
-            return report.Ok ? 0 : 1;
+            Print(report);
+            return report.Ok ? 0 : throw Failed(report);
         });
         return command;
     }
 
-    internal static void Print(AtomVerifier.Report report, TextWriter output)
+    /// <summary>What a failed verification exits with (through <see cref="CliErrors"/>), after the table said which boundaries.</summary>
+    internal static CommandFailedException Failed(AtomVerifier.Report report) =>
+        new($"verify: {report.Boundaries.Count(b => !b.Ok)} of {report.Boundaries.Count} boundaries of {report.Model} differ from the whole model by more than {report.Tolerance:0e0}");
+
+    internal static void Print(AtomVerifier.Report report)
     {
-        output.WriteLine($"{report.Model}: chained atoms on {report.Backend} vs {report.Reference}");
-        var table = new TextTable("boundary", "after", "max |diff|", "max |whole|", "relative", "");
+        Console.WriteLine($"{report.Model}: chained atoms on {report.Backend} vs {report.Reference}");
+        var table = new CliTable("boundary", "after", "max |diff|", "max |whole|", "relative", "");
         foreach (var b in report.Boundaries)
         {
             table.Add(b.AtomId, b.AfterOperator, b.MaxAbsDiff.ToString("0.###e0", System.Globalization.CultureInfo.InvariantCulture),
                 b.Magnitude.ToString("0.###e0", System.Globalization.CultureInfo.InvariantCulture),
                 b.Relative.ToString("0.###e0", System.Globalization.CultureInfo.InvariantCulture), b.Ok ? "ok" : "MISMATCH");
         }
-        table.Write(output);
-        output.WriteLine(report.Ok
+        table.Write(CliConsole.Out);
+        Console.WriteLine(report.Ok
             ? $"OK: every boundary within {report.Tolerance:0e0} of the whole model (the last row is the output)."
             : $"FAILED: {report.Boundaries.Count(b => !b.Ok)} boundaries differ by more than {report.Tolerance:0e0}.");
     }
