@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using AdaMec.Core.Serialization;
 
 namespace AdaMec.Core.Planning;
 
@@ -11,11 +11,8 @@ namespace AdaMec.Core.Planning;
 /// </summary>
 public static class PlanningProblemJson
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new()
-    {
-        AllowTrailingCommas = true,
-        CommentHandling = JsonCommentHandling.Skip,
-    };
+    // Every planning number is a time, a size, a rate or a budget: none is negative.
+    private static readonly JsonFieldReader Fields = new((field, problem) => new PlanningProblemException(field, problem), "must be a finite number >= 0");
 
     public static PlanningProblem ReadFile(string path)
     {
@@ -25,23 +22,9 @@ public static class PlanningProblemJson
 
     public static PlanningProblem Read(string json)
     {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, DocumentOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new PlanningProblemException("$", $"not valid JSON ({e.Message})", e);
-        }
-
-        using (document)
+        using (var document = Fields.ParseObject(json))
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw new PlanningProblemException("$", "must be a JSON object");
-
             var inputBytes = ReadNumber(root, "inputBytes", "inputBytes");
             var requirement = ReadNumber(root, "latencyRequirementMs", "latencyRequirementMs");
             var devices = ReadArray(root, "devices", "devices").Select(ReadDevice).ToList();
@@ -137,16 +120,7 @@ public static class PlanningProblemJson
     {
         var path = Path("devices", index);
         RequireObject(element, path);
-        var initiator = false;
-        if (element.TryGetProperty("initiator", out var flag) && flag.ValueKind != JsonValueKind.Null)
-        {
-            initiator = flag.ValueKind switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw new PlanningProblemException($"{path}.initiator", "must be true or false"),
-            };
-        }
+        var initiator = Fields.OptionalBool(element, "initiator", $"{path}.initiator") ?? false;
 
         return new PlanningDevice(
             ReadString(element, "id", $"{path}.id"),
@@ -191,68 +165,17 @@ public static class PlanningProblemJson
             latencyMs);
     }
 
-    private static string Path(string array, int index) => string.Create(CultureInfo.InvariantCulture, $"{array}[{index}]");
+    private static string Path(string array, int index) => JsonFieldReader.Item(array, index);
 
-    private static void RequireObject(JsonElement element, string path)
-    {
-        if (element.ValueKind != JsonValueKind.Object)
-            throw new PlanningProblemException(path, "must be an object");
-    }
+    private static void RequireObject(JsonElement element, string path) => Fields.RequireObject(element, path);
 
-    private static List<JsonElement> ReadArray(JsonElement parent, string name, string path)
-    {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-            throw new PlanningProblemException(path, "missing");
-        if (value.ValueKind != JsonValueKind.Array)
-            throw new PlanningProblemException(path, "must be an array");
-        return value.EnumerateArray().ToList();
-    }
+    private static List<JsonElement> ReadArray(JsonElement parent, string name, string path) => Fields.Array(parent, name, path);
 
-    private static string ReadString(JsonElement parent, string name, string path)
-    {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-            throw new PlanningProblemException(path, "missing");
-        if (value.ValueKind != JsonValueKind.String)
-            throw new PlanningProblemException(path, "must be a string");
-        return value.GetString()!;
-    }
+    private static string ReadString(JsonElement parent, string name, string path) => Fields.Text(parent, name, path);
 
-    private static double ReadNumber(JsonElement parent, string name, string path) =>
-        OptionalNumber(parent, name, path) ?? throw new PlanningProblemException(path, "missing");
+    private static double ReadNumber(JsonElement parent, string name, string path) => Fields.Number(parent, name, path);
 
-    private static double? OptionalNumber(JsonElement parent, string name, string path)
-    {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-            return null;
-        return NumberValue(value, path);
-    }
+    private static double? OptionalNumber(JsonElement parent, string name, string path) => Fields.OptionalNumber(parent, name, path);
 
-    private static double NumberValue(JsonElement value, string path)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Number:
-                // Out-of-range literals such as 1e999 parse to infinity; the validator rejects them by name.
-                return value.TryGetDouble(out var number) ? number : double.PositiveInfinity;
-            case JsonValueKind.String when double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)
-                                           || IsNamedLiteral(value.GetString(), out parsed):
-                // JSON has no NaN or Infinity; writers that emit them as strings get the validator's
-                // "finite number" message rather than a type error.
-                throw new PlanningProblemException(path, double.IsFinite(parsed) ? "must be a number, not a string" : "must be a finite number >= 0");
-            default:
-                throw new PlanningProblemException(path, "must be a number");
-        }
-    }
-
-    private static bool IsNamedLiteral(string? text, out double value)
-    {
-        value = text switch
-        {
-            "NaN" => double.NaN,
-            "Infinity" or "+Infinity" => double.PositiveInfinity,
-            "-Infinity" => double.NegativeInfinity,
-            _ => 0,
-        };
-        return !double.IsFinite(value);
-    }
+    private static double NumberValue(JsonElement value, string path) => Fields.NumberValue(value, path);
 }
