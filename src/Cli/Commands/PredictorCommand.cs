@@ -9,7 +9,7 @@ using AdaMec.Runtime.Zoo;
 
 namespace AdaMec.Cli.Commands;
 
-/// <summary>`adamec predictor train|eval|models|memory`: the learned runtime latency predictor (paper §4.2).</summary>
+/// <summary>`adamec predictor train|eval|check|models|memory|networks`: the learned runtime latency predictor (paper §4.2).</summary>
 internal static class PredictorCommand
 {
     /// <summary>The learners `train` uses unless told otherwise: best measured on this machine (see README).</summary>
@@ -22,6 +22,7 @@ internal static class PredictorCommand
         var command = new Command("predictor", "Train, evaluate and apply the learned operator latency predictor.");
         command.Subcommands.Add(Train());
         command.Subcommands.Add(Eval());
+        command.Subcommands.Add(PredictorCheckCommand.Create());
         command.Subcommands.Add(PredictorModelsCommand.Create());
         command.Subcommands.Add(PredictorMemoryCommand.Create());
         command.Subcommands.Add(PredictorNetworksCommand.Create());

@@ -159,16 +159,16 @@ public static class SampleCsv
             try
             {
                 var kind = OperatorKindNames.Parse(Field(op));
-                var k = ParseInt(Field(kernel), 0);
+                var k = ParseInt(Field(kernel), "kernel", 0);
                 var defaultPadding = kind == OperatorKind.Conv2d ? k / 2 : 0;
-                var config = new OperatorConfig(kind, ParseInt(Field(hw), 1), ParseInt(Field(cin), 1), ParseInt(Field(cout), 1), k,
-                    Math.Max(1, ParseInt(Field(stride), 1)), ParseInt(Field(padding), defaultPadding), Math.Max(1, ParseInt(Field(groups), 1)),
-                    Math.Max(1, ParseInt(Field(inputs), kind is OperatorKind.Add or OperatorKind.Concat ? 2 : 1)), ParseInt(Field(ceil), 0) != 0);
+                var config = new OperatorConfig(kind, ParseInt(Field(hw), "hw", 1), ParseInt(Field(cin), "cin", 1), ParseInt(Field(cout), "cout", 1), k,
+                    Math.Max(1, ParseInt(Field(stride), "stride", 1)), ParseInt(Field(padding), "padding", defaultPadding), Math.Max(1, ParseInt(Field(groups), "groups", 1)),
+                    Math.Max(1, ParseInt(Field(inputs), "inputs", kind is OperatorKind.Add or OperatorKind.Concat ? 2 : 1)), ParseInt(Field(ceil), "ceil", 0) != 0);
                 var value = Field(latency).Length == 0
                     ? double.NaN
                     : double.Parse(Field(latency), NumberStyles.Float, CultureInfo.InvariantCulture) * scale;
                 var mem = Field(memory);
-                samples.Add(new OperatorSample(config, value, ParseDouble(Field(iqr)), ParseInt(Field(repeats), 0), ParseInt(Field(threads), 0),
+                samples.Add(new OperatorSample(config, value, ParseDouble(Field(iqr)), ParseInt(Field(repeats), "repeats", 0), ParseInt(Field(threads), "threads", 0),
                     mem.Length == 0 ? null : double.Parse(mem, CultureInfo.InvariantCulture)));
             }
             catch (FormatException e)
@@ -210,8 +210,14 @@ public static class SampleCsv
 
     private static string[] Split(string line) => line.Split(',');
 
-    private static int ParseInt(string s, int fallback) =>
-        s.Length == 0 ? fallback : (int)double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+    private static int ParseInt(string s, string column, int fallback)
+    {
+        if (s.Length == 0) return fallback;
+        // A cast would turn NaN into 0 and 1e12 into int.MaxValue: a shape nobody measured.
+        return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value is >= 0 and <= int.MaxValue
+            ? (int)value
+            : throw new FormatException($"column '{column}': '{s}' is not a non-negative whole number.");
+    }
 
     private static double ParseDouble(string s) => s.Length == 0 ? 0 : double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
 

@@ -35,6 +35,18 @@ public sealed class SampleCsvTests
         Assert.Contains("'kernel'", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("conv,NaN,64,128,3,1,1.0", "'hw'")]
+    [InlineData("conv,56,-4,128,3,1,1.0", "'cin'")]
+    [InlineData("conv,56,64,x,3,1,1.0", "'cout'")]
+    public void Read_ShapeFieldNotAWholeNumber_ErrorNamesColumnAndLine(string row, string column)
+    {
+        var error = Assert.Throws<FormatException>(() => SampleCsv.Read(new StringReader("op,hw,cin,cout,kernel,stride,latency\n" + row + "\n"), "bad.csv"));
+
+        Assert.Contains("bad.csv:2", error.Message, StringComparison.Ordinal);
+        Assert.Contains(column, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void FormatThenRead_OwnColumns_RoundTripsConfigurationAndLatency()
     {
