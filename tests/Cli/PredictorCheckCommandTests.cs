@@ -43,6 +43,7 @@ public sealed class PredictorCheckCommandTests : IDisposable
     [InlineData("empty", "empty file")]
     [InlineData("columns", "'kernel'")]
     [InlineData("nan-latency", "'latency' must be a positive number")]
+    [InlineData("text-latency", "column 'latency'")]
     [InlineData("nan-shape", "column 'hw'")]
     [InlineData("header-only", "has a header but no samples")]
     public void Check_BadSamples_ExitsTwoNamingTheOptionOrField(string kind, string expected)
@@ -53,6 +54,7 @@ public sealed class PredictorCheckCommandTests : IDisposable
             case "empty": File.WriteAllText(path, ""); break;
             case "columns": File.WriteAllText(path, "op,hw,cin,cout,stride,latency\nconv,8,16,32,1,0.1\n"); break;
             case "nan-latency": Convs(kind + ".csv", 3, i => i == 2 ? "NaN" : "0.1"); break;
+            case "text-latency": Convs(kind + ".csv", 3, i => i == 2 ? "fast" : "0.1"); break;
             case "nan-shape": File.WriteAllText(path, "op,hw,cin,cout,kernel,stride,latency\nconv,NaN,16,32,3,1,0.1\n"); break;
             case "header-only": File.WriteAllText(path, "op,hw,cin,cout,kernel,stride,latency\n"); break;
         }

@@ -164,12 +164,10 @@ public static class SampleCsv
                 var config = new OperatorConfig(kind, ParseInt(Field(hw), "hw", 1), ParseInt(Field(cin), "cin", 1), ParseInt(Field(cout), "cout", 1), k,
                     Math.Max(1, ParseInt(Field(stride), "stride", 1)), ParseInt(Field(padding), "padding", defaultPadding), Math.Max(1, ParseInt(Field(groups), "groups", 1)),
                     Math.Max(1, ParseInt(Field(inputs), "inputs", kind is OperatorKind.Add or OperatorKind.Concat ? 2 : 1)), ParseInt(Field(ceil), "ceil", 0) != 0);
-                var value = Field(latency).Length == 0
-                    ? double.NaN
-                    : double.Parse(Field(latency), NumberStyles.Float, CultureInfo.InvariantCulture) * scale;
+                var value = ParseDouble(Field(latency), header[latency], double.NaN) * scale;
                 var mem = Field(memory);
-                samples.Add(new OperatorSample(config, value, ParseDouble(Field(iqr)), ParseInt(Field(repeats), "repeats", 0), ParseInt(Field(threads), "threads", 0),
-                    mem.Length == 0 ? null : double.Parse(mem, CultureInfo.InvariantCulture)));
+                samples.Add(new OperatorSample(config, value, ParseDouble(Field(iqr), "iqr_ms", 0), ParseInt(Field(repeats), "repeats", 0), ParseInt(Field(threads), "threads", 0),
+                    mem.Length == 0 ? null : ParseDouble(mem, "memory_mb", double.NaN)));
             }
             catch (FormatException e)
             {
@@ -214,12 +212,19 @@ public static class SampleCsv
     {
         if (s.Length == 0) return fallback;
         // A cast would turn NaN into 0 and 1e12 into int.MaxValue: a shape nobody measured.
-        return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value is >= 0 and <= int.MaxValue
+        return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= int.MaxValue && value == Math.Floor(value)
             ? (int)value
             : throw new FormatException($"column '{column}': '{s}' is not a non-negative whole number.");
     }
 
-    private static double ParseDouble(string s) => s.Length == 0 ? 0 : double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+    /// <summary>A number ("NaN" included: callers decide what an unmeasured value means); anything else names its column.</summary>
+    private static double ParseDouble(string s, string column, double fallback)
+    {
+        if (s.Length == 0) return fallback;
+        return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new FormatException($"column '{column}': '{s}' is not a number.");
+    }
 
     private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
 

@@ -39,7 +39,9 @@ public sealed class SampleCsvTests
     [InlineData("conv,NaN,64,128,3,1,1.0", "'hw'")]
     [InlineData("conv,56,-4,128,3,1,1.0", "'cin'")]
     [InlineData("conv,56,64,x,3,1,1.0", "'cout'")]
-    public void Read_ShapeFieldNotAWholeNumber_ErrorNamesColumnAndLine(string row, string column)
+    [InlineData("conv,56.5,64,128,3,1,1.0", "'hw'")]
+    [InlineData("conv,56,64,128,3,1,fast", "'latency'")]
+    public void Read_FieldNotANumberOfItsKind_ErrorNamesColumnAndLine(string row, string column)
     {
         var error = Assert.Throws<FormatException>(() => SampleCsv.Read(new StringReader("op,hw,cin,cout,kernel,stride,latency\n" + row + "\n"), "bad.csv"));
 
