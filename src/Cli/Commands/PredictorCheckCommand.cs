@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AdaMec.Cli.Rendering;
 using AdaMec.Core.Graph;
 using AdaMec.Prediction.Learning;
 using AdaMec.Prediction.Profiling;
@@ -61,12 +62,13 @@ internal static class PredictorCheckCommand
                     ? $"note: {report.MemoryLimited} samples were taken under a memory limit and this predictor has no f_mem"
                     : $"{report.MemoryLimited} samples taken under a memory limit, predicted with f_mem");
             }
-            Console.WriteLine($"{"op",-16} {"count",6} {"±5%",7} {"±10%",7} {"MAE ms",10} {"±10% at x1",11} {"own ratio",10}");
+            var table = new CliTable("op", "count", "±5%", "±10%", "MAE ms", "±10% at x1", "own ratio");
             foreach (var r in report.Results.Append(report.All))
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.Op,-16} {r.Count,6} {r.Within5,7:P1} {r.Within10,7:P1} {r.MaeMs,10:F4} {r.Within10AsTrained,11:P1} {r.MedianRatio,10:F3}"));
+                table.Add(r.Op, r.Count, r.Within5.ToString("P1", CultureInfo.InvariantCulture), r.Within10.ToString("P1", CultureInfo.InvariantCulture),
+                    r.MaeMs.ToString("F4", CultureInfo.InvariantCulture), r.Within10AsTrained.ToString("P1", CultureInfo.InvariantCulture), r.MedianRatio.ToString("F3", CultureInfo.InvariantCulture));
             }
+            table.Write(CliConsole.Out);
             return 0;
         });
         return command;
