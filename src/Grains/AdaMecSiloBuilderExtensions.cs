@@ -29,6 +29,7 @@ public static class AdaMecSiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<PlannerOptions>, AnnotatedOptionsValidator<PlannerOptions>>();
         builder.Services.AddSingleton<IValidateOptions<LimitsOptions>, AnnotatedOptionsValidator<LimitsOptions>>();
         builder.AddAtomRuntime();
+        builder.Services.AddSingleton<DeviceSpeedMeter>(); // one per silo: the device's measured speed
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Security.DeviceIdGuard>(); // one board per device id
         return builder;
     }

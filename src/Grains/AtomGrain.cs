@@ -35,6 +35,7 @@ internal sealed partial class AtomGrain(
     IExecutionBackend backend,
     WeightFileCache cache,
     AdaMecMetrics metrics,
+    DeviceSpeedMeter speedMeter,
     ILogger<AtomGrain> logger) : Grain, IAtomGrain, Security.IInitiatorOwned
 {
     private string? _initiator; // the deployment's initiator: the call filter lets only it in
@@ -300,9 +301,16 @@ internal sealed partial class AtomGrain(
         else
         {
             var computeStarted = Stopwatch.GetTimestamp();
+            var runMs = 0.0; // the pass alone, without the executor's queue: what the device's speed is measured on
             try
             {
-                output = await executor.RunAsync(() => module.Run(request.Input));
+                output = await executor.RunAsync(() =>
+                {
+                    var runStarted = Stopwatch.GetTimestamp();
+                    var result = module.Run(request.Input);
+                    runMs = Stopwatch.GetElapsedTime(runStarted).TotalMilliseconds;
+                    return result;
+                });
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -315,8 +323,9 @@ internal sealed partial class AtomGrain(
                     new(AdaMecTelemetry.Tags.Atom, request.AtomIndex), new(AdaMecTelemetry.Tags.Device, DeviceId));
                 activity?.SetTag(AdaMecTelemetry.Tags.OutputBytes, output.Length);
                 activity?.SetTag("adamec.backend", backend.Name);
-                if (emulation.Value.Enabled && device.Value.SpeedFactor > 1)
-                    await Emulate(TimeSpan.FromMilliseconds(computeMs * (device.Value.SpeedFactor - 1)));
+                var slowdown = emulation.Value.Enabled && device.Value.SpeedFactor > 1 ? device.Value.SpeedFactor : 1;
+                speedMeter.Record(spec.PredictedMs, runMs * slowdown);
+                if (slowdown > 1) await Emulate(TimeSpan.FromMilliseconds(computeMs * (slowdown - 1)));
             }
         }
         if (failure is not null)

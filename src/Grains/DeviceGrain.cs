@@ -20,6 +20,7 @@ internal sealed partial class DeviceGrain(
     IOptions<EmulationOptions> emulation,
     ILocalSiloDetails silo,
     AdaMec.Runtime.Execution.IExecutionBackend backend,
+    DeviceSpeedMeter speedMeter,
     TimeProvider time,
     [PersistentState("device", AdaMecStorage.Name)] IPersistentState<DeviceState> state,
     AdaMec.Telemetry.AdaMecMetrics metrics,
@@ -36,6 +37,16 @@ internal sealed partial class DeviceGrain(
     private IGrainTimer? _drain;
     private bool _draining;
     private long _received;
+    // The newest reading of live resources, and the values last signalled (the hysteresis references).
+    private ResourceSample _sample = new(-1, -1, -1, -1);
+    private long _memoryRef = -1;
+    private double _quotaRef = -1;
+    private double _speedRef = double.NaN;
+    // Bytes of evicted atoms not yet seen leave the process: a sample taken before their unload and
+    // trim would count them again and evict more than needed.
+    private long _pendingFree;
+    private int _trims;
+    private int _pendingUntilTrim;
 
     private string DeviceId => device.Value.Id;
 
@@ -55,26 +66,39 @@ internal sealed partial class DeviceGrain(
         // Dormant until an eviction arms it. It interleaves: the atoms it tells may themselves be
         // waiting on this grain (a load admitting itself), and a non-interleaving turn would deadlock.
         _drain = this.RegisterGrainTimer(DrainAsync, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan) { Interleave = true });
-        if (device.Value.MinFreeMemoryMb > 0)
-        {
-            // KeepAlive stays false: the timer only matters while atoms are resident, and those keep the activation alive.
-            this.RegisterGrainTimer(CheckMemoryPressureAsync, new GrainTimerCreationOptions(device.Value.MemoryPressureCheck, device.Value.MemoryPressureCheck));
-        }
-        return Task.CompletedTask;
+        // KeepAlive stays false: what the timer acts on matters while atoms are resident (they keep the
+        // activation alive) or planners are subscribed (their lease renewals call in).
+        var every = device.Value.MemoryPressureCheck;
+        this.RegisterGrainTimer(SampleAsync, new GrainTimerCreationOptions(every, every));
+        return ReadResourcesAsync(first: true);
     }
 
-    public Task<DeviceStatus> GetStatusAsync() => Task.FromResult(new DeviceStatus(
-        DeviceId,
-        silo.SiloAddress.ToString(),
-        device.Value.SpeedFactor,
-        Budgets,
-        _probe.AvailableMemoryBytes(),
-        _probe.CpuLoad(),
-        _resident.Sum(r => r.Bytes),
-        _resident.Select(r => r.Key).ToArray(),
-        _received,
-        _evicted.ToArray(),
-        emulation.Value.Enabled) { Backend = backend.Name });
+    public Task<DeviceStatus> GetStatusAsync()
+    {
+        var speed = speedMeter.Current;
+        return Task.FromResult(new DeviceStatus(
+            DeviceId,
+            silo.SiloAddress.ToString(),
+            device.Value.SpeedFactor,
+            Budgets,
+            _sample.AvailableMemoryBytes,
+            _sample.CpuLoad,
+            _resident.Sum(r => r.Bytes),
+            _resident.Select(r => r.Key).ToArray(),
+            _received,
+            _evicted.ToArray(),
+            emulation.Value.Enabled)
+        {
+            Backend = backend.Name,
+            Speed = speed.Speed,
+            SpeedSource = speed.Source.ToString().ToLowerInvariant(),
+            SpeedSamples = speed.Samples,
+            CpuQuotaCores = _sample.CpuQuotaCores,
+            MemoryLimitBytes = _sample.MemoryLimitBytes,
+            MemoryFloorBytes = FloorBytes,
+            PriorSpeed = speedMeter.PriorSpeed,
+        });
+    }
 
     public async Task SetBudgetsAsync(DeviceBudgets budgets)
     {
@@ -143,25 +167,112 @@ internal sealed partial class DeviceGrain(
         return evicted;
     }
 
+    private long FloorBytes => (long)(device.Value.MinFreeMemoryMb * 1024 * 1024);
+
+    /// <summary>
+    /// Samples live resources (off the scheduler: file reads), evicts under memory pressure, and
+    /// signals subscribed planners about changes beyond the thresholds.
+    /// </summary>
+    private async Task SampleAsync(CancellationToken cancellationToken)
+    {
+        await ReadResourcesAsync(first: false);
+        CheckMemoryPressure();
+        await SignalChangesAsync();
+    }
+
+    private async Task ReadResourcesAsync(bool first)
+    {
+        var trims = _trims;
+        _sample = await Task.Run(_probe.Sample);
+        if (trims >= _pendingUntilTrim) _pendingFree = 0; // read after the evicted atoms were unloaded and trimmed
+        var threads = device.Value.InferenceThreads ?? Environment.ProcessorCount;
+        speedMeter.Configure(_sample.EffectiveCores, threads, emulation.Value.Enabled ? device.Value.SpeedFactor : 1);
+        if (!first) return;
+        _memoryRef = _sample.AvailableMemoryBytes;
+        _quotaRef = _sample.CpuQuotaCores;
+        _speedRef = speedMeter.Current.Speed;
+    }
+
     /// <summary>
     /// Under the free-memory floor, evicts the oldest atoms until the memory they held would lift free
-    /// memory above it (their native memory is released as they unload; the next check reads again).
+    /// memory above it (their native memory is released as they unload and the allocator is trimmed;
+    /// the next sample reads again).
     /// </summary>
-    private Task CheckMemoryPressureAsync(CancellationToken cancellationToken)
+    private void CheckMemoryPressure()
     {
-        if (_resident.Count == 0) return Task.CompletedTask;
-        var available = _probe.AvailableMemoryBytes();
-        if (available < 0) return Task.CompletedTask; // unknown: nothing to act on
-        var floor = (long)(device.Value.MinFreeMemoryMb * 1024 * 1024);
-        if (available >= floor) return Task.CompletedTask;
+        if (_resident.Count == 0 || device.Value.MinFreeMemoryMb <= 0) return;
+        var available = _sample.AvailableMemoryBytes;
+        if (available < 0) return; // unknown: nothing to act on
+        var floor = FloorBytes;
+        if (available + _pendingFree >= floor) return;
         LogMemoryPressure(logger, DeviceId, available, floor, _resident.Count);
-        var freed = 0L;
-        while (_resident.First is { } oldest && available + freed < floor)
+        while (_resident.First is { } oldest && available + _pendingFree < floor)
         {
-            freed += oldest.Value.Bytes;
+            _pendingFree += oldest.Value.Bytes;
             Evict(oldest, "memory pressure");
         }
-        return Task.CompletedTask;
+        _pendingUntilTrim = _trims + 1;
+    }
+
+    /// <summary>
+    /// Memory, CPU quota and measured speed, each against the value last signalled: a change beyond
+    /// its threshold signals the subscribed planners and becomes the new reference (hysteresis: a
+    /// value wavering around one level signals once).
+    /// </summary>
+    private async Task SignalChangesAsync()
+    {
+        var o = device.Value;
+        var now = time.GetUtcNow().UtcTicks;
+        var available = _sample.AvailableMemoryBytes;
+        if (available >= 0)
+        {
+            var change = Math.Abs(available - _memoryRef);
+            if (_memoryRef < 0 || (change > o.MemorySignalThreshold * _memoryRef && change >= o.MemorySignalMinMb * 1024 * 1024))
+            {
+                var before = _memoryRef;
+                _memoryRef = available;
+                if (before >= 0)
+                {
+                    var limit = _sample.MemoryLimitBytes >= 0 ? FormattableString.Invariant($" (cgroup limit {_sample.MemoryLimitBytes / 1048576.0:0} MB)") : "";
+                    await TellSubscribersAsync(new ContextSignal(ContextSignalKind.Memory, DeviceId,
+                        FormattableString.Invariant($"available memory of {DeviceId} {before / 1048576.0:0} MB -> {available / 1048576.0:0} MB{limit}"))
+                    {
+                        Measurement = "availableMemoryMb", Before = before / 1048576.0, After = available / 1048576.0, ObservedAtUtcTicks = now,
+                    });
+                }
+            }
+        }
+        var quota = _sample.CpuQuotaCores;
+        if (Changed(_quotaRef, quota, o.SpeedSignalThreshold))
+        {
+            var before = _quotaRef;
+            _quotaRef = quota;
+            await TellSubscribersAsync(new ContextSignal(ContextSignalKind.Compute, DeviceId,
+                FormattableString.Invariant($"CPU quota of {DeviceId} {Cores(before)} -> {Cores(quota)}"))
+            {
+                Measurement = "cpuQuotaCores", Before = before, After = quota, ObservedAtUtcTicks = now,
+            });
+        }
+        var speed = speedMeter.Current;
+        if (double.IsNaN(_speedRef) || Math.Abs(speed.Speed / _speedRef - 1) > o.SpeedSignalThreshold)
+        {
+            var before = _speedRef;
+            _speedRef = speed.Speed;
+            if (!double.IsNaN(before))
+            {
+                LogSpeedChanged(logger, DeviceId, before, speed.Speed, speed.Source.ToString().ToLowerInvariant(), speed.Samples, backend.Name);
+                await TellSubscribersAsync(new ContextSignal(ContextSignalKind.Compute, DeviceId,
+                    FormattableString.Invariant($"speed of {DeviceId} ({backend.Name}, {speed.Source.ToString().ToLowerInvariant()}, {speed.Samples} passes) {before:0.00}x -> {speed.Speed:0.00}x"))
+                {
+                    Measurement = "speed", Before = before, After = speed.Speed, ObservedAtUtcTicks = now,
+                });
+            }
+        }
+
+        static string Cores(double cores) => cores < 0 ? "none" : FormattableString.Invariant($"{cores:0.00} cores");
+
+        static bool Changed(double reference, double value, double threshold) =>
+            (reference < 0) != (value < 0) || (reference > 0 && Math.Abs(value / reference - 1) > threshold);
     }
 
     private void Evict(LinkedListNode<(string Key, long Bytes)> node, string reason)
@@ -202,6 +313,10 @@ internal sealed partial class DeviceGrain(
                     LogEvictionNoticeFailed(logger, e, DeviceId, item.Key, deployment);
                 }
             }
+            // The silo keeps freed native memory for reuse (NativeAllocator): hand the unloaded atoms'
+            // memory back, or the cgroup would still count it and the next sample evict again.
+            await Task.Run(AdaMec.Runtime.Execution.NativeAllocator.ReleaseFreedMemory);
+            _trims++;
         }
         finally
         {
@@ -238,6 +353,9 @@ internal sealed partial class DeviceGrain(
 
     [LoggerMessage(42, LogLevel.Warning, "Device {Device} could not tell deployment {Deployment} that atom {Atom} was evicted")]
     private static partial void LogEvictionNoticeFailed(ILogger logger, Exception exception, string device, string atom, string deployment);
+
+    [LoggerMessage(46, LogLevel.Information, "Device {Device} measures its speed at {Speed:0.00}x the predicted latency (was {Before:0.00}x; {Source}, {Samples} passes, {Backend})")]
+    private static partial void LogSpeedChanged(ILogger logger, string device, double before, double speed, string source, int samples, string backend);
 
     [LoggerMessage(43, LogLevel.Warning, "Device {Device} could not signal deployment {Deployment} about a context change")]
     private static partial void LogSignalFailed(ILogger logger, Exception exception, string device, string deployment);

@@ -20,7 +20,12 @@ public sealed class DeviceOptions
     [Range(0, 1e9)]
     public double? ComputeBudgetMflops { get; set; }
 
-    /// <summary>How many times slower than the machine the atoms were profiled on (0.01 to 1000; 1 = same). The planner scales predicted atom latencies by it.</summary>
+    /// <summary>
+    /// EMULATION knob: how many times slower than this machine the device's atoms are made to run when
+    /// emulation is on (0.01 to 1000; 1 = same). The planner does not read it: it plans with the speed
+    /// the device measures (which includes the emulated slowdown); before any atom ran, this factor is
+    /// the device's prior when emulation is on.
+    /// </summary>
     [Range(0.01, 1000)]
     public double SpeedFactor { get; set; } = 1;
 
@@ -36,12 +41,35 @@ public sealed class DeviceOptions
     public int? InferenceThreads { get; set; }
 
     /// <summary>
-    /// How often the device samples live available memory (cgroup limit, else MemAvailable) to evict
-    /// resident atoms under memory pressure (00:00:00.1 to 01:00:00; default 5 s). The check applies
-    /// whether or not a memory budget is set.
+    /// How often the device samples its live resources (available memory from its cgroup, else
+    /// MemAvailable; CPU quota; load), evicts resident atoms under memory pressure and signals
+    /// subscribed planners about changes (00:00:00.1 to 01:00:00).
     /// </summary>
+    /// <value>The default value is 1 second.</value>
     [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
-    public TimeSpan MemoryPressureCheck { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan MemoryPressureCheck { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Relative change of available memory, against the value last signalled, that signals subscribed
+    /// planners (0.01 to 10). The reference moves only when a signal goes out, so memory that wavers
+    /// around one level signals once, not on every sample.
+    /// </summary>
+    /// <value>The default value is 0.2 (20%).</value>
+    [Range(0.01, 10)]
+    public double MemorySignalThreshold { get; set; } = 0.2;
+
+    /// <summary>Smallest change of available memory, MB, that signals, whatever the relative change (0 to 1,048,576).</summary>
+    /// <value>The default value is 32 MB.</value>
+    [Range(0, 1_048_576)]
+    public double MemorySignalMinMb { get; set; } = 32;
+
+    /// <summary>
+    /// Relative change of the measured device speed, or of the CPU quota, against the value last
+    /// signalled, that signals subscribed planners (0.01 to 10).
+    /// </summary>
+    /// <value>The default value is 0.25 (25%).</value>
+    [Range(0.01, 10)]
+    public double SpeedSignalThreshold { get; set; } = 0.25;
 
     /// <summary>
     /// Free memory, MB, below which the device evicts resident atoms, oldest first, until it is above

@@ -422,17 +422,27 @@ internal sealed partial class PlannerGrain(
         var initiator = machine.Initiator.DeviceId;
         var prefix = Deployment + "/";
         var devices = new List<DeviceContext>();
+        var statuses = new List<(string Device, DeviceStatus Status)>();
         foreach (var (device, task) in machine.Devices.Where(d => d != initiator)
                      .Select(d => (d, GrainFactory.GetGrain<IDeviceGrain>(d).GetStatusAsync())).ToArray())
         {
-            DeviceStatus status;
-            try { status = await task; }
-            catch (Exception e) when (e is not OutOfMemoryException) { continue; } // leaving while we asked: plan without it
+            try { statuses.Add((device, await task)); }
+            catch (Exception e) when (e is not OutOfMemoryException) { /* leaving while we asked: plan without it */ }
+        }
+        var calibration = SpeedCalibration(statuses.Select(s => s.Status));
+        foreach (var (device, status) in statuses)
+        {
             var own = status.ResidentAtoms
                 .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && GrainKeys.DeviceOf(k) == device)
                 .Select(k => GrainKeys.ParseAtom(k).Index)
                 .ToArray();
-            devices.Add(new DeviceContext(device, status.SpeedFactor, status.Budgets.MemoryBudgetBytes, status.Budgets.ComputeBudgetFlops, status.AvailableMemoryBytes, own));
+            // The speed the device measured (its declared factor is an emulation knob, already inside
+            // that measurement); memory above the floor under which it would evict again.
+            var speed = status.Speed > 0 && double.IsFinite(status.Speed)
+                ? status.SpeedSource == "prior" ? status.PriorSpeed * calibration : status.Speed
+                : status.SpeedFactor;
+            var available = status.AvailableMemoryBytes < 0 ? -1 : Math.Max(0, status.AvailableMemoryBytes - status.MemoryFloorBytes);
+            devices.Add(new DeviceContext(device, speed, status.Budgets.MemoryBudgetBytes, status.Budgets.ComputeBudgetFlops, available, own));
         }
         var all = devices.Select(d => d.DeviceId).Prepend(initiator).ToArray();
         var links = new List<LinkContext>();
@@ -448,6 +458,20 @@ internal sealed partial class PlannerGrain(
         var keys = devices.Select(d => d.DeviceId).Concat(all.SelectMany(from => all.Where(to => to != from).Select(to => GrainKeys.Link(from, to))));
         await SubscribeAsync(keys.Where(k => !_subscribed.Contains(k)).ToArray());
         return new ContextSnapshot(devices, links);
+    }
+
+    /// <summary>
+    /// How measured devices run against what their CPU quota alone predicts (the median; 1 when none
+    /// measured yet). A device that has timed nothing yet is taken to run like them, scaled by its own
+    /// quota: with an uncalibrated prior of 1 a fresh device would look faster than every measured one
+    /// (whose speed includes the machine's load and the manifest's prediction bias), draw the atoms,
+    /// measure as slow, and hand them back.
+    /// </summary>
+    private static double SpeedCalibration(IEnumerable<DeviceStatus> statuses)
+    {
+        var ratios = statuses.Where(s => s.SpeedSource == "measured" && s.PriorSpeed > 0 && s.Speed > 0)
+            .Select(s => s.Speed / s.PriorSpeed).Order().ToArray();
+        return ratios.Length == 0 ? 1 : ratios[ratios.Length / 2];
     }
 
     /// <summary>Takes (or renews) a lease on each context grain's signals.</summary>

@@ -78,8 +78,8 @@ public sealed record DeviceBudgets(
     [property: Id(0)] long? MemoryBudgetBytes,
     [property: Id(1)] double? ComputeBudgetFlops);
 
-/// <summary>A device's budgets, declared speed and live resources.</summary>
-/// <param name="SpeedFactor">How many times slower than the machine the atoms were profiled on (1 = same).</param>
+/// <summary>A device's budgets, live resources and speed (measured, see <see cref="Speed"/>).</summary>
+/// <param name="SpeedFactor">EMULATION: the declared factor the device slows its atoms by when <paramref name="Emulated"/> (1 = none). Not a planner input.</param>
 /// <param name="Emulated">True when speed or bandwidth is emulated (a testbed on one machine).</param>
 [GenerateSerializer, Immutable, Alias("AdaMec.DeviceStatus")]
 public sealed record DeviceStatus(
@@ -97,6 +97,31 @@ public sealed record DeviceStatus(
 {
     /// <summary>What runs this device's atoms: "torch" (TorchSharp) or "onnx" (ONNX Runtime); predictions and speed calibration are per backend.</summary>
     [Id(11)] public string Backend { get; init; } = "";
+
+    /// <summary>
+    /// How many times slower than the manifest's predicted per-atom latency this device runs atoms, on
+    /// its backend, as measured (see <see cref="SpeedSource"/>); what the planner plans with. 0 from a
+    /// device that does not measure (an older silo): the planner falls back to <see cref="SpeedFactor"/>.
+    /// </summary>
+    [Id(12)] public double Speed { get; init; }
+
+    /// <summary>"measured" (median of recent forward passes), "quota" (the last measurement scaled by a CPU quota change, until passes are timed under it) or "prior" (nothing timed yet).</summary>
+    [Id(13)] public string SpeedSource { get; init; } = "";
+
+    /// <summary>Forward passes behind <see cref="Speed"/>.</summary>
+    [Id(14)] public int SpeedSamples { get; init; }
+
+    /// <summary>The CPU cgroup quota in cores; -1 when none applies.</summary>
+    [Id(15)] public double CpuQuotaCores { get; init; } = -1;
+
+    /// <summary>The memory cgroup limit; -1 when none applies.</summary>
+    [Id(16)] public long MemoryLimitBytes { get; init; } = -1;
+
+    /// <summary>Free memory the device keeps: under it, it evicts; the planner only counts memory above it.</summary>
+    [Id(17)] public long MemoryFloorBytes { get; init; }
+
+    /// <summary>What the CPU quota and emulation alone make of this device (1: a whole, unemulated device); the planner scales a device that timed nothing yet by what measured devices show against theirs.</summary>
+    [Id(18)] public double PriorSpeed { get; init; } = 1;
 }
 
 /// <summary>Asks an atom grain to become resident: pull weights, verify SHA-256, load.</summary>
@@ -238,7 +263,20 @@ public enum ContextSignalKind
 public sealed record ContextSignal(
     [property: Id(0)] ContextSignalKind Kind,
     [property: Id(1)] string Source,
-    [property: Id(2)] string Detail);
+    [property: Id(2)] string Detail)
+{
+    /// <summary>The measurement that moved ("availableMemoryMb", "cpuQuotaCores", "speed", "mbps", ...); null for declared changes.</summary>
+    [Id(3)] public string? Measurement { get; init; }
+
+    /// <summary>Its value last signalled (NaN when none).</summary>
+    [Id(4)] public double Before { get; init; } = double.NaN;
+
+    /// <summary>Its value now (NaN when none).</summary>
+    [Id(5)] public double After { get; init; } = double.NaN;
+
+    /// <summary>When the source observed the change (UTC ticks; 0 when unknown): time-to-benefit counts from here.</summary>
+    [Id(6)] public long ObservedAtUtcTicks { get; init; }
+}
 
 /// <summary>A planner's lease on a context grain's signals.</summary>
 [GenerateSerializer, Immutable, Alias("AdaMec.ContextSubscription")]

@@ -391,7 +391,7 @@ public sealed class DeploymentMachine
         {
             if (device.DeviceId == initiator.DeviceId || !_devices.Contains(device.DeviceId) || speed.ContainsKey(device.DeviceId)) continue;
             double? memory = device.MemoryBudgetBytes;
-            if (device.AvailableMemoryBytes > 0)
+            if (device.AvailableMemoryBytes >= 0) // -1: unknown
             {
                 var own = device.OwnResidentAtoms.Where(i => (uint)i < (uint)model.Atoms.Count).Distinct().Sum(i => model.Atoms[i].MemoryBytes);
                 memory = Math.Min(memory ?? double.PositiveInfinity, device.AvailableMemoryBytes + own);

@@ -47,7 +47,9 @@ public enum ContextKind
 }
 
 /// <summary>
-/// One device's context as its device grain reports it. <c>OwnResidentAtoms</c>: indices of this
+/// One device's context as its device grain reports it. <c>SpeedFactor</c>: how many times slower
+/// than the manifest's predictions its atoms run (measured by the device). <c>AvailableMemoryBytes</c>:
+/// memory it can still give atoms, -1 when unknown. <c>OwnResidentAtoms</c>: indices of this
 /// deployment's atoms resident there, the only memory a re-plan may count as reclaimable.
 /// </summary>
 public sealed record DeviceContext(

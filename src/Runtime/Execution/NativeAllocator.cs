@@ -55,6 +55,28 @@ public static partial class NativeAllocator
         }
     }
 
+    /// <summary>
+    /// Hands freed memory back to the kernel once (glibc malloc_trim(0): the top of the heap and free
+    /// pages inside every arena). With <see cref="KeepFreedMemory"/> in force nothing else does, so a
+    /// device that evicts atoms to fit a lowered memory limit calls this after unloading them, or its
+    /// resident set would not shrink. True when memory was released; false off glibc or when none was.
+    /// </summary>
+    public static bool ReleaseFreedMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            return MallocTrim(0) == 1;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false; // not glibc (musl has no malloc_trim)
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int Mallopt(int parameter, int value);
 }

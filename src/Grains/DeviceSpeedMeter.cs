@@ -1,0 +1,109 @@
+namespace AdaMec.Grains;
+
+/// <summary>What a device's speed reading rests on.</summary>
+internal enum SpeedSource
+{
+    /// <summary>No forward pass timed yet: the declared emulation factor (1 without emulation), scaled by the CPU quota.</summary>
+    Prior = 0,
+    /// <summary>The CPU quota changed since the last measurement: that measurement scaled by the change in usable cores, until new passes are timed.</summary>
+    Quota = 1,
+    /// <summary>The median of recent forward passes against the manifest's predictions.</summary>
+    Measured = 2,
+}
+
+/// <summary>A device's speed: how many times slower than the manifest's predicted per-atom latency its atoms run.</summary>
+internal sealed record SpeedReading(double Speed, SpeedSource Source, int Samples);
+
+/// <summary>
+/// One per silo (so per device and per backend: a silo runs one backend): the ratio of each timed
+/// atom forward pass (what it really took, emulated slowdown included) to the atom's predicted
+/// latency from the manifest; the median of the newest <see cref="Window"/> ratios is the device's
+/// measured speed. A CPU quota change starts a new window and, until <see cref="MinSamples"/> passes
+/// are timed under it, scales the last reading by how many cores the process can keep busy.
+/// Thread-safe: atoms record from the executor's threads, the device grain reads.
+/// </summary>
+internal sealed class DeviceSpeedMeter
+{
+    /// <summary>Ratios kept.</summary>
+    public const int Window = 15;
+
+    /// <summary>Passes timed before the window counts as a measurement.</summary>
+    public const int MinSamples = 3;
+
+    /// <summary>Atoms predicted under this many ms are not timed: their time is mostly call overhead and timer noise.</summary>
+    public const double MinPredictedMs = 0.2;
+
+    private readonly Lock _lock = new();
+    private readonly Queue<double> _ratios = new();
+    private double _prior = 1;
+    private double _scaled = double.NaN;
+    private double _cores = -1;
+    private double _threads = -1;
+
+    /// <summary>Times one forward pass of an atom predicted at <paramref name="predictedMs"/>.</summary>
+    public void Record(double predictedMs, double measuredMs)
+    {
+        if (!double.IsFinite(predictedMs) || !double.IsFinite(measuredMs) || predictedMs < MinPredictedMs || measuredMs <= 0) return;
+        lock (_lock)
+        {
+            _ratios.Enqueue(measuredMs / predictedMs);
+            while (_ratios.Count > Window) _ratios.Dequeue();
+        }
+    }
+
+    /// <summary>
+    /// Tells the meter how many cores the process can keep busy, how many threads an atom runs with,
+    /// and the declared emulation factor (1 without emulation). A change of usable cores starts a new
+    /// window (see the class summary).
+    /// </summary>
+    public void Configure(double effectiveCores, double threads, double emulationFactor)
+    {
+        lock (_lock)
+        {
+            var parallel = Parallelism(effectiveCores, threads);
+            // Before any pass is timed: an atom's threads share what the quota leaves.
+            _prior = emulationFactor * Math.Max(1, Math.Min(threads, Environment.ProcessorCount) / parallel);
+            if (_cores >= 0 && Math.Abs(parallel / Parallelism(_cores, _threads) - 1) > 0.01)
+            {
+                var basis = _ratios.Count >= MinSamples ? Median() : _scaled;
+                _scaled = basis * Parallelism(_cores, _threads) / parallel;
+                _ratios.Clear();
+            }
+            _cores = effectiveCores;
+            _threads = threads;
+        }
+    }
+
+    /// <summary>The reading now.</summary>
+    public SpeedReading Current
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_ratios.Count >= MinSamples) return new SpeedReading(Median(), SpeedSource.Measured, _ratios.Count);
+                return double.IsFinite(_scaled)
+                    ? new SpeedReading(_scaled, SpeedSource.Quota, _ratios.Count)
+                    : new SpeedReading(_prior, SpeedSource.Prior, _ratios.Count);
+            }
+        }
+    }
+
+    /// <summary>What the CPU quota and emulation alone would make of this device (1 for a whole, unemulated device); the planner scales it by what measured peers show.</summary>
+    public double PriorSpeed
+    {
+        get
+        {
+            lock (_lock) return _prior;
+        }
+    }
+
+    private static double Parallelism(double cores, double threads) => Math.Max(1e-3, Math.Min(cores, threads));
+
+    private double Median()
+    {
+        var sorted = _ratios.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+}
