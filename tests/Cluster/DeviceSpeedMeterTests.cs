@@ -1,0 +1,98 @@
+using AdaMec.Grains;
+
+namespace AdaMec.Cluster.Tests;
+
+/// <summary>A device's speed from timed atom passes against their predictions, and across CPU quota changes.</summary>
+public sealed class DeviceSpeedMeterTests
+{
+    [Fact]
+    public void Current_NothingTimed_IsThePriorScaledByTheQuota()
+    {
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(effectiveCores: 0.5, threads: 2, emulationFactor: 3);
+
+        var reading = meter.Current;
+
+        Assert.Equal(SpeedSource.Prior, reading.Source);
+        // Two threads sharing half a core: each runs at a quarter of its speed; times the emulated 3.
+        Assert.Equal(3 * Math.Max(1, Math.Min(2, Environment.ProcessorCount) / 0.5), reading.Speed, 6);
+        Assert.Equal(reading.Speed, meter.PriorSpeed, 6);
+    }
+
+    [Fact]
+    public void Current_ThreePassesTimed_IsTheMedianRatioOfMeasuredToPredicted()
+    {
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(2, 2, 1);
+        meter.Record(predictedMs: 10, measuredMs: 12);
+        meter.Record(predictedMs: 4, measuredMs: 40); // an outlier (a pause): the median ignores it
+        Assert.Equal(SpeedSource.Prior, meter.Current.Source);
+        meter.Record(predictedMs: 2, measuredMs: 2.6);
+
+        Assert.Equal(new SpeedReading(1.3, SpeedSource.Measured, 3), meter.Current);
+    }
+
+    [Fact]
+    public void Record_AtomsPredictedUnderTheMinimumOrNonsense_AreNotTimed()
+    {
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(2, 2, 1);
+        for (var i = 0; i < 5; i++) meter.Record(DeviceSpeedMeter.MinPredictedMs / 2, 5);
+        meter.Record(double.NaN, 1);
+        meter.Record(1, 0);
+
+        Assert.Equal(0, meter.Current.Samples);
+        Assert.Equal(SpeedSource.Prior, meter.Current.Source);
+    }
+
+    [Fact]
+    public void Record_MoreThanTheWindow_KeepsTheNewest()
+    {
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(2, 2, 1);
+        for (var i = 0; i < DeviceSpeedMeter.Window; i++) meter.Record(1, 5);
+        for (var i = 0; i < DeviceSpeedMeter.Window; i++) meter.Record(1, 2);
+
+        Assert.Equal(new SpeedReading(2, SpeedSource.Measured, DeviceSpeedMeter.Window), meter.Current);
+    }
+
+    [Fact]
+    public void Configure_QuotaHalvedAfterAMeasurement_ScalesItUntilPassesAreTimedUnderTheNewQuota()
+    {
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(effectiveCores: 1, threads: 2, emulationFactor: 1);
+        for (var i = 0; i < 3; i++) meter.Record(10, 15);
+        Assert.Equal(1.5, meter.Current.Speed, 6);
+
+        meter.Configure(effectiveCores: 0.5, threads: 2, emulationFactor: 1);
+
+        Assert.Equal(new SpeedReading(3, SpeedSource.Quota, 0), meter.Current);
+        for (var i = 0; i < 3; i++) meter.Record(10, 28);
+        Assert.Equal(new SpeedReading(2.8, SpeedSource.Measured, 3), meter.Current);
+    }
+
+    [Fact]
+    public void Configure_SameCoresAgain_KeepsTheMeasurement()
+    {
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(1, 2, 1);
+        for (var i = 0; i < 3; i++) meter.Record(10, 15);
+
+        meter.Configure(1, 2, 1);
+
+        Assert.Equal(new SpeedReading(1.5, SpeedSource.Measured, 3), meter.Current);
+    }
+
+    [Fact]
+    public void Configure_MoreCoresThanThreads_DoesNotChangeTheSpeed()
+    {
+        // One thread per atom keeps one core busy: a quota going from 2 to 4 cores gives it nothing.
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(2, 1, 1);
+        for (var i = 0; i < 3; i++) meter.Record(10, 15);
+
+        meter.Configure(4, 1, 1);
+
+        Assert.Equal(new SpeedReading(1.5, SpeedSource.Measured, 3), meter.Current);
+    }
+}
