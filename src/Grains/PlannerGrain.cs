@@ -461,7 +461,7 @@ internal sealed partial class PlannerGrain(
     }
 
     /// <summary>
-    /// How measured devices run against what their CPU quota alone predicts (the median; 1 when none
+    /// How measured devices (and devices whose measurement was scaled by a quota change) run against what their CPU quota alone predicts (the median; 1 when none
     /// measured yet). A device that has timed nothing yet is taken to run like them, scaled by its own
     /// quota: with an uncalibrated prior of 1 a fresh device would look faster than every measured one
     /// (whose speed includes the machine's load and the manifest's prediction bias), draw the atoms,
@@ -469,7 +469,9 @@ internal sealed partial class PlannerGrain(
     /// </summary>
     private static double SpeedCalibration(IEnumerable<DeviceStatus> statuses)
     {
-        var ratios = statuses.Where(s => s.SpeedSource == "measured" && s.PriorSpeed > 0 && s.Speed > 0)
+        // A "quota" reading is a measurement scaled by the quota change: it calibrates as well, and
+        // leaving it out would swing the others' calibration back to 1 at the moment a quota changes.
+        var ratios = statuses.Where(s => s.SpeedSource is "measured" or "quota" && s.PriorSpeed > 0 && s.Speed > 0)
             .Select(s => s.Speed / s.PriorSpeed).Order().ToArray();
         return ratios.Length == 0 ? 1 : ratios[ratios.Length / 2];
     }
