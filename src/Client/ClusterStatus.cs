@@ -10,8 +10,26 @@ namespace AdaMec.Client;
 /// <param name="ResidentAtoms">Keys of the atoms loaded on the device.</param>
 public sealed record DeviceStatusRow(string Id, string Silo, long AvailableMemoryBytes, IReadOnlyList<string> ResidentAtoms)
 {
-    /// <summary>How many times slower than the profiling machine the device is.</summary>
-    public double SpeedFactor { get; init; }
+    /// <summary>
+    /// How many times slower than the manifest's predicted atom latencies the device runs atoms, as
+    /// it measures them (see <see cref="SpeedSource"/>): what the planner plans with.
+    /// </summary>
+    public double Speed { get; init; }
+
+    /// <summary>"measured" (timed passes), "quota" (the last measurement scaled by a CPU quota change) or "prior" (nothing timed yet).</summary>
+    public string SpeedSource { get; init; } = "";
+
+    /// <summary>Timed forward passes behind <see cref="Speed"/>.</summary>
+    public int SpeedSamples { get; init; }
+
+    /// <summary>The device's CPU cgroup quota in cores; -1 when none applies.</summary>
+    public double CpuQuotaCores { get; init; } = -1;
+
+    /// <summary>The device's memory cgroup limit; -1 when none applies.</summary>
+    public long MemoryLimitBytes { get; init; } = -1;
+
+    /// <summary>EMULATION: the declared factor the device slows its atoms by when <see cref="Emulated"/> (1 = none); not a planner input.</summary>
+    public double EmulationSpeedFactor { get; init; }
 
     /// <summary>Bytes of resident atoms.</summary>
     public long ResidentBytes { get; init; }
@@ -90,7 +108,12 @@ public static class ClusterStatus
                 var status = await cluster.GetGrain<IDeviceGrain>(member.SiloName).GetStatusAsync();
                 devices.Add(new DeviceStatusRow(member.SiloName, silo, status.AvailableMemoryBytes, status.ResidentAtoms)
                 {
-                    SpeedFactor = status.SpeedFactor,
+                    Speed = status.Speed,
+                    SpeedSource = status.SpeedSource,
+                    SpeedSamples = status.SpeedSamples,
+                    CpuQuotaCores = status.CpuQuotaCores,
+                    MemoryLimitBytes = status.MemoryLimitBytes,
+                    EmulationSpeedFactor = status.SpeedFactor,
                     ResidentBytes = status.ResidentBytes,
                     CpuLoad = status.CpuLoad,
                     Emulated = status.Emulated,

@@ -212,6 +212,12 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
             output.WriteLine($"plan {string.Join(",", plan.Live.Assignment)}; " + string.Join("; ", speeds.Select(p =>
                 $"{p.Key}: quota {p.Value.CpuQuotaCores:0.00} cores, speed {p.Value.Speed:0.00}x ({p.Value.SpeedSource}, {p.Value.SpeedSamples} passes), " +
                 $"declared factor {p.Value.SpeedFactor} (emulation {(p.Value.Emulated ? "on" : "off")}), {plan.Live.Assignment.Count(x => x == p.Key)} atoms, {Work(p.Key):0.0} predicted ms")));
+            // What an operator reads: the measured speed and the quota, the declared factor only as emulation.
+            var rows = (await ClusterStatus.ReadAsync(client.Cluster)).Devices.ToDictionary(d => d.Id);
+            Assert.Equal(0.25, rows["edge-1"].CpuQuotaCores, 3);
+            Assert.Equal("measured", rows["edge-1"].SpeedSource);
+            Assert.True(rows["edge-1"].Speed > rows["edge-2"].Speed);
+            Assert.All(rows.Values, r => Assert.Equal(1, r.EmulationSpeedFactor));
             Assert.All(speeds.Values, s => Assert.Equal(1, s.SpeedFactor));
             Assert.All(speeds.Values, s => Assert.Equal("measured", s.SpeedSource));
             Assert.True(speeds["edge-1"].Speed > speeds["edge-2"].Speed, "the edge with a quarter of a core does not read slower");

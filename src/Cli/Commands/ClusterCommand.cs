@@ -38,9 +38,11 @@ internal static class ClusterCommand
 
     private static void Print(ClusterStatusReport report)
     {
-        var devices = new CliTable("device", "silo", "available MB", "resident atoms", "speed", "note");
+        var devices = new CliTable("device", "silo", "available MB", "resident atoms", "speed", "speed source", "CPU quota", "note");
         foreach (var d in report.Devices)
-            devices.Add(d.Id, d.Silo, d.AvailableMemoryBytes / 1e6, d.ResidentAtoms.Count == 0 ? "-" : string.Join(" ", d.ResidentAtoms), d.SpeedFactor, d.Error ?? (d.Emulated ? "EMULATED" : ""));
+            devices.Add(d.Id, d.Silo, d.AvailableMemoryBytes / 1e6, d.ResidentAtoms.Count == 0 ? "-" : string.Join(" ", d.ResidentAtoms),
+                d.Error is null ? d.Speed : "-", d.Error is null ? $"{d.SpeedSource} ({d.SpeedSamples} passes)" : "-", d.CpuQuotaCores < 0 ? "-" : d.CpuQuotaCores,
+                d.Error ?? (d.Emulated ? string.Create(CultureInfo.InvariantCulture, $"EMULATED speed factor {d.EmulationSpeedFactor}") : ""));
         devices.Write(CliConsole.Out);
         Console.WriteLine();
         var deployments = new CliTable("deployment", "v", "live", "target", "pin", "planner silo", "history", "note");

@@ -3,8 +3,13 @@ using Orleans.Runtime;
 
 namespace AdaMec.Grains.Operations;
 
-/// <summary>A device as the operator page shows it.</summary>
-public sealed record OperatorDevice(string Id, string Silo, double SpeedFactor, long AvailableMemoryBytes, double CpuLoad,
+/// <summary>
+/// A device as the operator page shows it. <c>Speed</c>: how many times slower than predicted it runs
+/// atoms, as it measures them (what the planner plans with; <c>SpeedSource</c> as in
+/// <see cref="DeviceStatus.SpeedSource"/>). <c>EmulationSpeedFactor</c>: EMULATION, the declared
+/// factor it slows its atoms by when <c>Emulated</c>.
+/// </summary>
+public sealed record OperatorDevice(string Id, string Silo, double Speed, string SpeedSource, double EmulationSpeedFactor, long AvailableMemoryBytes, double CpuLoad,
     long ResidentBytes, IReadOnlyList<string> ResidentAtoms, long? MemoryBudgetBytes, double? ComputeBudgetFlops, bool Emulated, string? Error);
 
 /// <summary>A deployment as the operator page shows it: live plan, target, history and measured latency.</summary>
@@ -53,12 +58,12 @@ public static class OperatorStatus
         try
         {
             var s = await grains.GetGrain<IDeviceGrain>(id).GetStatusAsync().WaitAsync(Timeout, cancellationToken);
-            return new OperatorDevice(id, silo, s.SpeedFactor, s.AvailableMemoryBytes, s.CpuLoad, s.ResidentBytes, s.ResidentAtoms,
+            return new OperatorDevice(id, silo, s.Speed, s.SpeedSource, s.SpeedFactor, s.AvailableMemoryBytes, s.CpuLoad, s.ResidentBytes, s.ResidentAtoms,
                 s.Budgets.MemoryBudgetBytes, s.Budgets.ComputeBudgetFlops, s.Emulated, null);
         }
         catch (Exception e) when (e is OrleansException or TimeoutException or AdaMecException)
         {
-            return new OperatorDevice(id, silo, 0, 0, 0, 0, [], null, null, false, e.Message);
+            return new OperatorDevice(id, silo, 0, "", 0, 0, 0, 0, [], null, null, false, e.Message);
         }
     }
 
