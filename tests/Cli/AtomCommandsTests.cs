@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace AdaMec.Cli.Tests;
 
 public sealed class AtomCommandsTests : IDisposable
@@ -32,6 +34,53 @@ public sealed class AtomCommandsTests : IDisposable
         var damaged = AdamecProcess.Run("verify", "--atoms", _directory);
         Assert.Equal(2, damaged.ExitCode);
         Assert.Contains("alexnet.a3", damaged.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PartitionVerifyRunJson_AlexNet_StdoutIsOneObjectWithTheNamedFields()
+    {
+        var partition = AdamecProcess.Run("partition", "--model", "alexnet", "--out", _directory, "--no-onnx", "--json");
+        Assert.True(partition.ExitCode == 0, partition.Error);
+        int atoms;
+        using (var json = JsonDocument.Parse(partition.Out)) // the whole of stdout: nothing printed besides the object
+        {
+            var root = json.RootElement;
+            Assert.Equal("alexnet", root.GetProperty("model").GetString());
+            Assert.Equal(_directory, root.GetProperty("directory").GetString());
+            var ids = root.GetProperty("atoms").EnumerateArray().Select(a => a.GetProperty("id").GetString()).ToList();
+            atoms = ids.Count;
+            Assert.Equal(Enumerable.Range(0, atoms).Select(i => $"alexnet.a{i}"), ids);
+            Assert.All(root.GetProperty("atoms").EnumerateArray(), a => Assert.True(a.GetProperty("predictedMs").GetDouble() > 0, a.ToString()));
+            var granularity = root.GetProperty("granularities").EnumerateArray().ToDictionary(g => g.GetProperty("granularity").GetString()!);
+            Assert.Equal(atoms, granularity["atoms"].GetProperty("units").GetInt32());
+            Assert.Equal(atoms - 1, granularity["atoms"].GetProperty("cutPoints").GetInt32());
+        }
+
+        var verify = AdamecProcess.Run("verify", "--atoms", _directory, "--json");
+        Assert.True(verify.ExitCode == 0, verify.Out + verify.Error);
+        using (var json = JsonDocument.Parse(verify.Out))
+        {
+            var root = json.RootElement;
+            Assert.True(root.GetProperty("ok").GetBoolean());
+            Assert.Equal("torch", root.GetProperty("backend").GetString());
+            var boundaries = root.GetProperty("boundaries").EnumerateArray().ToList();
+            Assert.Equal(atoms, boundaries.Count);
+            Assert.All(boundaries, b => Assert.True(b.GetProperty("ok").GetBoolean() && b.GetProperty("afterOperator").GetString()!.Length > 0, b.ToString()));
+        }
+
+        var run = AdamecProcess.Run("run", "--atoms", _directory, "--repeats", "3", "--json");
+        Assert.True(run.ExitCode == 0, run.Error);
+        using (var json = JsonDocument.Parse(run.Out))
+        {
+            var root = json.RootElement;
+            Assert.Equal(atoms, root.GetProperty("atoms").GetInt32());
+            Assert.Equal(3, root.GetProperty("runs").GetInt32());
+            var top5 = root.GetProperty("top5").EnumerateArray().ToList();
+            Assert.Equal([1, 2, 3, 4, 5], top5.Select(t => t.GetProperty("rank").GetInt32()));
+            var softmax = top5.Select(t => t.GetProperty("softmax").GetDouble()).ToList();
+            Assert.Equal(softmax.OrderDescending(), softmax);
+            Assert.True(root.GetProperty("minMs").GetDouble() <= root.GetProperty("medianMs").GetDouble(), run.Out);
+        }
     }
 
     [Fact]

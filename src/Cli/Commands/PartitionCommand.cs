@@ -16,20 +16,40 @@ internal static class PartitionCommand
         var weights = new Option<FileInfo?>("--weights") { Description = "Real weights as a TorchSharp state-dict file (default: seeded zoo weights)" };
         var latency = LatencySources.KindOption();
         var predictor = LatencySources.PredictorOption();
+        var json = CliJson.Option("{ model, directory, latencyModel, atoms: [ { id, operators, flops, weightBytes, outputBytes, predictedMs } ], granularities: [ { granularity, units, cutPoints } ] }");
         var noOnnx = new Option<bool>("--no-onnx") { Description = "Write only the weights files, not each atom as an ONNX model too" };
         var command = new Command("partition", "Cut a model into atoms at benefit-filtered operator cut points and store them as files (weights and ONNX models)")
         {
-            model, output, weights, latency, predictor, noOnnx,
+            model, output, weights, latency, predictor, noOnnx, json,
         };
         command.SetAction(parse =>
         {
             var name = parse.GetValue(model)!;
             var source = LatencySources.Resolve(parse.GetValue(latency)!, parse.GetValue(predictor), ModelZoo.Graph(name));
             var manifest = ModelPartitioning.Partition(name, parse.GetValue(output)!.FullName, source, statedict: parse.GetValue(weights)?.FullName, onnx: !parse.GetValue(noOnnx));
-            Print(manifest, parse.GetValue(output)!.FullName);
+            if (parse.GetValue(json)) CliJson.Write(Json(manifest, parse.GetValue(output)!.FullName));
+            else Print(manifest, parse.GetValue(output)!.FullName);
             return 0;
         });
         return command;
+    }
+
+    private static object Json(AtomManifest manifest, string directory)
+    {
+        var report = manifest.Partition;
+        return new
+        {
+            model = manifest.Model,
+            directory,
+            latencyModel = report.LatencyModel,
+            atoms = manifest.Atoms.Select(a => new { id = a.Id, operators = a.Operators.Count, flops = a.Flops, weightBytes = a.WeightBytes, outputBytes = a.OutputBytes, predictedMs = a.PredictedMs }),
+            granularities = new[]
+            {
+                new { granularity = "layers", units = report.LayerCutPoints + 1, cutPoints = report.LayerCutPoints },
+                new { granularity = "operators", units = report.Operators, cutPoints = report.ValidCutPoints },
+                new { granularity = "atoms", units = report.KeptCutPoints + 1, cutPoints = report.KeptCutPoints },
+            },
+        };
     }
 
     internal static void Print(AtomManifest manifest, string directory)

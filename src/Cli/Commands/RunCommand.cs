@@ -16,8 +16,9 @@ internal static class RunCommand
         var input = new Option<FileInfo?>("--input") { Description = "Input tensor as raw little-endian float32 in the model's input shape (default: seeded random)" };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs after a warm-up (median reported)", DefaultValueFactory = _ => 5 };
         var upto = new Option<int?>("--upto") { Description = "Load and run only the first K atoms (partial chain)" };
+        var json = CliJson.Option("{ model, atoms, of, outputShape, top5: [ { rank, index, value, softmax } ], loadMs, medianMs, minMs, maxMs, runs }");
         var threads = new Option<int?>("--threads") { Description = "Torch intra-op threads (default: all cores)" };
-        var command = new Command("run", "Run the atoms locally as a chain; print the top-5 outputs and the time") { atoms, input, repeats, upto, threads };
+        var command = new Command("run", "Run the atoms locally as a chain; print the top-5 outputs and the time") { atoms, input, repeats, upto, threads, json };
         command.SetAction(parse =>
         {
             if (parse.GetValue(threads) is { } t) set_num_threads(t);
@@ -37,8 +38,21 @@ internal static class RunCommand
             }).Order().ToArray();
 
             var last = chain.Atoms[^1];
+            var top5 = Top5(output, last);
+            if (parse.GetValue(json))
+            {
+                CliJson.Write(new
+                {
+                    model = chain.Manifest.Model, atoms = chain.Atoms.Count, of = chain.Manifest.Atoms.Count, outputShape = last.OutputShape.ToString(),
+                    top5 = top5.Select(row => new { rank = row.Rank, index = row.Index, value = row.Value, softmax = row.Softmax }),
+                    loadMs, medianMs = times[n / 2], minMs = times[0], maxMs = times[^1], runs = n,
+                });
+                return 0;
+            }
             Console.WriteLine($"{chain.Manifest.Model}: {chain.Atoms.Count} of {chain.Manifest.Atoms.Count} atoms, output {last.OutputShape}");
-            PrintTop5(output, last);
+            var table = new CliTable("rank", "index", "value", "softmax");
+            foreach (var row in top5) table.Add(row.Rank, row.Index, row.Value, row.Softmax);
+            table.Write(CliConsole.Out);
             Console.WriteLine($"load {loadMs:0.0} ms; inference median {times[n / 2]:0.00} ms over {n} runs (min {times[0]:0.00}, max {times[^1]:0.00})");
             return 0;
         });
@@ -56,18 +70,18 @@ internal static class RunCommand
                 $"Input file has {bytes.Length} bytes; {manifest.Model} takes {manifest.InputShape} float32 = {manifest.InputShape.Bytes} bytes.");
     }
 
-    private static void PrintTop5(byte[] output, AtomSpec last)
+    private static List<(int Rank, long Index, float Value, float Softmax)> Top5(byte[] output, AtomSpec last)
     {
         using var scope = NewDisposeScope();
         var logits = TensorCodec.Decode(output, last.OutputShape).flatten();
         var probabilities = logits.softmax(0);
         var (values, indices) = logits.topk((int)Math.Min(5, logits.shape[0]));
-        var table = new CliTable("rank", "index", "value", "softmax");
+        var top = new List<(int, long, float, float)>();
         for (var i = 0; i < values.shape[0]; i++)
         {
             var index = indices[i].item<long>();
-            table.Add(i + 1, index, values[i].item<float>(), probabilities[index].item<float>());
+            top.Add((i + 1, index, values[i].item<float>(), probabilities[index].item<float>()));
         }
-        table.Write(CliConsole.Out);
+        return top;
     }
 }

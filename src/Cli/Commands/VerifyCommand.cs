@@ -19,11 +19,14 @@ internal static class VerifyCommand
             DefaultValueFactory = _ => ExecutionBackends.Torch,
         };
         backend.AcceptOnlyFromAmong(ExecutionBackends.Torch, ExecutionBackends.Onnx);
-        var command = new Command("verify", "Run the atoms as a chain and the whole model; compare every boundary and the output") { atoms, weights, tolerance, backend };
+        var json = CliJson.Option("{ model, backend, reference, tolerance, ok, boundaries: [ { atomId, afterOperator, maxAbsDiff, magnitude, relative, ok } ] } (exit 1 when not ok)");
+        var command = new Command("verify", "Run the atoms as a chain and the whole model; compare every boundary and the output") { atoms, weights, tolerance, backend, json };
         command.SetAction(parse =>
         {
             var report = AtomVerifier.Verify(parse.GetValue(atoms)!.FullName, parse.GetValue(weights)?.FullName, parse.GetValue(tolerance), parse.GetValue(backend)!);
-            Print(report);
+            if (parse.GetValue(json))
+                CliJson.Write(new { model = report.Model, backend = report.Backend, reference = report.Reference, tolerance = report.Tolerance, ok = report.Ok, boundaries = report.Boundaries });
+            else Print(report);
             return report.Ok ? 0 : throw Failed(report);
         });
         return command;
