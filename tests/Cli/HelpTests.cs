@@ -28,6 +28,36 @@ public sealed class HelpTests
         Assert.DoesNotContain("--announce", result.Out, StringComparison.Ordinal); // the hidden child mode
     }
 
+    [Fact]
+    public void EveryCommand_EveryOptionWithADefault_HelpStatesTheDefault()
+    {
+        // The help as `adamec ... --help` prints it, written wide so that every option is one line.
+        var root = new RootCommand("adamec");
+        foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
+        var help = root.Options.OfType<HelpOption>().Single();
+        ((HelpAction)help.Action!).MaxWidth = 10_000;
+
+        var missing = new List<string>();
+        foreach (var command in root.Subcommands) WalkDefaults(root, command, [command.Name], missing);
+
+        Assert.True(missing.Count == 0, "--help states no default for:\n" + string.Join("\n", missing));
+    }
+
+    /// <summary>Options of <paramref name="command"/> (and its subcommands) with a default value: their help line says it.</summary>
+    private static void WalkDefaults(RootCommand root, Command command, string[] path, List<string> missing)
+    {
+        if (command.Hidden) return;
+        var output = new StringWriter();
+        root.Parse([.. path, "--help"]).Invoke(new InvocationConfiguration { Output = output });
+        var lines = output.ToString().Split('\n');
+        foreach (var option in command.Options.Where(o => !o.Hidden && o.HasDefaultValue && o.ValueType != typeof(bool)))
+        {
+            var line = lines.FirstOrDefault(l => l.TrimStart().StartsWith(option.Name, StringComparison.Ordinal));
+            if (line is null || !line.Contains("[default: ", StringComparison.Ordinal)) missing.Add($"adamec {string.Join(' ', path)} {option.Name}: {line?.Trim()}");
+        }
+        foreach (var sub in command.Subcommands) WalkDefaults(root, sub, [.. path, sub.Name], missing);
+    }
+
     private static void Walk(Command command, string path, List<string> missing)
     {
         if (command.Hidden) return;
