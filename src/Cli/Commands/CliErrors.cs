@@ -1,5 +1,6 @@
 using AdaMec.Core.Atoms;
 using AdaMec.Core.Planning;
+using AdaMec.Core.Scenarios;
 using AdaMec.Interfaces;
 using AdaMec.Runtime.Zoo;
 using Microsoft.Extensions.Options;
@@ -23,7 +24,7 @@ internal static class CliErrors
     public static bool IsBadInput(Exception error) => error switch
     {
         AtomFileException or UnknownModelException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-            or ArgumentException or FormatException or PlanningProblemException or StrategyRefusedException or OptionsValidationException => true,
+            or ArgumentException or FormatException or PlanningProblemException or ScenarioTraceException or StrategyRefusedException or OptionsValidationException => true,
         AdaMecException { Code: AdaMecErrorCode.InvalidContext or AdaMecErrorCode.InvalidModel or AdaMecErrorCode.TensorTooLarge } => true,
         _ => false,
     };
@@ -37,7 +38,7 @@ internal static class CliErrors
         var badInput = IsBadInput(root);
         // Expected failures speak for themselves; anything else names its type, so a bug report has it.
         var expected = badInput || root is CommandFailedException or AdaMecException or Orleans.Runtime.OrleansException or TimeoutException or IOException
-            or UnauthorizedAccessException or OperationCanceledException or InvalidOperationException;
+            or UnauthorizedAccessException or OperationCanceledException or InvalidOperationException or Testbed.TestbedException;
         var message = string.Join(' ', root.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         stderr.WriteLine(expected ? $"error: {message}" : $"error: {root.GetType().Name}: {message}");
         return badInput ? UserError : Failure;

@@ -11,6 +11,7 @@ internal static class CommandCatalog
         yield return VerifyCommand.Create();
         yield return RunCommand.Create();
         yield return DemoCommand.Create();
+        yield return TestbedCommand.Create();
         yield return ClientCommand.Create();
         yield return ClusterCommand.Create();
         yield return PlanCommand.Create();

@@ -1,0 +1,221 @@
+using AdaMec.Core.Scenarios;
+
+namespace AdaMec.Testbed;
+
+/// <summary>
+/// A testbed on this machine for a scenario trace: a network namespace and a cgroup (CPU quota, memory limit)
+/// per device, the trace's links as shaped veth pairs. <see cref="Up"/> makes it, <see cref="Open"/> finds it
+/// again from its state file, <see cref="Down"/> removes everything it made, also after a crash.
+/// </summary>
+public sealed class Testbed
+{
+    private readonly string _statePath;
+    private readonly Cgroups _cgroups;
+
+    private Testbed(string statePath, TestbedState state, Cgroups cgroups)
+    {
+        _statePath = statePath;
+        State = state;
+        _cgroups = cgroups;
+    }
+
+    /// <summary>The default state file: under /run, which a reboot clears together with the namespaces.</summary>
+    public static string DefaultStatePath => "/run/adamec/testbed.json";
+
+    public TestbedState State { get; }
+
+    /// <summary>Null when this machine can host a real testbed; else why not (then a caller falls back to emulation and says so).</summary>
+    public static string? WhyNot()
+    {
+        if (NetworkFabric.WhyNot() is { } network) return network;
+        return Cgroups.Detect(out var why) is null ? why : null;
+    }
+
+    /// <summary>Makes the testbed for <paramref name="trace"/>; on failure removes what it made and rethrows.</summary>
+    /// <param name="trace">The scenario: devices with their limits, links with their rates.</param>
+    /// <param name="traceName">The trace's file or name, recorded in the state.</param>
+    /// <param name="statePath">The state file; refused when a testbed is already recorded there.</param>
+    /// <param name="log">Told each thing as it is made.</param>
+    public static Testbed Up(ScenarioTrace trace, string traceName, string statePath, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        if (WhyNot() is { } why) throw new TestbedException($"cannot make a real testbed here: {why}");
+        if (File.Exists(statePath)) throw new TestbedException($"a testbed is already recorded in {statePath}: run 'adamec testbed down' first");
+        var cgroups = Cgroups.Detect(out _)!;
+        var layout = new TestbedLayout(TestbedLayout.NewTag(), trace);
+        var state = new TestbedState { Tag = layout.Tag, Trace = traceName, CgroupVersion = cgroups.Version, CgroupRoot = layout.CgroupRoot };
+        var testbed = new Testbed(statePath, state, cgroups);
+        try
+        {
+            foreach (var (device, place) in trace.Devices.Zip(layout.Devices))
+            {
+                state.Devices.Add(new DeviceState(place, device.Cpus, device.MemoryLimitMb, device.Present));
+                state.Write(statePath);
+                NetworkFabric.AddDevice(place);
+                cgroups.Create(place.Cgroup);
+                cgroups.SetCpus(place.Cgroup, device.Cpus);
+                cgroups.SetMemoryLimit(place.Cgroup, Bytes(device.MemoryLimitMb));
+                log?.Invoke($"device {device.Id}: namespace {place.Namespace}, address {place.Address}, cgroup {cgroups.Version} {place.Cgroup} ({device.Cpus:0.##} CPUs, {device.MemoryLimitMb:0} MB)");
+            }
+
+            foreach (var (link, place) in trace.Links.Zip(layout.Links))
+            {
+                state.Links.Add(new LinkState(place, link.Mbps, link.DelayMs));
+                state.Write(statePath);
+                NetworkFabric.AddLink(place, layout.Device(link.A), layout.Device(link.B));
+                testbed.ApplyShaping(state.Links.Count - 1);
+                log?.Invoke($"link {link.A} <-> {link.B}: veth {place.VethA}/{place.VethB}, {link.Mbps:0.###} Mbps each way{DelayNote(link.DelayMs, state)}");
+            }
+
+            state.Write(statePath);
+            return testbed;
+        }
+        catch
+        {
+            Down(statePath);
+            throw;
+        }
+    }
+
+    /// <summary>The testbed recorded in <paramref name="statePath"/>.</summary>
+    public static Testbed Open(string statePath)
+    {
+        var state = TestbedState.Read(statePath);
+        var cgroups = Cgroups.Detect(out var why) ?? throw new TestbedException($"the testbed in {statePath} uses cgroups, which are not usable now: {why}");
+        if (cgroups.Version != state.CgroupVersion) throw new TestbedException($"the testbed in {statePath} uses cgroup {state.CgroupVersion}, this machine has {cgroups.Version}");
+        return new Testbed(statePath, state, cgroups);
+    }
+
+    /// <summary>Re-shapes the link between <paramref name="a"/> and <paramref name="b"/> (both directions).</summary>
+    /// <returns>False when a delay was asked for and not applied (no netem).</returns>
+    public bool Shape(string a, string b, double? mbps, double? delayMs)
+    {
+        var index = State.Links.FindIndex(l => (l.Place.A == a && l.Place.B == b) || (l.Place.A == b && l.Place.B == a));
+        if (index < 0) throw new TestbedException($"no link joins {a} and {b}");
+        if (mbps is { } m && !(double.IsFinite(m) && m > 0)) throw new TestbedException($"mbps must be a finite number > 0, got {m}");
+        if (delayMs is { } d && !(double.IsFinite(d) && d >= 0)) throw new TestbedException($"delayMs must be a finite number >= 0, got {d}");
+        State.Links[index] = State.Links[index] with { Mbps = mbps ?? State.Links[index].Mbps, DelayMs = delayMs ?? State.Links[index].DelayMs };
+        var applied = ApplyShaping(index);
+        State.Write(_statePath);
+        return applied;
+    }
+
+    /// <summary>Sets a device's CPU quota, cores.</summary>
+    public void SetCpus(string device, double cpus)
+    {
+        if (!(double.IsFinite(cpus) && cpus > 0)) throw new TestbedException($"cpus must be a finite number > 0, got {cpus}");
+        var index = DeviceIndex(device);
+        _cgroups.SetCpus(State.Devices[index].Place.Cgroup, cpus);
+        State.Devices[index] = State.Devices[index] with { Cpus = cpus };
+        State.Write(_statePath);
+    }
+
+    /// <summary>Sets a device's memory limit, MB (10^6 bytes).</summary>
+    public void SetMemoryLimit(string device, double mb)
+    {
+        if (!(double.IsFinite(mb) && mb > 0)) throw new TestbedException($"memory limit must be a finite number of MB > 0, got {mb}");
+        var index = DeviceIndex(device);
+        _cgroups.SetMemoryLimit(State.Devices[index].Place.Cgroup, Bytes(mb));
+        State.Devices[index] = State.Devices[index] with { MemoryLimitMb = mb };
+        State.Write(_statePath);
+    }
+
+    /// <summary>What the host holds now for each device and link (read from the kernel, not from the state file).</summary>
+    public TestbedStatus Status()
+    {
+        var devices = State.Devices.Select(d =>
+        {
+            var exists = _cgroups.Exists(d.Place.Cgroup);
+            var (cpus, memory) = exists ? _cgroups.Limits(d.Place.Cgroup) : (null, null);
+            return new DeviceStatus(d.Place.Id, d.Place.Namespace, d.Place.Address, NetworkFabric.Exists(d.Place.Namespace),
+                exists ? d.Place.Cgroup : null, cpus, memory is { } m ? m / 1e6 : null, exists ? _cgroups.Processes(d.Place.Cgroup).Count : 0);
+        }).ToList();
+        var links = State.Links.Select(l =>
+        {
+            var a = State.Devices.Single(d => d.Place.Id == l.Place.A).Place.Namespace;
+            var b = State.Devices.Single(d => d.Place.Id == l.Place.B).Place.Namespace;
+            return new LinkStatus(l.Place.A, l.Place.B, NetworkFabric.ShapedMbps(a, l.Place.VethA), NetworkFabric.ShapedMbps(b, l.Place.VethB), l.DelayMs);
+        }).ToList();
+        return new TestbedStatus(State.Tag, State.Trace, "real", State.CgroupVersion, devices, links, State.DelayNotApplied);
+    }
+
+    /// <summary>
+    /// Removes everything recorded in <paramref name="statePath"/>: processes left in the testbed's cgroups are
+    /// killed, then namespaces (with their veth pairs and qdiscs) and cgroups are removed; the state file last.
+    /// </summary>
+    /// <returns>What was removed, one line each.</returns>
+    public static IReadOnlyList<string> Down(string statePath)
+    {
+        var state = TestbedState.Read(statePath);
+        var cgroups = Cgroups.Detect(out var why) ?? throw new TestbedException($"cannot remove the testbed's cgroups: {why}");
+        var removed = new List<string>();
+        foreach (var device in state.Devices)
+        {
+            foreach (var pid in cgroups.Exists(device.Place.Cgroup) ? cgroups.Processes(device.Place.Cgroup) : [])
+            {
+                Kill(pid);
+                removed.Add($"process {pid} of {device.Place.Id}");
+            }
+
+            if (NetworkFabric.Exists(device.Place.Namespace))
+            {
+                NetworkFabric.RemoveDevice(device.Place.Namespace);
+                removed.Add($"namespace {device.Place.Namespace}");
+            }
+
+            if (cgroups.Exists(device.Place.Cgroup))
+            {
+                cgroups.Remove(device.Place.Cgroup);
+                removed.Add($"cgroup {device.Place.Cgroup}");
+            }
+        }
+
+        cgroups.Remove(state.CgroupRoot);
+        File.Delete(statePath);
+        return removed;
+    }
+
+    private bool ApplyShaping(int index)
+    {
+        var link = State.Links[index];
+        var a = State.Devices.Single(d => d.Place.Id == link.Place.A).Place.Namespace;
+        var b = State.Devices.Single(d => d.Place.Id == link.Place.B).Place.Namespace;
+        var applied = NetworkFabric.Shape(a, link.Place.VethA, link.Mbps, link.DelayMs) & NetworkFabric.Shape(b, link.Place.VethB, link.Mbps, link.DelayMs);
+        if (!applied) State.DelayNotApplied = "delay not applied: this kernel has no netem (rate shaping only)";
+        return applied;
+    }
+
+    private int DeviceIndex(string device)
+    {
+        var index = State.Devices.FindIndex(d => d.Place.Id == device);
+        return index >= 0 ? index : throw new TestbedException($"unknown device '{device}'; devices: {string.Join(", ", State.Devices.Select(d => d.Place.Id))}");
+    }
+
+    private static void Kill(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+        catch (ArgumentException)
+        {
+            // gone already
+        }
+    }
+
+    private static string DelayNote(double delayMs, TestbedState state) =>
+        delayMs <= 0 ? "" : state.DelayNotApplied is null ? $", {delayMs:0.#} ms delay" : $", {delayMs:0.#} ms delay NOT applied (no netem)";
+
+    private static long Bytes(double mb) => (long)Math.Round(mb * 1e6);
+}
+
+/// <summary>The testbed as the host holds it now.</summary>
+public sealed record TestbedStatus(string Tag, string Trace, string Mode, string CgroupVersion, IReadOnlyList<DeviceStatus> Devices, IReadOnlyList<LinkStatus> Links, string? Note);
+
+/// <summary>A device as the host holds it now: null limits mean unlimited or missing.</summary>
+public sealed record DeviceStatus(string Id, string Namespace, string Address, bool NamespaceExists, string? Cgroup, double? Cpus, double? MemoryLimitMb, int Processes);
+
+/// <summary>A link as the host holds it now: each direction's shaped rate (null: not shaped).</summary>
+public sealed record LinkStatus(string A, string B, double? MbpsAToB, double? MbpsBToA, double DelayMs);

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using AdaMec.Core.Serialization;
+
+namespace AdaMec.Testbed;
+
+/// <summary>
+/// What a testbed made, written to its state file before each thing is made: a command that crashes half-way
+/// leaves a file from which <c>testbed down</c> removes everything (a recorded thing that was never made is
+/// skipped).
+/// </summary>
+public sealed class TestbedState
+{
+    public required string Tag { get; init; }
+
+    public required string Trace { get; init; }
+
+    public required string CgroupVersion { get; init; }
+
+    public required string CgroupRoot { get; init; }
+
+    public DateTimeOffset Started { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Devices whose namespace and cgroup were (being) made.</summary>
+    public List<DeviceState> Devices { get; init; } = [];
+
+    /// <summary>Links whose veth pair was (being) made, with their current shaping.</summary>
+    public List<LinkState> Links { get; init; } = [];
+
+    /// <summary>Why a delay asked for was not applied, once seen (this kernel has no netem).</summary>
+    public string? DelayNotApplied { get; set; }
+
+    public static TestbedState Read(string path)
+    {
+        if (!File.Exists(path)) throw new TestbedException($"no testbed state at {path}: no testbed is up there (testbed up writes it)");
+        try
+        {
+            return JsonSerializer.Deserialize<TestbedState>(File.ReadAllText(path), AdaMecJson.Options)
+                ?? throw new TestbedException($"testbed state {path} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new TestbedException($"testbed state {path} is not a testbed state file: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Writes the file atomically (a crash never leaves half a file).</summary>
+    public void Write(string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(folder);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(this, AdaMecJson.Options));
+        File.Move(temporary, path, overwrite: true);
+    }
+}
+
+/// <summary>A device of the testbed and the limits it has now.</summary>
+public sealed record DeviceState(DevicePlace Place, double Cpus, double MemoryLimitMb, bool Present);
+
+/// <summary>A link of the testbed and the shaping it has now.</summary>
+public sealed record LinkState(LinkPlace Place, double Mbps, double DelayMs);

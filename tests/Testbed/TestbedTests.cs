@@ -1,0 +1,134 @@
+using AdaMec.Core.Scenarios;
+using Xunit.Abstractions;
+
+namespace AdaMec.Testbed.Tests;
+
+public sealed class TestbedTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _state = Path.Combine(Path.GetTempPath(), $"adamec-testbed-{Guid.NewGuid():N}.json");
+
+    private static ScenarioTrace Shipped(string name) => ScenarioTraceJson.ReadFile(Path.Combine(AppContext.BaseDirectory, "scenarios", name + ".json"));
+
+    [SkippableFact]
+    public void Up_LinkTrace_EachDeviceHasItsNamespaceAndTheTracesLimitsAndEveryLinkIsShaped()
+    {
+        SkipUnlessPossible();
+        var trace = Shipped("link");
+        var testbed = Testbed.Up(trace, "link.json", _state);
+
+        var status = testbed.Status();
+        Assert.Equal("real", status.Mode);
+        foreach (var device in trace.Devices)
+        {
+            var held = status.Devices.Single(d => d.Id == device.Id);
+            Assert.True(held.NamespaceExists, $"{device.Id}: no namespace");
+            Assert.Equal(device.Cpus, held.Cpus!.Value, 3);
+            Assert.Equal(device.MemoryLimitMb, held.MemoryLimitMb!.Value, 0);
+        }
+
+        Assert.All(status.Links, l => Assert.Equal((40.0, 40.0), (l.MbpsAToB!.Value, l.MbpsBToA!.Value)));
+    }
+
+    [SkippableFact]
+    public async Task Shape_LinkRateChanges_MeasuredTcpRateFollowsWithin15Percent()
+    {
+        SkipUnlessPossible();
+        var testbed = Testbed.Up(Shipped("link"), "link.json", _state);
+        var phone = testbed.State.Devices.Single(d => d.Place.Id == "phone").Place;
+        var edge = testbed.State.Devices.Single(d => d.Place.Id == "edge-b").Place;
+
+        foreach (var mbps in new[] { 20.0, 5.0 })
+        {
+            testbed.Shape("phone", "edge-b", mbps, null);
+            var there = await NamespaceSockets.MeasureMbpsAsync(phone.Namespace, edge.Namespace, edge.Address, (int)(mbps * 1e6 / 8 * 1.5));
+            var back = await NamespaceSockets.MeasureMbpsAsync(edge.Namespace, phone.Namespace, phone.Address, (int)(mbps * 1e6 / 8 * 1.5));
+            output.WriteLine($"{mbps} Mbps shaped: {there:0.00} Mbps phone->edge-b, {back:0.00} Mbps back");
+            Assert.InRange(there, mbps * 0.85, mbps * 1.15);
+            Assert.InRange(back, mbps * 0.85, mbps * 1.15);
+        }
+    }
+
+    [SkippableFact]
+    public void Limits_CpuAndMemoryChanged_TheKernelHoldsTheNewValues()
+    {
+        SkipUnlessPossible();
+        var testbed = Testbed.Up(Shipped("cpu-quota"), "cpu-quota.json", _state);
+
+        testbed.SetCpus("edge-c", 0.25);
+        testbed.SetMemoryLimit("edge-c", 700);
+
+        var edge = testbed.Status().Devices.Single(d => d.Id == "edge-c");
+        Assert.Equal(0.25, edge.Cpus!.Value, 3);
+        Assert.Equal(700, edge.MemoryLimitMb!.Value, 0);
+        Assert.Throws<TestbedException>(() => testbed.SetCpus("edge-z", 1));
+        Assert.Throws<TestbedException>(() => testbed.SetMemoryLimit("edge-c", double.NaN));
+        Assert.Throws<TestbedException>(() => testbed.Shape("phone", "nowhere", 5, null));
+    }
+
+    [SkippableFact]
+    public void Down_FromTheStateFileAlone_LeavesNoNamespaceVethOrCgroupBehind()
+    {
+        SkipUnlessPossible();
+        var tag = Testbed.Up(Shipped("table4-day"), "table4-day.json", _state).State.Tag;
+        // A process in a device's cgroup, as a silo would be: down kills it before removing the cgroup.
+        var opened = Testbed.Open(_state);
+        using var sleeper = System.Diagnostics.Process.Start("sleep", "60");
+        Cgroups.Detect(out _)!.Add(opened.State.Devices[1].Place.Cgroup, sleeper.Id);
+
+        var removed = Testbed.Down(_state);
+
+        Assert.Contains(removed, r => r.StartsWith($"process {sleeper.Id}", StringComparison.Ordinal));
+        Assert.True(sleeper.WaitForExit(5000));
+        Assert.False(File.Exists(_state));
+        Assert.DoesNotContain(tag, File.ReadAllText("/proc/net/dev"), StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.GetFiles("/run/netns"), n => n.Contains(tag, StringComparison.Ordinal));
+        Assert.False(Cgroups.Detect(out _)!.Exists(opened.State.CgroupRoot));
+    }
+
+    [SkippableFact]
+    public void Down_StateRecordsThingsNeverMade_RemovesWhatExistsAndSkipsTheRest()
+    {
+        SkipUnlessPossible();
+        var testbed = Testbed.Up(Shipped("link"), "link.json", _state);
+        // As if 'up' had been killed after recording a device and before making it.
+        testbed.State.Devices.Add(new DeviceState(new DevicePlace("ghost", $"adamec-{testbed.State.Tag}-ghost", "10.77.0.9", $"{testbed.State.CgroupRoot}/ghost"), 1, 100, true));
+        testbed.State.Write(_state);
+
+        var removed = Testbed.Down(_state);
+
+        Assert.Equal(3, removed.Count(r => r.StartsWith("namespace", StringComparison.Ordinal)));
+        Assert.DoesNotContain(removed, r => r.Contains("ghost", StringComparison.Ordinal));
+        Assert.False(File.Exists(_state));
+    }
+
+    [SkippableFact]
+    public void Up_StateFileAlreadyThere_RefusedWithoutTouchingIt()
+    {
+        SkipUnlessPossible();
+        Testbed.Up(Shipped("link"), "link.json", _state);
+        var before = File.ReadAllText(_state);
+
+        var error = Assert.Throws<TestbedException>(() => Testbed.Up(Shipped("link"), "link.json", _state));
+
+        Assert.Contains("testbed down", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllText(_state));
+    }
+
+    [Fact]
+    public void Open_NoStateFile_SaysNoTestbedIsUp()
+    {
+        var error = Assert.Throws<TestbedException>(() => Testbed.Open(_state));
+        Assert.Contains("no testbed is up", error.Message, StringComparison.Ordinal);
+    }
+
+    private static void SkipUnlessPossible()
+    {
+        var why = Testbed.WhyNot();
+        Skip.If(why is not null, why);
+    }
+
+    public void Dispose()
+    {
+        if (File.Exists(_state)) Testbed.Down(_state);
+    }
+}
