@@ -58,7 +58,23 @@ internal sealed class AnnotatedOptionsValidator<T> : IValidateOptions<T> where T
     public ValidateOptionsResult Validate(string? name, T options)
     {
         var results = new List<ValidationResult>();
-        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+        // Property by property rather than TryValidateObject: a [Range] with int bounds on a double
+        // property converts the value to Int32 and throws OverflowException for 1e308; that must be an
+        // error naming the setting, not a silo that dies on start with an overflow.
+        foreach (var property in typeof(T).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        {
+            if (!property.CanRead || property.GetIndexParameters().Length > 0) continue;
+            var value = property.GetValue(options);
+            try
+            {
+                Validator.TryValidateProperty(value, new ValidationContext(options) { MemberName = property.Name }, results);
+            }
+            catch (OverflowException)
+            {
+                results.Add(new ValidationResult($"The field {property.Name} is out of range (got {value}).", [property.Name]));
+            }
+        }
+        if (results.Count == 0 && options is IValidatableObject validatable) results.AddRange(validatable.Validate(new ValidationContext(options)));
         var failures = results.Select(r => $"{typeof(T).Name}: {r.ErrorMessage}").ToList();
         if (options is PlannerOptions planner && !Core.Planning.PlanningStrategies.Names.Contains(planner.Strategy))
             failures.Add($"Planner:Strategy must be one of {string.Join(", ", Core.Planning.PlanningStrategies.Names)}, not '{planner.Strategy}'");

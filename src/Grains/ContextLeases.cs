@@ -13,6 +13,9 @@ internal sealed class ContextLeases
     /// <summary>The longest lease granted: longer asks are refused (a lease must run out some day).</summary>
     public static readonly TimeSpan MaxLease = TimeSpan.FromDays(365);
 
+    /// <summary>Most live leases one context grain keeps: a planner per deployment, so thousands is far more than a cluster runs.</summary>
+    public const int MaxLeases = 4096;
+
     /// <summary>Deployment id to the time its lease runs out.</summary>
     [Id(0)]
     public Dictionary<string, DateTimeOffset> Expiry { get; set; } = [];
@@ -20,13 +23,13 @@ internal sealed class ContextLeases
     /// <summary>Grants or renews a lease from <paramref name="now"/>; false when nothing changed.</summary>
     public bool Renew(ContextSubscription subscription, DateTimeOffset now, string grain)
     {
-        ArgumentNullException.ThrowIfNull(subscription);
-        if (string.IsNullOrWhiteSpace(subscription.Deployment))
-            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"a subscription to {grain} needs a deployment id");
-        if (subscription.Lease <= TimeSpan.Zero || subscription.Lease > MaxLease)
-            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"lease of {subscription.Deployment}'s subscription to {grain} must be > 0 and at most {MaxLease.TotalDays:0} days, got {subscription.Lease}");
-        var until = now + subscription.Lease;
+        if (ContextReportValidation.Subscription(subscription, MaxLease) is { } problem)
+            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"subscription to {grain}: {problem}");
+        var until = now + subscription!.Lease;
         var pruned = Prune(now);
+        // The book is stored with the grain's state: a flood of made-up deployment ids must not grow it without end.
+        if (Expiry.Count >= MaxLeases && !Expiry.ContainsKey(subscription.Deployment))
+            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"subscription to {grain}: deployment: {grain} already holds {MaxLeases} live leases");
         if (Expiry.TryGetValue(subscription.Deployment, out var old) && old == until) return pruned;
         Expiry[subscription.Deployment] = until;
         return true;

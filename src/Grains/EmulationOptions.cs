@@ -20,7 +20,7 @@ public sealed class EmulationOptions
     public double? LinkMbps { get; set; }
 
     /// <summary>Emulated one-way latency of this device's outgoing links, ms (0 to 10,000).</summary>
-    [Range(0, 10_000)]
+    [Range(0.0, 10_000.0)]
     public double LinkLatencyMs { get; set; }
 
     /// <summary>The delay that sending <paramref name="bytes"/> takes on the emulated link (zero when off).</summary>

@@ -78,10 +78,8 @@ internal sealed partial class LinkGrain(
 
     public async Task DeclareAsync(double mbps, double latencyMs)
     {
-        if (!double.IsFinite(mbps) || mbps <= 0)
-            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"bandwidth of {Key} must be a finite number > 0 Mbps, got {mbps}");
-        if (!double.IsFinite(latencyMs) || latencyMs < 0)
-            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"latency of {Key} must be a finite number >= 0 ms, got {latencyMs}");
+        if (ContextReportValidation.Declaration(mbps, latencyMs) is { } problem)
+            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"declaration of link {Key}: {problem}");
         state.State.Declared = new LinkDeclaration { Mbps = mbps, LatencyMs = latencyMs, At = time.GetUtcNow() };
         await SaveAsync();
         await TellIfChangedAsync();

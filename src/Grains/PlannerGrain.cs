@@ -615,11 +615,10 @@ internal sealed partial class PlannerGrain(
     {
         try
         {
-            var manifest = JsonSerializer.Deserialize<AtomManifest>(json, AdaMecJson.Options) ?? throw new JsonException("empty manifest");
-            manifest.Validate();
-            return manifest;
+            // The manifest parser every reader uses: any malformed JSON or field is an AtomFileException naming it.
+            return AtomManifest.Parse(json, "manifest");
         }
-        catch (Exception e) when (e is JsonException or AtomFileException)
+        catch (AtomFileException e)
         {
             throw new AdaMecException(AdaMecErrorCode.InvalidModel, $"deployment {Deployment}: the manifest is not usable: {e.Message}");
         }

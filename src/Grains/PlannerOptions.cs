@@ -21,7 +21,7 @@ public sealed class PlannerOptions : IValidatableObject
     public double DefaultLinkMbps { get; set; } = 1000;
 
     /// <summary>Latency assumed for a link with neither measurements nor a declaration, ms.</summary>
-    [Range(0, 10_000)]
+    [Range(0.0, 10_000.0)]
     public double DefaultLinkLatencyMs { get; set; } = 1;
 
     /// <summary>Relative change of a link estimate that makes planners re-plan (0.01 to 10).</summary>
@@ -32,7 +32,7 @@ public sealed class PlannerOptions : IValidatableObject
     /// A re-plan triggered by measured context keeps the current target unless the new plan is faster
     /// by more than this fraction (0 to 1): measurements jitter, and moving atoms costs bytes.
     /// </summary>
-    [Range(0, 1)]
+    [Range(0.0, 1.0)]
     public double Hysteresis { get; set; } = 0.1;
 
     /// <summary>Weight bytes per pull message (64 KiB to 64 MiB; also capped by MaxMessageBodySize).</summary>

@@ -189,5 +189,17 @@ public sealed class ClusterKeyFileTests : IDisposable
         Assert.Contains("field 'role'", error.Message);
     }
 
+    [Fact]
+    public void Credential_FieldGivenTwice_InvalidDataNamingTheField()
+    {
+        // Found by `adamec bench fuzz`: a JsonObject with a repeated name threw ArgumentException on first access.
+        var json = """{ "format": "adamec-cluster-credential/1", "role": "silo", "role": "operator", "name": "x", "key": "AAAA" }""";
+
+        var error = Assert.Throws<InvalidDataException>(() => ClusterCredential.Parse(json, "twice.cred"));
+
+        Assert.Contains("twice.cred", error.Message);
+        Assert.Contains("role", error.Message);
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }

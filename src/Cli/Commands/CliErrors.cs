@@ -25,7 +25,7 @@ internal static class CliErrors
     {
         AtomFileException or UnknownModelException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
             or ArgumentException or FormatException or PlanningProblemException or ScenarioTraceException or StrategyRefusedException or OptionsValidationException => true,
-        AdaMecException { Code: AdaMecErrorCode.InvalidContext or AdaMecErrorCode.InvalidModel or AdaMecErrorCode.TensorTooLarge } => true,
+        AdaMecException { Code: AdaMecErrorCode.InvalidContext or AdaMecErrorCode.InvalidModel or AdaMecErrorCode.InvalidRequest or AdaMecErrorCode.TensorTooLarge } => true,
         _ => false,
     };
 

@@ -14,9 +14,14 @@ public static class PlanningProblemJson
     // Every planning number is a time, a size, a rate or a budget: none is negative.
     private static readonly JsonFieldReader Fields = new((field, problem) => new PlanningProblemException(field, problem), "must be a finite number >= 0");
 
+    /// <summary>Largest planning file read, bytes: a 250-atom, 16-device problem is well under 1 MB.</summary>
+    public const long MaxFileBytes = 64L << 20;
+
     public static PlanningProblem ReadFile(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var length = new FileInfo(path).Length;
+        if (length > MaxFileBytes) throw new PlanningProblemException("$", $"{path} is {length:N0} bytes, over the {MaxFileBytes:N0}-byte limit for a planning file");
         return Read(File.ReadAllText(path));
     }
 

@@ -13,7 +13,8 @@ internal sealed class LatencyLogGrain : Grain, ILatencyLogGrain
 
     public Task RecordAsync(LatencyReport report)
     {
-        if (report is null || report.Requests <= 0 || !double.IsFinite(report.MedianMs) || !double.IsFinite(report.MaxMs)) return Task.CompletedTask;
+        // One-way: nobody hears a refusal, so a report out of range is dropped rather than shown.
+        if (ContextReportValidation.Latency(report) is not null) return Task.CompletedTask;
         _reports.Enqueue(report);
         while (_reports.Count > Kept) _reports.Dequeue();
         return Task.CompletedTask;

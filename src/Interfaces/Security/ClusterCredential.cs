@@ -108,7 +108,8 @@ public sealed partial class ClusterCredential
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 4 }) as JsonObject
+            // Duplicate fields are refused while parsing (a JsonObject would otherwise throw ArgumentException on first access).
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 4, AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new InvalidDataException($"{source}: not a JSON object");
         }
         catch (JsonException e)

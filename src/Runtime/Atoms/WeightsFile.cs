@@ -80,6 +80,10 @@ public static class WeightsFile
                 shape[d] = reader.Int64($"'{name}' dimension {d}");
                 if (shape[d] < 0 || shape[d] > int.MaxValue) throw new InvalidDataException($"'{name}' has dimension {shape[d]}");
                 elements *= shape[d];
+                // Checked as it grows: eight dimensions of up to 2^31 overflow a long, and a wrapped
+                // product would pass the length check below.
+                if (elements * sizeof(float) > reader.Remaining)
+                    throw new InvalidDataException($"'{name}' dimensions {string.Join('x', shape[..(d + 1)])} need more than the {reader.Remaining} bytes that remain (truncated)");
             }
             if (elements * sizeof(float) > reader.Remaining)
                 throw new InvalidDataException($"'{name}' needs {elements * sizeof(float)} bytes but only {reader.Remaining} remain (truncated)");

@@ -153,4 +153,23 @@ public sealed class PlanningProblemJsonTests
         });
         return op == "raw" ? json.Replace(Marker, (string)edit["value"]!, StringComparison.Ordinal) : json;
     }
+
+    [Fact]
+    public void ReadFile_OverTheSizeLimit_RefusedBeforeReading()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            // Sparse: the length is what is checked, no disk is used.
+            using (var file = File.OpenWrite(path)) file.SetLength(PlanningProblemJson.MaxFileBytes + 1);
+
+            var error = Assert.Throws<PlanningProblemException>(() => PlanningProblemJson.ReadFile(path));
+
+            Assert.Contains("limit for a planning file", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -84,4 +84,26 @@ public sealed class WeightsFileTests
 
         Assert.True(x.allclose(y, rtol: 0, atol: 0));
     }
+
+    [Fact]
+    public void Read_DimensionsWhoseProductOverflows_ThrowsInvalidDataNamingTheTensor()
+    {
+        // 2^30 x 2^30 x 16 elements is 2^64: wrapped to 0, it once passed the length check as an empty tensor.
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write("AMW1"u8);
+            writer.Write(1);
+            writer.Write(1);
+            writer.Write((byte)'w');
+            writer.Write(3);
+            writer.Write(1L << 30);
+            writer.Write(1L << 30);
+            writer.Write(16L);
+        }
+
+        var error = Assert.Throws<InvalidDataException>(() => WeightsFile.Read(stream.ToArray()));
+
+        Assert.Contains("'w' dimensions", error.Message, StringComparison.Ordinal);
+    }
 }
