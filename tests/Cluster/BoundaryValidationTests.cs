@@ -12,7 +12,9 @@ namespace AdaMec.Cluster.Tests;
 public sealed class BoundaryValidationTests
 {
     private static IConfiguration Settings(params (string Key, string Value)[] values) =>
-        new ConfigurationBuilder().AddInMemoryCollection(values.Prepend(("Device:Id", "edge1")).Select(v => KeyValuePair.Create(v.Item1, (string?)v.Item2))).Build();
+        new ConfigurationBuilder()
+            .AddInMemoryCollection([KeyValuePair.Create("Device:Id", (string?)"edge1")]) // a silo needs its device id; later sources override it
+            .AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build();
 
     [Theory]
     [InlineData("Emulation:LinkLatencyMs", "1e308", "LinkLatencyMs")] // int-bounded [Range] on a double: was an OverflowException

@@ -1,0 +1,220 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AdaMec.Core.Atoms;
+using AdaMec.Core.Planning;
+using AdaMec.Core.Serialization;
+using AdaMec.Grains;
+using AdaMec.Interfaces;
+using AdaMec.Interfaces.Security;
+using AdaMec.Prediction.Profiling;
+using AdaMec.Runtime.Atoms;
+using Microsoft.Extensions.Configuration;
+
+namespace AdaMec.Bench.Fuzz;
+
+/// <summary>
+/// Every parser of an external input and every grain entry point's validation, each with its seeds
+/// (<see cref="FuzzCorpus"/>) and the errors it documents as clear: everything else is a crash.
+/// </summary>
+public static class FuzzTargets
+{
+    /// <summary>All targets, in table order.</summary>
+    public static IReadOnlyList<FuzzTarget> All() =>
+    [
+        Manifest(), AtomSpec(), Weights(), SampleCsvFile(), PlanningFile(), Credential(), Configuration(),
+        AtomLoad(), Forward(), ContextReports(),
+    ];
+
+    /// <summary>Target names, for option help and errors.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+        ["manifest", "atom-spec", "weights-file", "sample-csv", "planning-file", "credential", "configuration", "atom-load", "forward-request", "context-reports"];
+
+    private static string Text(byte[] data) => Encoding.UTF8.GetString(data);
+
+    /// <summary>manifest.json as `adamec client` and the planner read it.</summary>
+    public static FuzzTarget Manifest() => new BytesTarget("manifest", "AtomManifest.Parse", FuzzCorpus.Files("manifest"), data =>
+    {
+        try { AtomManifest.Parse(Text(data), "manifest.json"); return null; }
+        catch (AtomFileException e) { return e.Message; }
+    }, Mutations.JsonToken);
+
+    /// <summary>One atom's spec as an atom grain's load request carries it.</summary>
+    public static FuzzTarget AtomSpec() => new BytesTarget("atom-spec", "AtomSpecValidation.Parse", FuzzCorpus.Files("atom-spec"), data =>
+    {
+        try { AtomSpecValidation.Parse(Text(data), AtomLimits.Default, new LimitsOptions().MaxSpecJsonChars); return null; }
+        catch (AtomFileException e) { return e.Message; }
+    }, Mutations.JsonToken);
+
+    /// <summary>An atom's weights file (AMW1) as a device loads it.</summary>
+    public static FuzzTarget Weights() => new BytesTarget("weights-file", "WeightsFile.Read", FuzzCorpus.WeightsFiles(), data =>
+    {
+        try { WeightsFile.Read(data); return null; }
+        catch (InvalidDataException e) { return e.Message; }
+    });
+
+    /// <summary>Profiled operator samples (`adamec predictor train --samples`).</summary>
+    public static FuzzTarget SampleCsvFile() => new BytesTarget("sample-csv", "SampleCsv.Read", FuzzCorpus.Files("sample-csv"), data =>
+    {
+        try { SampleCsv.Read(new StringReader(Text(data)), "samples.csv"); return null; }
+        catch (FormatException e) { return e.Message; }
+    }, Mutations.CsvToken);
+
+    /// <summary>A planning file (`adamec plan --problem`).</summary>
+    public static FuzzTarget PlanningFile() => new BytesTarget("planning-file", "PlanningProblemJson.Read", FuzzCorpus.Files("planning-file"), data =>
+    {
+        try { PlanningProblemJson.Read(Text(data)); return null; }
+        catch (PlanningProblemException e) { return e.Message; }
+    }, Mutations.JsonToken);
+
+    /// <summary>A cluster key or credential file (`--cluster-key-file`).</summary>
+    public static FuzzTarget Credential() => new BytesTarget("credential", "ClusterCredential.Parse", FuzzCorpus.Credentials(), data =>
+    {
+        try { ClusterCredential.Parse(Text(data), "cluster.key"); return null; }
+        catch (InvalidDataException e) { return e.Message; }
+    }, Mutations.JsonToken);
+
+    /// <summary>
+    /// A silo's configuration (appsettings JSON, sections Device, Emulation, Planner, Links, Silo, Limits): bound and
+    /// validated as at silo start.
+    /// </summary>
+    public static FuzzTarget Configuration() => new BytesTarget("configuration", "SiloConfiguration.Validate", FuzzCorpus.Files("configuration"), data =>
+    {
+        IConfigurationRoot configuration;
+        try
+        {
+            configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(data)).Build();
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or JsonException)
+        {
+            return e.Message; // not a JSON configuration file: the configuration provider says where
+        }
+        return SiloConfiguration.Validate(configuration);
+    }, Mutations.JsonToken);
+
+    /// <summary>An atom grain's load request (ids and spec), as <c>AtomGrain.LoadAsync</c> checks it.</summary>
+    public static FuzzTarget AtomLoad()
+    {
+        var limits = new LimitsOptions();
+        var seeds = FuzzCorpus.Files("atom-spec").Select(Text).Select(json =>
+        {
+            var index = JsonNode.Parse(json)!["index"]!.GetValue<int>();
+            return new LoadCase(GrainKeys.Atom("phone/alexnet", index, "edge1"), new AtomLoadRequest(json, "phone", null!, null));
+        }).ToArray();
+        return new RecordTarget<LoadCase>("atom-load", "AtomRequestValidation.Load", seeds, (c, m) => (m.Value % 3) switch
+        {
+            0 => c with { Request = c.Request with { SpecJson = Text(Mutations.JsonToken(Encoding.UTF8.GetBytes(c.Request.SpecJson), m) ?? []) } },
+            1 => c with { Request = c.Request with { InitiatorDevice = Mutations.Strings[m.Length % Mutations.Strings.Length]! } },
+            _ => c with { Request = c.Request with { PeerDevice = Mutations.Strings[m.Length % Mutations.Strings.Length] } },
+        }, c => (c.Request.SpecJson?.Length ?? 0) * 2L, c =>
+        {
+            try { AtomRequestValidation.Load(c.Request, c.Key, limits); return null; }
+            catch (AdaMecException e) { return e.Message; }
+        });
+    }
+
+    /// <summary>A forward request at an atom grain, as <c>AtomGrain.RunAsync</c> checks it (resident and not).</summary>
+    public static FuzzTarget Forward()
+    {
+        var limits = new LimitsOptions();
+        var specs = FuzzCorpus.Files("atom-spec").Select(f => JsonSerializer.Deserialize<AtomSpec>(f, AdaMecJson.Options)!).ToArray();
+        var seeds = specs.SelectMany(s => Residency.Select(resident => new ForwardCase(
+            GrainKeys.Atom("phone/alexnet", s.Index, "edge1"), resident ? s : null,
+            new ForwardRequest(Guid.NewGuid(), "phone/alexnet", s.Index, ["edge1", "edge2"], "phone", new byte[s.InputBytes], "phone")
+            {
+                Ran = ["phone"], ServerMs = 1.5,
+            }))).ToArray();
+        return new RecordTarget<ForwardCase>("forward-request", "AtomRequestValidation.Forward", seeds, MutateForward,
+            c => c.Request.Input?.LongLength ?? 0, c => AtomRequestValidation.Forward(c.Request, c.Key, c.Spec, limits));
+    }
+
+    private static readonly bool[] Residency = [true, false];
+
+    private static ForwardCase MutateForward(ForwardCase c, Mutation m)
+    {
+        var r = c.Request;
+        var text = Mutations.Strings[m.Length % Mutations.Strings.Length];
+        var number = Mutations.Longs[m.Length % Mutations.Longs.Length];
+        var route = (m.Length % 6) switch
+        {
+            0 => null,
+            1 => [],
+            2 => [text!],
+            3 => Enumerable.Repeat("edge2", 5000).Prepend("edge1").ToArray(),
+            4 => ["edge1", null!],
+            _ => (IReadOnlyList<string>)["edge1", text!],
+        };
+        var input = (m.Length % 7) switch
+        {
+            0 => null,
+            1 => [],
+            2 => new byte[1],
+            3 => new byte[Math.Max(0, (r.Input?.Length ?? 0) - 1)],
+            4 => new byte[(r.Input?.Length ?? 0) + 1],
+            5 => new byte[1 << 20],
+            _ => r.Input,
+        };
+        return c with
+        {
+            Request = (m.Value % 9) switch
+            {
+                8 => r with { SentAtUtcTicks = m.Length % 2 == 0 ? DateTime.UtcNow.Ticks - 10_000 : Mutations.Longs[m.Length % Mutations.Longs.Length] },
+                0 => r with { Deployment = text! },
+                1 => r with { AtomIndex = (int)number },
+                2 => r with { Route = route! },
+                3 => r with { Initiator = text! },
+                4 => r with { FromDevice = text! },
+                5 => r with { Input = input! },
+                6 => r with { Ran = route! },
+                _ => r with { ServerMs = Mutations.Doubles[m.Length % Mutations.Doubles.Length] },
+            },
+        };
+    }
+
+    /// <summary>Context reports at device and link grains: subscriptions (both), link declarations, latency reports.</summary>
+    public static FuzzTarget ContextReports()
+    {
+        var seeds = new[]
+        {
+            new ContextCase(new ContextSubscription("phone/alexnet", TimeSpan.FromMinutes(2)), 40, 2, new LatencyReport(DateTimeOffset.UnixEpoch, 20, 31.5, 40.2, 120, 3)),
+            new ContextCase(new ContextSubscription("d", TimeSpan.FromDays(1)), 0.5, 0, new LatencyReport(DateTimeOffset.UnixEpoch, 1, 0, 0, 0, 0)),
+        };
+        return new RecordTarget<ContextCase>("context-reports", "ContextLeases.Renew, ContextReportValidation", seeds, (c, m) =>
+        {
+            var d = Mutations.Doubles[m.Length % Mutations.Doubles.Length];
+            var text = Mutations.Strings[m.Length % Mutations.Strings.Length];
+            var ticks = Mutations.Longs[m.Length % Mutations.Longs.Length];
+            return (m.Value % 9) switch
+            {
+                0 => c with { Subscription = (c.Subscription ?? seeds[0].Subscription) with { Deployment = text! } },
+                1 => c with { Subscription = (c.Subscription ?? seeds[0].Subscription) with { Lease = TimeSpan.FromTicks(ticks) } },
+                2 => c with { Mbps = d },
+                3 => c with { LatencyMs = d },
+                4 => c with { Report = c.Report with { Requests = (int)ticks } },
+                5 => c with { Report = c.Report with { MedianMs = d } },
+                6 => c with { Report = c.Report with { MaxMs = d } },
+                7 => c with { Report = c.Report with { RequirementMs = d, PlanVersion = (int)ticks } },
+                _ => c with { Subscription = null! },
+            };
+        }, c => (c.Subscription?.Deployment?.Length ?? 0) * 2L, c =>
+        {
+            if (ContextReportValidation.Declaration(c.Mbps, c.LatencyMs) is { } declaration) return declaration;
+            if (ContextReportValidation.Latency(c.Report) is { } report) return report;
+            try
+            {
+                new ContextLeases().Renew(c.Subscription, DateTimeOffset.UnixEpoch, "link edge1->edge2");
+                return null;
+            }
+            catch (AdaMecException e) { return e.Message; }
+        });
+    }
+
+    /// <summary>A load request and the grain key it is sent to.</summary>
+    public sealed record LoadCase(string Key, AtomLoadRequest Request);
+
+    /// <summary>A forward request, the grain key it is sent to and the resident spec (null: not resident).</summary>
+    public sealed record ForwardCase(string Key, AtomSpec? Spec, ForwardRequest Request);
+
+    /// <summary>One of each context report.</summary>
+    public sealed record ContextCase(ContextSubscription Subscription, double Mbps, double LatencyMs, LatencyReport Report);
+}
