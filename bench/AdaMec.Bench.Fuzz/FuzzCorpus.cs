@@ -7,7 +7,7 @@ namespace AdaMec.Bench.Fuzz;
 
 /// <summary>
 /// The valid inputs mutations start from. Text formats are real files kept in corpus/ (embedded): a
-/// partitioned AlexNet's manifest.json and three of its atom specs, the design planning file, the head
+/// partitioned AlexNet's manifest.json and three of its atom specs, the design planning file, five scenario traces, the head
 /// of the profiled samples, a silo configuration. Weights files and credentials are written by their
 /// real writers here (a weights file is binary and large; a credential must not sit in the repository).
 /// </summary>

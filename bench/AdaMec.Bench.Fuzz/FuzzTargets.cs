@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AdaMec.Core.Atoms;
 using AdaMec.Core.Planning;
+using AdaMec.Core.Scenarios;
 using AdaMec.Core.Serialization;
 using AdaMec.Grains;
 using AdaMec.Interfaces;
@@ -22,13 +23,13 @@ public static class FuzzTargets
     /// <summary>All targets, in table order.</summary>
     public static IReadOnlyList<FuzzTarget> All() =>
     [
-        Manifest(), AtomSpec(), Weights(), SampleCsvFile(), PlanningFile(), Credential(), Configuration(),
+        Manifest(), AtomSpec(), Weights(), SampleCsvFile(), PlanningFile(), ScenarioTrace(), Credential(), Configuration(),
         AtomLoad(), Forward(), ContextReports(),
     ];
 
     /// <summary>Target names, for option help and errors.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["manifest", "atom-spec", "weights-file", "sample-csv", "planning-file", "credential", "configuration", "atom-load", "forward-request", "context-reports"];
+        ["manifest", "atom-spec", "weights-file", "sample-csv", "planning-file", "scenario-trace", "credential", "configuration", "atom-load", "forward-request", "context-reports"];
 
     private static string Text(byte[] data) => Encoding.UTF8.GetString(data);
 
@@ -65,6 +66,13 @@ public static class FuzzTargets
     {
         try { PlanningProblemJson.Read(Text(data)); return null; }
         catch (PlanningProblemException e) { return e.Message; }
+    }, Mutations.JsonToken);
+
+    /// <summary>A scenario trace (scenarios/*.json: a timeline of context changes).</summary>
+    public static FuzzTarget ScenarioTrace() => new BytesTarget("scenario-trace", "ScenarioTraceJson.Read", FuzzCorpus.Files("scenario-trace"), data =>
+    {
+        try { ScenarioTraceJson.Read(Text(data)); return null; }
+        catch (ScenarioTraceException e) { return e.Message; }
     }, Mutations.JsonToken);
 
     /// <summary>A cluster key or credential file (`--cluster-key-file`).</summary>

@@ -15,7 +15,7 @@ internal static class FuzzBenchCommand
         var hang = new Option<double>("--hang-seconds") { Description = "one input running longer than this is a hang", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "print the report as JSON" };
         var output = new Option<FileInfo?>("--out") { Description = "also write the report to this file" };
-        var command = new Command("fuzz", "FsCheck-driven mutation of valid inputs against each parser (manifest, atom spec, weights file, sample CSV, planning file, credential, configuration) and the atom, device and link grains' request validation; exit 1 on any crash, hang or unbounded allocation")
+        var command = new Command("fuzz", "FsCheck-driven mutation of valid inputs against each parser (manifest, atom spec, weights file, sample CSV, planning file, scenario trace, credential, configuration) and the atom, device and link grains' request validation; exit 1 on any crash, hang or unbounded allocation")
         {
             inputs, seed, targets, hang, json, output,
         };
