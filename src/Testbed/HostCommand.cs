@@ -12,11 +12,17 @@ internal static class HostCommand
         TryRun(file, arguments, out var output, out var error) ? output
             : throw new TestbedException($"'{file} {string.Join(' ', arguments)}' failed: {error}");
 
+    /// <summary>Runs <paramref name="file"/> with extra environment variables (secrets stay off the command line).</summary>
+    public static string RunWithEnvironment(string file, string[] arguments, params (string Name, string Value)[] environment) =>
+        TryRun(file, arguments, out var output, out var error, environment) ? output
+            : throw new TestbedException($"'{file} {string.Join(' ', arguments)}' failed: {error}");
+
     /// <summary>Runs the command; false (with its stderr) when it exits non-zero.</summary>
-    public static bool TryRun(string file, string[] arguments, out string output, out string error)
+    public static bool TryRun(string file, string[] arguments, out string output, out string error, params (string Name, string Value)[] environment)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         using var process = Process.Start(start) ?? throw new TestbedException($"could not start '{file}'");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -35,11 +35,13 @@ public sealed class Testbed
     /// <param name="trace">The scenario: devices with their limits, links with their rates.</param>
     /// <param name="traceName">The trace's file or name, recorded in the state.</param>
     /// <param name="statePath">The state file; refused when a testbed is already recorded there.</param>
+    /// <param name="postgres">Also start a PostgreSQL server of the testbed's own on a management network.</param>
     /// <param name="log">Told each thing as it is made.</param>
-    public static Testbed Up(ScenarioTrace trace, string traceName, string statePath, Action<string>? log = null)
+    public static Testbed Up(ScenarioTrace trace, string traceName, string statePath, bool postgres = false, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(trace);
         if (WhyNot() is { } why) throw new TestbedException($"cannot make a real testbed here: {why}");
+        if (postgres && TestbedPostgres.BinFolder(out var noPostgres) is null) throw new TestbedException($"cannot start the testbed's PostgreSQL: {noPostgres}");
         if (File.Exists(statePath)) throw new TestbedException($"a testbed is already recorded in {statePath}: run 'adamec testbed down' first");
         var cgroups = Cgroups.Detect(out _)!;
         var layout = new TestbedLayout(TestbedLayout.NewTag(), trace);
@@ -67,6 +69,7 @@ public sealed class Testbed
                 log?.Invoke($"link {link.A} <-> {link.B}: veth {place.VethA}/{place.VethB}, {link.Mbps:0.###} Mbps each way{DelayNote(link.DelayMs, state)}");
             }
 
+            if (postgres) StartPostgres(state, statePath, log);
             state.Write(statePath);
             return testbed;
         }
@@ -76,6 +79,27 @@ public sealed class Testbed
             throw;
         }
     }
+
+    private static void StartPostgres(TestbedState state, string statePath, Action<string>? log)
+    {
+        state.Management = new ManagementState($"am{state.Tag}br", ManagementNetwork.FreeSubnet());
+        state.Write(statePath);
+        ManagementNetwork.AddBridge(state.Management.Bridge, state.Management.Subnet);
+        for (var i = 0; i < state.Devices.Count; i++)
+            ManagementNetwork.AddDevice(state.Management.Bridge, $"am{state.Tag}m{i}", state.Devices[i].Place.Namespace, ManagementAddress(state.Management, i));
+        log?.Invoke($"management network: bridge {state.Management.Bridge} {state.Management.Subnet}.1/24, not shaped, for the membership database only");
+
+        var folder = Path.Combine("/var/tmp", $"adamec-testbed-{state.Tag}-postgres");
+        state.Postgres = new PostgresState(folder, state.Management.Subnet + ".1", TestbedPostgres.Port, "");
+        state.Write(statePath);
+        state.Postgres = TestbedPostgres.Start(folder, state.Postgres.Address, state.Management.Subnet + ".0/24");
+        state.Write(statePath);
+        log?.Invoke($"PostgreSQL: {state.Postgres.Address}:{state.Postgres.Port} (its own cluster in {folder}, a password made for this testbed, AdaMec's schema applied)");
+    }
+
+    /// <summary>Device <paramref name="index"/>'s address on the management network.</summary>
+    public static string ManagementAddress(ManagementState management, int index) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{management.Subnet}.{index + 2}");
 
     /// <summary>The testbed recorded in <paramref name="statePath"/>.</summary>
     public static Testbed Open(string statePath)
@@ -136,7 +160,10 @@ public sealed class Testbed
             var b = State.Devices.Single(d => d.Place.Id == l.Place.B).Place.Namespace;
             return new LinkStatus(l.Place.A, l.Place.B, NetworkFabric.ShapedMbps(a, l.Place.VethA), NetworkFabric.ShapedMbps(b, l.Place.VethB), l.DelayMs);
         }).ToList();
-        return new TestbedStatus(State.Tag, State.Trace, "real", State.CgroupVersion, devices, links, State.DelayNotApplied);
+        var database = State.Postgres is { } p
+            ? $"PostgreSQL {p.Address}:{p.Port} ({(File.Exists(Path.Combine(p.Folder, "data", "postmaster.pid")) ? "running" : "NOT running")})"
+            : null;
+        return new TestbedStatus(State.Tag, State.Trace, "real", State.CgroupVersion, devices, links, database, State.DelayNotApplied);
     }
 
     /// <summary>
@@ -149,6 +176,12 @@ public sealed class Testbed
         var state = TestbedState.Read(statePath);
         var cgroups = Cgroups.Detect(out var why) ?? throw new TestbedException($"cannot remove the testbed's cgroups: {why}");
         var removed = new List<string>();
+        if (state.Postgres is { } postgres && Directory.Exists(postgres.Folder))
+        {
+            TestbedPostgres.Stop(postgres);
+            removed.Add($"PostgreSQL server in {postgres.Folder}");
+        }
+
         foreach (var device in state.Devices)
         {
             foreach (var pid in cgroups.Exists(device.Place.Cgroup) ? cgroups.Processes(device.Place.Cgroup) : [])
@@ -168,6 +201,12 @@ public sealed class Testbed
                 cgroups.Remove(device.Place.Cgroup);
                 removed.Add($"cgroup {device.Place.Cgroup}");
             }
+        }
+
+        if (state.Management is { } management && ManagementNetwork.Exists(management.Bridge))
+        {
+            ManagementNetwork.Remove(management.Bridge);
+            removed.Add($"bridge {management.Bridge}");
         }
 
         cgroups.Remove(state.CgroupRoot);
@@ -212,7 +251,7 @@ public sealed class Testbed
 }
 
 /// <summary>The testbed as the host holds it now.</summary>
-public sealed record TestbedStatus(string Tag, string Trace, string Mode, string CgroupVersion, IReadOnlyList<DeviceStatus> Devices, IReadOnlyList<LinkStatus> Links, string? Note);
+public sealed record TestbedStatus(string Tag, string Trace, string Mode, string CgroupVersion, IReadOnlyList<DeviceStatus> Devices, IReadOnlyList<LinkStatus> Links, string? Database, string? Note);
 
 /// <summary>A device as the host holds it now: null limits mean unlimited or missing.</summary>
 public sealed record DeviceStatus(string Id, string Namespace, string Address, bool NamespaceExists, string? Cgroup, double? Cpus, double? MemoryLimitMb, int Processes);

@@ -26,6 +26,12 @@ public sealed class TestbedState
     /// <summary>Links whose veth pair was (being) made, with their current shaping.</summary>
     public List<LinkState> Links { get; init; } = [];
 
+    /// <summary>The management bridge, once (being) made: name and the first three octets of its /24.</summary>
+    public ManagementState? Management { get; set; }
+
+    /// <summary>The testbed's PostgreSQL server, once (being) started.</summary>
+    public PostgresState? Postgres { get; set; }
+
     /// <summary>Why a delay asked for was not applied, once seen (this kernel has no netem).</summary>
     public string? DelayNotApplied { get; set; }
 
@@ -43,19 +49,30 @@ public sealed class TestbedState
         }
     }
 
-    /// <summary>Writes the file atomically (a crash never leaves half a file).</summary>
+    /// <summary>Writes the file atomically (a crash never leaves half a file), readable by its owner only: it holds the database password.</summary>
     public void Write(string path)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(folder);
         var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(this, AdaMecJson.Options));
+        File.Delete(temporary);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(temporary, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(JsonSerializer.Serialize(this, AdaMecJson.Options));
+        }
+
         File.Move(temporary, path, overwrite: true);
     }
 }
 
 /// <summary>A device of the testbed and the limits it has now.</summary>
 public sealed record DeviceState(DevicePlace Place, double Cpus, double MemoryLimitMb, bool Present);
+
+/// <summary>The management network: the bridge and its /24 (bridge .1, device i at .i+2).</summary>
+public sealed record ManagementState(string Bridge, string Subnet);
 
 /// <summary>A link of the testbed and the shaping it has now.</summary>
 public sealed record LinkState(LinkPlace Place, double Mbps, double DelayMs);

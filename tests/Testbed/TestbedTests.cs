@@ -114,6 +114,32 @@ public sealed class TestbedTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(before, File.ReadAllText(_state));
     }
 
+    [SkippableFact]
+    public void Up_WithPostgres_EveryDeviceReachesTheSchemaOverTheManagementNetworkAndDownStopsTheServer()
+    {
+        SkipUnlessPossible();
+        Skip.If(TestbedPostgres.BinFolder(out var why) is null, why);
+        var testbed = Testbed.Up(Shipped("leave"), "leave.json", _state, postgres: true);
+        var postgres = testbed.State.Postgres!;
+        Assert.StartsWith("PostgreSQL", testbed.Status().Database, StringComparison.Ordinal);
+        if (OperatingSystem.IsLinux()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_state)); // it holds the password
+
+        foreach (var device in testbed.State.Devices)
+        {
+            var rows = HostCommand.RunWithEnvironment("ip", ["netns", "exec", device.Place.Namespace, "psql", "-h", postgres.Address, "-U", "postgres", "-d", "postgres", "-tA",
+                "-c", "SELECT count(*) FROM orleansmembershiptable"], ("PGPASSWORD", postgres.Password));
+            Assert.Equal("0", rows.Trim());
+        }
+
+        var removed = Testbed.Down(_state);
+
+        Assert.Contains(removed, r => r.StartsWith("PostgreSQL server", StringComparison.Ordinal));
+        Assert.Contains(removed, r => r.StartsWith("bridge", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(postgres.Folder));
+        Assert.False(ManagementNetwork.Exists(testbed.State.Management!.Bridge));
+        Assert.False(HostCommand.TryRun("psql", ["-h", postgres.Address, "-U", "postgres", "-c", "SELECT 1"], out _, out _, ("PGPASSWORD", postgres.Password), ("PGCONNECT_TIMEOUT", "2")));
+    }
+
     [Fact]
     public void Open_NoStateFile_SaysNoTestbedIsUp()
     {

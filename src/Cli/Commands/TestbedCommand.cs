@@ -18,19 +18,20 @@ internal static class TestbedCommand
     {
         var trace = new Option<string>("--trace") { Description = $"a trace file, or a shipped trace's name (default {ShippedScenarios.Default})", DefaultValueFactory = _ => ShippedScenarios.Default };
         var upState = StateOption();
-        var up = new Command("up", "make the testbed of a trace: a network namespace and a cgroup per device, shaped links") { trace, upState };
+        var noPostgres = new Option<bool>("--no-postgres") { Description = "no PostgreSQL server and management network (silos then need localhost clustering)" };
+        var up = new Command("up", "make the testbed of a trace: a network namespace and a cgroup per device, shaped links, its own PostgreSQL") { trace, upState, noPostgres };
         up.SetAction(parse =>
         {
             var (scenario, path) = ShippedScenarios.Read(parse.GetRequiredValue(trace));
             var state = parse.GetRequiredValue(upState);
-            var testbed = Testbed.Testbed.Up(scenario, path, state, Console.WriteLine);
+            var testbed = Testbed.Testbed.Up(scenario, path, state, postgres: !parse.GetValue(noPostgres), log: Console.WriteLine);
             if (testbed.State.DelayNotApplied is { } note) Console.WriteLine(note);
             Console.WriteLine($"testbed {testbed.State.Tag} up (real: namespaces, veth + htb, cgroup {testbed.State.CgroupVersion}): {testbed.State.Devices.Count} devices, {testbed.State.Links.Count} links; state in {state}; 'adamec testbed down' removes it");
             return 0;
         });
 
         var statusState = StateOption();
-        var json = new Option<bool>("--json") { Description = "one JSON object: { tag, trace, mode, cgroupVersion, devices, links, note }" };
+        var json = new Option<bool>("--json") { Description = "one JSON object: { tag, trace, mode, cgroupVersion, devices, links, database, note }" };
         var status = new Command("status", "what the kernel holds now for each device and link of the testbed") { statusState, json };
         status.SetAction(parse =>
         {
@@ -41,7 +42,7 @@ internal static class TestbedCommand
                 return 0;
             }
 
-            Console.WriteLine($"testbed {report.Tag} ({report.Mode}, cgroup {report.CgroupVersion}) of {report.Trace}");
+            Console.WriteLine($"testbed {report.Tag} ({report.Mode}, cgroup {report.CgroupVersion}) of {report.Trace}; database: {report.Database ?? "none (--no-postgres)"}");
             var devices = new CliTable("device", "namespace", "address", "CPUs", "memory MB", "processes");
             foreach (var d in report.Devices)
                 devices.Add(d.Id, d.NamespaceExists ? d.Namespace : "(missing)", d.Address, d.Cpus?.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited", d.MemoryLimitMb?.ToString("0", System.Globalization.CultureInfo.InvariantCulture) ?? "unlimited", d.Processes);
