@@ -41,6 +41,9 @@ public abstract class Cgroups
     /// <summary>Moves process <paramref name="pid"/> (all its threads) into the cgroup.</summary>
     public abstract void Add(string path, int pid);
 
+    /// <summary>The cgroup.procs files a process is written to, to join the cgroup in every controller.</summary>
+    public abstract IReadOnlyList<string> ProcsFiles(string path);
+
     /// <summary>The processes in the cgroup.</summary>
     public abstract IReadOnlyList<int> Processes(string path);
 
@@ -136,6 +139,8 @@ public abstract class Cgroups
             Write(Path.Combine(_memory, path), "cgroup.procs", Invariant($"{pid}"));
         }
 
+        public override IReadOnlyList<string> ProcsFiles(string path) => [Path.Combine(_cpu, path, "cgroup.procs"), Path.Combine(_memory, path, "cgroup.procs")];
+
         public override IReadOnlyList<int> Processes(string path) => ReadPids(Path.Combine(_memory, path)).Union(ReadPids(Path.Combine(_cpu, path))).ToList();
 
         public override void Remove(string path)
@@ -180,6 +185,8 @@ public abstract class Cgroups
         public override void SetMemoryLimit(string path, long bytes) => Write(Path.Combine(_root, path), "memory.max", Invariant($"{bytes}"));
 
         public override void Add(string path, int pid) => Write(Path.Combine(_root, path), "cgroup.procs", Invariant($"{pid}"));
+
+        public override IReadOnlyList<string> ProcsFiles(string path) => [Path.Combine(_root, path, "cgroup.procs")];
 
         public override IReadOnlyList<int> Processes(string path) => ReadPids(Path.Combine(_root, path));
 

@@ -45,7 +45,7 @@ public sealed class Testbed
         if (File.Exists(statePath)) throw new TestbedException($"a testbed is already recorded in {statePath}: run 'adamec testbed down' first");
         var cgroups = Cgroups.Detect(out _)!;
         var layout = new TestbedLayout(TestbedLayout.NewTag(), trace);
-        var state = new TestbedState { Tag = layout.Tag, Trace = traceName, CgroupVersion = cgroups.Version, CgroupRoot = layout.CgroupRoot };
+        var state = new TestbedState { Tag = layout.Tag, Trace = traceName, CgroupVersion = cgroups.Version, CgroupRoot = layout.CgroupRoot, Initiator = trace.Initiator.Id };
         var testbed = new Testbed(statePath, state, cgroups);
         try
         {
@@ -124,6 +124,20 @@ public sealed class Testbed
         return applied;
     }
 
+    /// <summary>
+    /// Starts <paramref name="file"/> as device <paramref name="device"/>: in its namespace and cgroups, output
+    /// appended to <paramref name="log"/>; recorded in the state (before it starts) so down stops it.
+    /// </summary>
+    /// <returns>The process id.</returns>
+    public int Start(string device, string role, string log, string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
+    {
+        var place = State.Devices[DeviceIndex(device)].Place;
+        var pid = DeviceProcess.Start(_cgroups.ProcsFiles(place.Cgroup), place.Namespace, log, file, arguments, environment);
+        State.Processes.Add(new ProcessState(device, pid, role, log));
+        State.Write(_statePath);
+        return pid;
+    }
+
     /// <summary>Sets a device's CPU quota, cores.</summary>
     public void SetCpus(string device, double cpus)
     {
@@ -163,7 +177,10 @@ public sealed class Testbed
         var database = State.Postgres is { } p
             ? $"PostgreSQL {p.Address}:{p.Port} ({(File.Exists(Path.Combine(p.Folder, "data", "postmaster.pid")) ? "running" : "NOT running")})"
             : null;
-        return new TestbedStatus(State.Tag, State.Trace, "real", State.CgroupVersion, devices, links, database, State.DelayNotApplied);
+        var silos = State.Postgres is not null && File.Exists(Path.Combine(State.Postgres.Folder, "data", "postmaster.pid"))
+            ? TestbedSilos.Members(State).Select(m => $"{m.Device} at {m.Address}").ToList()
+            : null;
+        return new TestbedStatus(State.Tag, State.Trace, "real", State.CgroupVersion, devices, links, database, silos, State.DelayNotApplied);
     }
 
     /// <summary>
@@ -210,6 +227,13 @@ public sealed class Testbed
         }
 
         cgroups.Remove(state.CgroupRoot);
+        var silos = Path.Combine("/var/tmp", $"adamec-testbed-{state.Tag}-silos");
+        if (Directory.Exists(silos))
+        {
+            Directory.Delete(silos, recursive: true);
+            removed.Add($"silo caches and logs in {silos}");
+        }
+
         File.Delete(statePath);
         return removed;
     }
@@ -251,7 +275,7 @@ public sealed class Testbed
 }
 
 /// <summary>The testbed as the host holds it now.</summary>
-public sealed record TestbedStatus(string Tag, string Trace, string Mode, string CgroupVersion, IReadOnlyList<DeviceStatus> Devices, IReadOnlyList<LinkStatus> Links, string? Database, string? Note);
+public sealed record TestbedStatus(string Tag, string Trace, string Mode, string CgroupVersion, IReadOnlyList<DeviceStatus> Devices, IReadOnlyList<LinkStatus> Links, string? Database, IReadOnlyList<string>? Silos, string? Note);
 
 /// <summary>A device as the host holds it now: null limits mean unlimited or missing.</summary>
 public sealed record DeviceStatus(string Id, string Namespace, string Address, bool NamespaceExists, string? Cgroup, double? Cpus, double? MemoryLimitMb, int Processes);

@@ -18,6 +18,9 @@ public sealed class TestbedState
 
     public required string CgroupRoot { get; init; }
 
+    /// <summary>The initiator (the phone): a client, never a silo.</summary>
+    public required string Initiator { get; init; }
+
     public DateTimeOffset Started { get; init; } = DateTimeOffset.UtcNow;
 
     /// <summary>Devices whose namespace and cgroup were (being) made.</summary>
@@ -31,6 +34,9 @@ public sealed class TestbedState
 
     /// <summary>The testbed's PostgreSQL server, once (being) started.</summary>
     public PostgresState? Postgres { get; set; }
+
+    /// <summary>Processes started in the devices' namespaces and cgroups (down also kills whatever else is in those cgroups).</summary>
+    public List<ProcessState> Processes { get; init; } = [];
 
     /// <summary>Why a delay asked for was not applied, once seen (this kernel has no netem).</summary>
     public string? DelayNotApplied { get; set; }
@@ -70,6 +76,9 @@ public sealed class TestbedState
 
 /// <summary>A device of the testbed and the limits it has now.</summary>
 public sealed record DeviceState(DevicePlace Place, double Cpus, double MemoryLimitMb, bool Present);
+
+/// <summary>A process the testbed started for a device: what it is and where its output goes.</summary>
+public sealed record ProcessState(string Device, int Pid, string Role, string Log);
 
 /// <summary>The management network: the bridge and its /24 (bridge .1, device i at .i+2).</summary>
 public sealed record ManagementState(string Bridge, string Subnet);

@@ -140,6 +140,27 @@ public sealed class TestbedTests(ITestOutputHelper output) : IDisposable
         Assert.False(HostCommand.TryRun("psql", ["-h", postgres.Address, "-U", "postgres", "-c", "SELECT 1"], out _, out _, ("PGPASSWORD", postgres.Password), ("PGCONNECT_TIMEOUT", "2")));
     }
 
+    [SkippableFact]
+    public void Silos_OnThePostgresTestbed_EachJoinsInItsCgroupAdvertisingItsDeviceAddressAndDownStopsThem()
+    {
+        SkipUnlessPossible();
+        Skip.If(TestbedPostgres.BinFolder(out var why) is null, why);
+        var testbed = Testbed.Up(Shipped("leave"), "leave.json", _state, postgres: true);
+
+        TestbedSilos.Start(testbed, Path.Combine(AppContext.BaseDirectory, "adamec-silo.dll"), new Dictionary<string, (double?, double?)>(), output.WriteLine);
+
+        var members = TestbedSilos.Members(testbed.State);
+        Assert.Equal(["edge-b", "edge-c"], members.Select(m => m.Device));
+        Assert.All(members, m => Assert.Equal(testbed.State.Devices.Single(d => d.Place.Id == m.Device).Place.Address, m.Address));
+        var cgroups = Cgroups.Detect(out _)!;
+        foreach (var silo in testbed.State.Processes)
+            Assert.Contains(silo.Pid, cgroups.Processes(testbed.State.Devices.Single(d => d.Place.Id == silo.Device).Place.Cgroup));
+
+        Testbed.Down(_state);
+
+        Assert.All(testbed.State.Processes, p => Assert.False(DeviceProcess.IsRunning(p.Pid), $"silo of {p.Device} still runs"));
+    }
+
     [Fact]
     public void Open_NoStateFile_SaysNoTestbedIsUp()
     {

@@ -19,19 +19,27 @@ internal static class TestbedCommand
         var trace = new Option<string>("--trace") { Description = $"a trace file, or a shipped trace's name (default {ShippedScenarios.Default})", DefaultValueFactory = _ => ShippedScenarios.Default };
         var upState = StateOption();
         var noPostgres = new Option<bool>("--no-postgres") { Description = "no PostgreSQL server and management network (silos then need localhost clustering)" };
-        var up = new Command("up", "make the testbed of a trace: a network namespace and a cgroup per device, shaped links, its own PostgreSQL") { trace, upState, noPostgres };
+        var silos = new Option<bool>("--silos") { Description = "also start adamec-silo on every device there at the start except the initiator, on the testbed's PostgreSQL, and wait until all are active" };
+        var up = new Command("up", "make the testbed of a trace: a network namespace and a cgroup per device, shaped links, its own PostgreSQL") { trace, upState, noPostgres, silos };
         up.SetAction(parse =>
         {
             var (scenario, path) = ShippedScenarios.Read(parse.GetRequiredValue(trace));
             var state = parse.GetRequiredValue(upState);
             var testbed = Testbed.Testbed.Up(scenario, path, state, postgres: !parse.GetValue(noPostgres), log: Console.WriteLine);
             if (testbed.State.DelayNotApplied is { } note) Console.WriteLine(note);
+            if (parse.GetValue(silos))
+            {
+                if (parse.GetValue(noPostgres)) throw new ArgumentException("--silos: the silos need the testbed's PostgreSQL; drop --no-postgres");
+                var budgets = scenario.Devices.ToDictionary(d => d.Id, d => (d.MemoryBudgetMb, d.ComputeBudgetMflops));
+                TestbedSilos.Start(testbed, Path.Combine(AppContext.BaseDirectory, "adamec-silo.dll"), budgets, Console.WriteLine);
+            }
+
             Console.WriteLine($"testbed {testbed.State.Tag} up (real: namespaces, veth + htb, cgroup {testbed.State.CgroupVersion}): {testbed.State.Devices.Count} devices, {testbed.State.Links.Count} links; state in {state}; 'adamec testbed down' removes it");
             return 0;
         });
 
         var statusState = StateOption();
-        var json = new Option<bool>("--json") { Description = "one JSON object: { tag, trace, mode, cgroupVersion, devices, links, database, note }" };
+        var json = new Option<bool>("--json") { Description = "one JSON object: { tag, trace, mode, cgroupVersion, devices, links, database, silos, note }" };
         var status = new Command("status", "what the kernel holds now for each device and link of the testbed") { statusState, json };
         status.SetAction(parse =>
         {
@@ -50,6 +58,7 @@ internal static class TestbedCommand
             var links = new CliTable("link", "Mbps a->b", "Mbps b->a", "delay ms");
             foreach (var l in report.Links) links.Add($"{l.A} <-> {l.B}", Shaped(l.MbpsAToB), Shaped(l.MbpsBToA), l.DelayMs);
             links.Write(CliConsole.Out);
+            if (report.Silos is { } members) Console.WriteLine($"active silos: {(members.Count == 0 ? "none" : string.Join(", ", members))}");
             if (report.Note is { } note) Console.WriteLine(note);
             return 0;
         });
