@@ -1,3 +1,4 @@
+using AdaMec.Core.Context;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using AdaMec.Core.Context;
 using System.Diagnostics;
 using System.Text.Json;
 using AdaMec.Core.Atoms;

@@ -1,3 +1,4 @@
+using AdaMec.Core.Context;
 using AdaMec.Interfaces;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using AdaMec.Core.Context;
 using AdaMec.Telemetry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,7 @@
-namespace AdaMec.Grains;
+namespace AdaMec.Core.Context;
 
 /// <summary>What a device's speed reading rests on.</summary>
-internal enum SpeedSource
+public enum SpeedSource
 {
     /// <summary>No forward pass timed yet: the declared emulation factor (1 without emulation), scaled by the CPU quota.</summary>
     Prior = 0,
@@ -12,7 +12,7 @@ internal enum SpeedSource
 }
 
 /// <summary>A device's speed: how many times slower than the manifest's predicted per-atom latency its atoms run.</summary>
-internal sealed record SpeedReading(double Speed, SpeedSource Source, int Samples);
+public sealed record SpeedReading(double Speed, SpeedSource Source, int Samples);
 
 /// <summary>
 /// One per silo (so per device and per backend: a silo runs one backend): the ratio of each timed
@@ -22,7 +22,7 @@ internal sealed record SpeedReading(double Speed, SpeedSource Source, int Sample
 /// are timed under it, scales the last reading by how many cores the process can keep busy.
 /// Thread-safe: atoms record from the executor's threads, the device grain reads.
 /// </summary>
-internal sealed class DeviceSpeedMeter
+public sealed class DeviceSpeedMeter
 {
     /// <summary>Ratios kept.</summary>
     public const int Window = 15;

@@ -1,13 +1,13 @@
 using System.Globalization;
 
-namespace AdaMec.Grains;
+namespace AdaMec.Core.Context;
 
 /// <summary>One reading of a device's live resources (see <see cref="ResourceProbe.Sample"/>).</summary>
 /// <param name="AvailableMemoryBytes">Memory still free to this process; -1 when unknown.</param>
 /// <param name="MemoryLimitBytes">The memory cgroup's limit; -1 when none applies.</param>
 /// <param name="CpuQuotaCores">The CPU cgroup's quota in cores (quota / period, the tightest along the path); -1 when none applies.</param>
 /// <param name="CpuLoad">1-minute load average per core; -1 when unknown.</param>
-internal sealed record ResourceSample(long AvailableMemoryBytes, long MemoryLimitBytes, double CpuQuotaCores, double CpuLoad)
+public sealed record ResourceSample(long AvailableMemoryBytes, long MemoryLimitBytes, double CpuQuotaCores, double CpuLoad)
 {
     /// <summary>Cores this process can keep busy: the quota, else every core.</summary>
     public double EffectiveCores => CpuQuotaCores > 0 ? Math.Min(CpuQuotaCores, Environment.ProcessorCount) : Environment.ProcessorCount;
@@ -21,7 +21,7 @@ internal sealed record ResourceSample(long AvailableMemoryBytes, long MemoryLimi
 /// that file the hierarchy roots are read. Reads files under a root folder so tests can stand up
 /// cgroup-shaped files in a temp folder; <see cref="System"/> reads the real ones.
 /// </summary>
-internal sealed class ResourceProbe(string root)
+public sealed class ResourceProbe(string root)
 {
     /// <summary>
     /// cgroup v1 writes "no limit" as the largest page-aligned 64-bit value; any limit this large

@@ -1,7 +1,7 @@
 using System.Globalization;
-using AdaMec.Grains;
+using AdaMec.Core.Context;
 
-namespace AdaMec.Cluster.Tests;
+namespace AdaMec.Core.Tests.Context;
 
 /// <summary>The resource probe (memory, CPU quota) against cgroup-shaped files in a temp folder.</summary>
 public sealed class ResourceProbeTests : IDisposable

@@ -1,6 +1,6 @@
-using AdaMec.Grains;
+using AdaMec.Core.Context;
 
-namespace AdaMec.Cluster.Tests;
+namespace AdaMec.Core.Tests.Context;
 
 /// <summary>A device's speed from timed atom passes against their predictions, and across CPU quota changes.</summary>
 public sealed class DeviceSpeedMeterTests
