@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using AdaMec.Core.Context;
 using AdaMec.Interfaces;
 using AdaMec.Runtime.Execution;
 using AdaMec.Telemetry;
@@ -30,6 +31,7 @@ public sealed class AdaMecClient : IAsyncDisposable
         // The host's instruments (AddAdaMecTelemetry registers them); an attached client uses its cluster client's meter factory.
         Metrics = cluster.ServiceProvider.GetService<AdaMecMetrics>() ?? new AdaMecMetrics(cluster.ServiceProvider.GetRequiredService<IMeterFactory>());
         Backend = ExecutionBackends.Create(options.Backend, options.InferenceThreads); // thread settings apply before any local atom runs
+        Self = new InitiatorSelf(options, ResourceProbe.System);
     }
 
     /// <summary>What runs this app's own atoms ("torch" or "onnx").</summary>
@@ -47,6 +49,9 @@ public sealed class AdaMecClient : IAsyncDisposable
     internal ILoggerFactory Loggers { get; }
 
     internal AdaMecMetrics Metrics { get; }
+
+    /// <summary>This device's own speed and memory, measured as a silo measures itself.</summary>
+    internal InitiatorSelf Self { get; }
 
     /// <summary>Connects to the cluster (gateways or PostgreSQL membership).</summary>
     public static async Task<AdaMecClient> ConnectAsync(AdaMecClientOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)

@@ -39,7 +39,12 @@ public sealed class AdaMecClientOptions
     /// <summary>Orleans service id.</summary>
     public string ServiceId { get; set; } = "adamec";
 
-    /// <summary>How many times slower than the profiling machine this device is (0.01 to 1000).</summary>
+    /// <summary>
+    /// EMULATION: with <see cref="Emulation"/> on, how many times slower than they run the local atoms are
+    /// made (0.01 to 1000; only a factor above 1 slows them). Not a planner input: the planner plans with the
+    /// speed this device measures of its own local atom passes, which include the emulated slowdown.
+    /// </summary>
+    /// <value>The default value is 1.</value>
     [Range(0.01, 1000)]
     public double SpeedFactor { get; set; } = 1;
 

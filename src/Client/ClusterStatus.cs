@@ -70,6 +70,25 @@ public sealed record DeploymentStatus(string Id, int Version, IReadOnlyList<stri
     /// <summary>Whether the live plan meets the requirement and budgets.</summary>
     public bool Feasible { get; init; }
 
+    /// <summary>
+    /// How many times slower than the manifest's predicted atom latencies the initiator runs its own atoms,
+    /// as it measures them (see <see cref="InitiatorSpeedSource"/>): what the planner plans with. 0 until
+    /// the initiator reports.
+    /// </summary>
+    public double InitiatorSpeed { get; init; }
+
+    /// <summary>"measured", "quota" or "prior" as for devices; empty until the initiator reports.</summary>
+    public string InitiatorSpeedSource { get; init; } = "";
+
+    /// <summary>Timed local passes behind <see cref="InitiatorSpeed"/>.</summary>
+    public int InitiatorSpeedSamples { get; init; }
+
+    /// <summary>Memory the initiator has free (its own cgroup, else /proc/meminfo); -1 when unknown or not reported.</summary>
+    public long InitiatorAvailableMemoryBytes { get; init; } = -1;
+
+    /// <summary>EMULATION: the declared factor the initiator slows its local atoms by (1 = none); not a planner input.</summary>
+    public double InitiatorEmulationSpeedFactor { get; init; } = 1;
+
     /// <summary>Why the planner did not answer (the other fields are then empty), or null.</summary>
     public string? Error { get; init; }
 }
@@ -139,6 +158,11 @@ public static class ClusterStatus
                     LatencyRequirementMs = status.LatencyRequirementMs,
                     PredictedLatencyMs = status.Live.PredictedLatencyMs,
                     Feasible = status.Live.Feasible,
+                    InitiatorSpeed = status.Initiator?.Speed ?? 0,
+                    InitiatorSpeedSource = status.Initiator?.SpeedSource ?? "",
+                    InitiatorSpeedSamples = status.Initiator?.SpeedSamples ?? 0,
+                    InitiatorAvailableMemoryBytes = status.Initiator?.AvailableMemoryBytes ?? -1,
+                    InitiatorEmulationSpeedFactor = status.Initiator?.EmulationSpeedFactor ?? 1,
                 });
             }
             catch (Exception e) when (e is OrleansException or TimeoutException or AdaMecException)

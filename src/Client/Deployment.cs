@@ -26,6 +26,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Guid, PendingSegment> _pending = new();
     private readonly LatencyReporter _latency;
+    private readonly InitiatorReporter _self;
     private IInitiatorCallback? _reference;
     private volatile bool _disposed;
     private double _requirementMs;
@@ -43,6 +44,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         _requirementMs = requirementMs;
         _logger = client.Loggers.CreateLogger<Deployment>();
         _latency = new LatencyReporter(client.Cluster, id, _logger);
+        _self = new InitiatorReporter(client.Cluster, id, client.Options.DeviceId, client.Self, _logger);
         _plan = new LivePlan(id, 0, client.Options.DeviceId, Enumerable.Repeat(client.Options.DeviceId, manifest.Atoms.Count).ToArray(), 0, false);
     }
 
@@ -75,7 +77,11 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         // The planner plans on measured links: this initiator's are probed by it, before the first plan.
         await InitiatorLinks.ProbeAsync(_client.Cluster, options.DeviceId, _client.MaxMessageBodySize, InitiatorLinks.StaleAfter, _logger, cancellationToken);
         var plan = await Planner.DeployAsync(new DeploymentRequest(_manifestJson,
-            new InitiatorInfo(options.DeviceId, options.SpeedFactor, options.MemoryBudgetBytes, options.ComputeBudgetFlops) { Backend = _client.Backend.Name },
+            new InitiatorInfo(options.DeviceId, _client.Self.EmulationFactor, options.MemoryBudgetBytes, options.ComputeBudgetFlops)
+            {
+                Backend = _client.Backend.Name,
+                Context = _client.Self.Read(), // the planner plans with what this device measures of itself
+            },
             _requirementMs, _reference)).WaitAsync(cancellationToken);
         // A planner deployed afresh (its silo left) counts versions from the start again.
         Volatile.Write(ref _plan, plan);
@@ -153,6 +159,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         activity?.SetTag(AdaMecTelemetry.Tags.PlanVersion, startVersion);
         activity?.SetTag("adamec.retries", retries);
         await _latency.AddAsync(latency, _requirementMs, startVersion);
+        await _self.TickAsync();
         return new InferenceResult(id, bytes, latency, ranOn, startVersion, retries, ranLocally)
         {
             FellBack = fellBack,
@@ -370,9 +377,11 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
             output = _local[index].Run(input);
         }
         forward?.SetTag(AdaMecTelemetry.Tags.OutputBytes, output.Length);
-        var options = _client.Options;
-        if (options.Emulation && options.SpeedFactor > 1)
-            await Task.Delay(TimeSpan.FromMilliseconds(Stopwatch.GetElapsedTime(started).TotalMilliseconds * (options.SpeedFactor - 1)));
+        var emulation = _client.Self.EmulationFactor;
+        if (emulation > 1)
+            await Task.Delay(TimeSpan.FromMilliseconds(Stopwatch.GetElapsedTime(started).TotalMilliseconds * (emulation - 1)));
+        // Timed with the emulated slowdown, as a silo times its atoms: the speed the planner plans with.
+        _client.Self.Record(Manifest.Atoms[index].PredictedMs, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return output;
     }
 

@@ -40,6 +40,7 @@ internal sealed partial class PlannerGrain(
     ILocalSiloDetails silo,
     TimeProvider time,
     IOptions<PlannerOptions> options,
+    IOptions<DeviceOptions> deviceOptions,
     AdaMecMetrics metrics,
     ILogger<PlannerGrain> logger) : Grain, IPlannerGrain, Security.IInitiatorOwned
 #pragma warning restore CA1001
@@ -51,6 +52,8 @@ internal sealed partial class PlannerGrain(
     private DeploymentMachine? _machine;
     private string[] _specJson = [];
     private InitiatorInfo? _initiator;
+    private InitiatorContext? _initiatorContext; // the initiator's latest report of itself (not persisted: it reports again)
+    private InitiatorContext? _initiatorSignalled; // the report the last re-plan signal compared against (hysteresis)
     private IInitiatorCallback? _callback;
     private IGrainTimer? _work;
     private IGrainTimer? _notifier;
@@ -125,6 +128,8 @@ internal sealed partial class PlannerGrain(
 
         // Accepted: from here on the new initiator, callback and manifest are ours.
         _machine = machine;
+        if (_initiator?.DeviceId != request.Initiator.DeviceId || request.Initiator.Context is not null)
+            _initiatorContext = _initiatorSignalled = request.Initiator.Context is { } reported ? ValidInitiatorContext(reported) : null;
         _initiator = request.Initiator;
         _callback = request.Callback;
         if (manifestState.State.ManifestSha256 != sha || !manifestState.RecordExists)
@@ -166,6 +171,7 @@ internal sealed partial class PlannerGrain(
         {
             Pin = machine.Pin?.ToArray(),
             PlannerSilo = silo.SiloAddress.ToString(),
+            Initiator = _initiatorContext,
         });
     }
 
@@ -206,6 +212,46 @@ internal sealed partial class PlannerGrain(
         };
         await ApplyAsync(machine.ContextChanged(kind, signal.Source ?? "", signal.Detail ?? ""));
         Schedule();
+    }
+
+    public async Task ReportInitiatorAsync(string initiator, InitiatorContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var machine = Machine;
+        if (initiator != machine.Initiator.DeviceId)
+            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"initiator: deployment {Deployment} belongs to '{machine.Initiator.DeviceId}', not '{initiator}'");
+        var reported = ValidInitiatorContext(context);
+        _initiatorContext = reported;
+        // The same hysteresis a device grain applies to its own readings before it signals.
+        var o = deviceOptions.Value;
+        var before = _initiatorSignalled;
+        string? change = null;
+        if (before is null || Math.Abs(reported.Speed / before.Speed - 1) > o.SpeedSignalThreshold)
+            change = FormattableString.Invariant($"speed of initiator {initiator} ({reported.SpeedSource}, {reported.SpeedSamples} passes) {before?.Speed ?? machine.Initiator.SpeedFactor:0.00}x -> {reported.Speed:0.00}x");
+        else if (reported.AvailableMemoryBytes >= 0 && before.AvailableMemoryBytes >= 0
+                 && Math.Abs(reported.AvailableMemoryBytes - before.AvailableMemoryBytes) is var delta
+                 && delta > o.MemorySignalThreshold * before.AvailableMemoryBytes && delta >= o.MemorySignalMinMb * 1024 * 1024)
+            change = FormattableString.Invariant($"memory of initiator {initiator} {before.AvailableMemoryBytes / 1048576.0:0} MB -> {reported.AvailableMemoryBytes / 1048576.0:0} MB available");
+        if (change is null) return;
+        _initiatorSignalled = reported;
+        LogInitiatorChanged(logger, Deployment, change);
+        var kind = change.StartsWith("speed", StringComparison.Ordinal) ? ContextKind.Compute : ContextKind.Memory;
+        await ApplyAsync(machine.ContextChanged(kind, initiator, change));
+        Schedule();
+    }
+
+    /// <summary>A report the planner can plan with, or an error naming the field.</summary>
+    private static InitiatorContext ValidInitiatorContext(InitiatorContext c)
+    {
+        if (!double.IsFinite(c.Speed) || c.Speed <= 0) throw Invalid("Speed", "must be finite and > 0", c.Speed);
+        if (!double.IsFinite(c.PriorSpeed) || c.PriorSpeed <= 0) throw Invalid("PriorSpeed", "must be finite and > 0", c.PriorSpeed);
+        if (c.SpeedSource is not ("measured" or "quota" or "prior")) throw Invalid("SpeedSource", "must be measured, quota or prior", c.SpeedSource);
+        if (c.SpeedSamples < 0) throw Invalid("SpeedSamples", "must be >= 0", c.SpeedSamples);
+        if (c.AvailableMemoryBytes < -1) throw Invalid("AvailableMemoryBytes", "must be >= 0 or -1 (unknown)", c.AvailableMemoryBytes);
+        return c;
+
+        static AdaMecException Invalid(string field, string rule, object? value) =>
+            new(AdaMecErrorCode.InvalidContext, FormattableString.Invariant($"initiator context {field} {rule}, got {value}"));
     }
 
     public async Task AtomEvictedAsync(AtomEviction eviction)
@@ -444,7 +490,14 @@ internal sealed partial class PlannerGrain(
             var available = status.AvailableMemoryBytes < 0 ? -1 : Math.Max(0, status.AvailableMemoryBytes - status.MemoryFloorBytes);
             devices.Add(new DeviceContext(device, speed, status.Budgets.MemoryBudgetBytes, status.Budgets.ComputeBudgetFlops, available, own));
         }
-        var all = devices.Select(d => d.DeviceId).Prepend(initiator).ToArray();
+        // The initiator's own report, on the same footing as a device's: measured speed as is, an
+        // unmeasured one scaled by what measured devices show against their priors.
+        if (_initiatorContext is { } me)
+        {
+            var speed = me.SpeedSource == "prior" ? me.PriorSpeed * calibration : me.Speed;
+            devices.Add(new DeviceContext(initiator, speed, null, null, me.AvailableMemoryBytes, Enumerable.Range(0, machine.Live.Count).ToArray()));
+        }
+        var all = devices.Select(d => d.DeviceId).Where(d => d != initiator).Prepend(initiator).ToArray();
         var links = new List<LinkContext>();
         foreach (var task in all.SelectMany(from => all.Where(to => to != from).Select(to => GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(from, to)).EnsureMeasuredAsync())).ToArray())
         {
@@ -455,7 +508,7 @@ internal sealed partial class PlannerGrain(
             }
             catch (Exception e) when (e is not OutOfMemoryException) { /* its silo is leaving: the link counts as missing */ }
         }
-        var keys = devices.Select(d => d.DeviceId).Concat(all.SelectMany(from => all.Where(to => to != from).Select(to => GrainKeys.Link(from, to))));
+        var keys = devices.Select(d => d.DeviceId).Where(d => d != initiator).Concat(all.SelectMany(from => all.Where(to => to != from).Select(to => GrainKeys.Link(from, to))));
         await SubscribeAsync(keys.Where(k => !_subscribed.Contains(k)).ToArray());
         return new ContextSnapshot(devices, links);
     }
@@ -709,6 +762,9 @@ internal sealed partial class PlannerGrain(
 
     [LoggerMessage(119, LogLevel.Error, "Deployment {Deployment}: the membership watch stopped")]
     private static partial void LogMembershipWatchFailed(ILogger logger, Exception exception, string deployment);
+
+    [LoggerMessage(121, LogLevel.Information, "Deployment {Deployment}: {Change}; re-planning")]
+    private static partial void LogInitiatorChanged(ILogger logger, string deployment, string change);
 
     [LoggerMessage(120, LogLevel.Debug, "Deployment {Deployment}: cancelling the membership watch threw")]
     private static partial void LogStopFailed(ILogger logger, Exception exception, string deployment);

@@ -38,6 +38,13 @@ public interface IPlannerGrain : IGrainWithStringKey
     [Alias("ContextChanged"), OneWay]
     Task ContextChangedAsync(ContextSignal signal);
 
+    /// <summary>
+    /// The initiator's own speed and memory (what a device grain reports of itself); a change beyond the
+    /// device signal thresholds re-plans. Only the deployment's initiator may report.
+    /// </summary>
+    [Alias("ReportInitiator")]
+    Task ReportInitiatorAsync(string initiator, InitiatorContext context);
+
     /// <summary>A device dropped one of this deployment's atoms (memory budget or memory pressure): re-plan.</summary>
     [Alias("AtomEvicted"), OneWay]
     Task AtomEvictedAsync(AtomEviction eviction);

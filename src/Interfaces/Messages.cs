@@ -17,6 +17,10 @@ public sealed record LivePlan(
     [property: Id(5)] bool Feasible);
 
 /// <summary>What the initiator (the mobile app) says about itself when it deploys a model.</summary>
+/// <param name="SpeedFactor">
+/// The initiator's speed before it has timed anything (its emulation factor, 1 without emulation): the
+/// planner's fallback until <see cref="Context"/> or an <see cref="IPlannerGrain.ReportInitiatorAsync"/> arrives.
+/// </param>
 [GenerateSerializer, Immutable, Alias("AdaMec.InitiatorInfo")]
 public sealed record InitiatorInfo(
     [property: Id(0)] string DeviceId,
@@ -26,7 +30,33 @@ public sealed record InitiatorInfo(
 {
     /// <summary>What runs the initiator's own atoms: "torch" or "onnx" (empty from clients older than backends).</summary>
     [Id(4)] public string Backend { get; init; } = "";
+
+    /// <summary>The initiator's own measurement at deploy time; null from clients that do not measure.</summary>
+    [Id(5)] public InitiatorContext? Context { get; init; }
 }
+
+/// <summary>
+/// The initiator's own speed and memory, measured the way a device measures itself: its local atom
+/// passes timed against the manifest's predictions, memory from its own cgroup, else /proc/meminfo.
+/// </summary>
+/// <param name="Speed">How many times slower than the manifest's predicted atom latencies the initiator runs its atoms (finite, &gt; 0).</param>
+/// <param name="SpeedSource">"measured", "quota" or "prior", as <see cref="DeviceStatus.SpeedSource"/>.</param>
+/// <param name="SpeedSamples">Timed local passes behind <paramref name="Speed"/>.</param>
+/// <param name="PriorSpeed">What the CPU quota and emulation alone make of the initiator (see <see cref="DeviceStatus.PriorSpeed"/>).</param>
+/// <param name="AvailableMemoryBytes">Memory still free to the app; -1 when unknown.</param>
+/// <param name="MemoryLimitBytes">The app's memory cgroup limit; -1 when none applies.</param>
+/// <param name="CpuQuotaCores">The app's CPU cgroup quota in cores; -1 when none applies.</param>
+/// <param name="EmulationSpeedFactor">EMULATION: the declared factor the app slows its local atoms by (1 = none); not a planner input.</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.InitiatorContext")]
+public sealed record InitiatorContext(
+    [property: Id(0)] double Speed,
+    [property: Id(1)] string SpeedSource,
+    [property: Id(2)] int SpeedSamples,
+    [property: Id(3)] double PriorSpeed,
+    [property: Id(4)] long AvailableMemoryBytes,
+    [property: Id(5)] long MemoryLimitBytes,
+    [property: Id(6)] double CpuQuotaCores,
+    [property: Id(7)] double EmulationSpeedFactor);
 
 /// <summary>Deploys one model for one initiator.</summary>
 /// <param name="ManifestJson">The atoms folder's manifest.json, verbatim (atom specs, shapes, SHA-256).</param>
@@ -70,6 +100,9 @@ public sealed record PlannerStatus(
 
     /// <summary>The address of the silo hosting this planner grain.</summary>
     [Id(7)] public string PlannerSilo { get; init; } = "";
+
+    /// <summary>The initiator's latest report of its own speed and memory; null until one arrives.</summary>
+    [Id(8)] public InitiatorContext? Initiator { get; init; }
 }
 
 /// <summary>Budgets of one device. Absent means unlimited.</summary>

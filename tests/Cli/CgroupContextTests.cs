@@ -269,8 +269,8 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
 
     private static Task<AdaMecClient> ConnectAsync(string cluster, int gateway)
     {
-        // A phone declared 50x slower than its edges wants its atoms offloaded.
-        var options = new AdaMecClientOptions { DeviceId = "phone", ClusterId = cluster, SpeedFactor = 50 };
+        // A phone emulated 50x slower than its edges (it measures so) wants its atoms offloaded.
+        var options = new AdaMecClientOptions { DeviceId = "phone", ClusterId = cluster, SpeedFactor = 50, Emulation = true };
         options.Gateways.Add("127.0.0.1:" + gateway.ToString(CultureInfo.InvariantCulture));
         return AdaMecClient.ConnectAsync(options);
     }

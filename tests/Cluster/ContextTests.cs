@@ -15,6 +15,7 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
         await using var client = fixture.Client(o =>
         {
             o.DeviceId = "phone-bw";
+            o.Emulation = true; // a phone really 50x slower: the planner plans with what it measures
             o.SpeedFactor = 50;
         });
         using var deployment = await client.DeployAsync(directory, 10_000, "bw-" + Guid.NewGuid().ToString("N")[..6]);

@@ -20,6 +20,7 @@ public sealed class DurableContextTests(CollectingCluster fixture) : IClassFixtu
         await using var client = fixture.Client(o =>
         {
             o.DeviceId = phone;
+            o.Emulation = true; // a phone really 50x slower: the planner plans with what it measures
             o.SpeedFactor = 50;
         });
         using var deployment = await client.DeployAsync(directory, 10_000, "gc-" + Guid.NewGuid().ToString("N")[..6]);

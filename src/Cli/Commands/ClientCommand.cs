@@ -23,7 +23,7 @@ internal static class ClientCommand
         var json = new Option<bool>("--json") { Description = "one JSON object per line" };
         var device = new Option<string>("--device") { Description = "this (initiator) device's id (default: mobile- and 8 random hex digits, so two clients never share a deployment)", DefaultValueFactory = _ => AdaMecClientOptions.NewDeviceId() };
         var latency = new Option<double>("--latency-ms") { Description = "latency requirement, ms", DefaultValueFactory = _ => 1000 };
-        var speed = new Option<double>("--speed-factor") { Description = "how many times slower than the profiling machine this device is (planner input)", DefaultValueFactory = _ => 1 };
+        var speed = new Option<double>("--speed-factor") { Description = "EMULATION: with --emulate, how many times slower the local atoms are made (not a planner input: the planner plans with the speed the client measures of its own atom passes)", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--inference-threads") { Description = "libtorch threads for local atoms: the count the predictor was profiled at (default: libtorch's, one per core)" };
         var emulate = new Option<bool>("--emulate") { Description = "EMULATION: really slow local atoms by --speed-factor and shape the uplink" };
         var uplink = new Option<double?>("--emulate-uplink-mbps") { Description = "EMULATION: uplink bandwidth, Mbps" };

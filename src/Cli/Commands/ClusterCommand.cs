@@ -45,9 +45,12 @@ internal static class ClusterCommand
                 d.Error ?? (d.Emulated ? string.Create(CultureInfo.InvariantCulture, $"EMULATED speed factor {d.EmulationSpeedFactor}") : ""));
         devices.Write(CliConsole.Out);
         Console.WriteLine();
-        var deployments = new CliTable("deployment", "v", "live", "target", "pin", "planner silo", "history", "note");
+        var deployments = new CliTable("deployment", "v", "live", "target", "pin", "planner silo", "history", "initiator speed", "note");
         foreach (var d in report.Deployments)
-            deployments.Add(d.Id, d.Version, string.Join(" ", d.Live), string.Join(" ", d.Target), d.Pin is null ? "-" : string.Join(" ", d.Pin), d.PlannerSilo, d.HistoryLength, d.Error ?? (d.Migrating ? "migrating" : ""));
+            deployments.Add(d.Id, d.Version, string.Join(" ", d.Live), string.Join(" ", d.Target), d.Pin is null ? "-" : string.Join(" ", d.Pin), d.PlannerSilo, d.HistoryLength,
+                d.InitiatorSpeedSource.Length == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{d.InitiatorSpeed:0.00} {d.InitiatorSpeedSource} ({d.InitiatorSpeedSamples} passes)"),
+                string.Join("; ", new[] { d.Error ?? (d.Migrating ? "migrating" : ""),
+                    d.InitiatorEmulationSpeedFactor != 1 ? string.Create(CultureInfo.InvariantCulture, $"initiator EMULATED speed factor {d.InitiatorEmulationSpeedFactor}") : "" }.Where(n => n.Length > 0)));
         deployments.Write(CliConsole.Out);
         Console.WriteLine();
         var links = new CliTable("from", "to", "Mbps", "latency ms", "source", "samples", "age s");

@@ -374,9 +374,10 @@ public sealed class DeploymentMachine
     }
 
     /// <summary>
-    /// Builds the planning problem for a queued re-plan from gathered context: the initiator plus the
-    /// devices that answered, links among them, each device's memory counting only this deployment's
-    /// own resident atoms as reclaimable. Throws <see cref="PlanningProblemException"/> for unusable context.
+    /// Builds the planning problem for a queued re-plan from gathered context: the initiator (with the
+    /// speed and memory it reported of itself, when the context has an entry for it; else its deploy-time
+    /// facts) plus the devices that answered, links among them, each device's memory counting only this
+    /// deployment's own resident atoms as reclaimable. Throws <see cref="PlanningProblemException"/> for unusable context.
     /// </summary>
     public PlanningRequest PreparePlan(ReplanWork work, ContextSnapshot context)
     {
@@ -385,8 +386,15 @@ public sealed class DeploymentMachine
         RequireDeployed();
         var model = Model;
         var initiator = Initiator;
-        var devices = new List<PlanningDevice> { new(initiator.DeviceId, true, initiator.MemoryBudgetBytes, initiator.ComputeBudgetFlops) };
-        var speed = new Dictionary<string, double>(StringComparer.Ordinal) { [initiator.DeviceId] = initiator.SpeedFactor };
+        // The initiator's own report (speed it measured, memory it has), when the context carries one:
+        // it holds every atom, so all of them count as reclaimable there.
+        var reported = context.Devices.FirstOrDefault(d => d.DeviceId == initiator.DeviceId);
+        double? initiatorMemory = initiator.MemoryBudgetBytes;
+        if (reported is { AvailableMemoryBytes: >= 0 })
+            initiatorMemory = Math.Min(initiatorMemory ?? double.PositiveInfinity, reported.AvailableMemoryBytes + model.Atoms.Sum(a => a.MemoryBytes));
+        var initiatorSpeed = reported is { SpeedFactor: > 0 } && double.IsFinite(reported.SpeedFactor) ? reported.SpeedFactor : initiator.SpeedFactor;
+        var devices = new List<PlanningDevice> { new(initiator.DeviceId, true, initiatorMemory, initiator.ComputeBudgetFlops) };
+        var speed = new Dictionary<string, double>(StringComparer.Ordinal) { [initiator.DeviceId] = initiatorSpeed };
         foreach (var device in context.Devices)
         {
             if (device.DeviceId == initiator.DeviceId || !_devices.Contains(device.DeviceId) || speed.ContainsKey(device.DeviceId)) continue;
