@@ -7,7 +7,7 @@ public enum SpeedSource
     Prior = 0,
     /// <summary>The CPU quota changed since the last measurement: that measurement scaled by the change in usable cores, until new passes are timed.</summary>
     Quota = 1,
-    /// <summary>The median of recent forward passes against the manifest's predictions.</summary>
+    /// <summary>Recent forward passes against the manifest's predictions (see <see cref="DeviceSpeedMeter"/>).</summary>
     Measured = 2,
 }
 
@@ -15,11 +15,15 @@ public enum SpeedSource
 public sealed record SpeedReading(double Speed, SpeedSource Source, int Samples);
 
 /// <summary>
-/// One per silo (so per device and per backend: a silo runs one backend): the ratio of each timed
-/// atom forward pass (what it really took, emulated slowdown included) to the atom's predicted
-/// latency from the manifest; the median of the newest <see cref="Window"/> ratios is the device's
-/// measured speed. A CPU quota change starts a new window and, until <see cref="MinSamples"/> passes
-/// are timed under it, scales the last reading by how many cores the process can keep busy.
+/// One per silo (so per device and per backend: a silo runs one backend): each timed atom forward pass
+/// (what it really took, emulated slowdown included) against the atom's predicted latency from the
+/// manifest. The device's measured speed is the total time of the newest <see cref="Window"/> passes over
+/// their total prediction, leaving out the one pass slowest against its prediction (a pause). Totals,
+/// not a median of per-pass ratios: a CPU quota lets a process run at full speed until the period's
+/// budget is spent and then stops it, so most short passes run unthrottled and a few wait out the rest
+/// of the period — a median never sees the quota, the totals do. A CPU quota change starts a new window
+/// and, until <see cref="MinSamples"/> passes are timed under it, scales the last reading by how many
+/// cores the process can keep busy.
 /// Thread-safe: atoms record from the executor's threads, the device grain reads.
 /// </summary>
 public sealed class DeviceSpeedMeter
@@ -34,7 +38,7 @@ public sealed class DeviceSpeedMeter
     public const double MinPredictedMs = 0.2;
 
     private readonly Lock _lock = new();
-    private readonly Queue<double> _ratios = new();
+    private readonly Queue<(double PredictedMs, double MeasuredMs)> _ratios = new();
     private double _prior = 1;
     private double _scaled = double.NaN;
     private double _cores = -1;
@@ -46,7 +50,7 @@ public sealed class DeviceSpeedMeter
         if (!double.IsFinite(predictedMs) || !double.IsFinite(measuredMs) || predictedMs < MinPredictedMs || measuredMs <= 0) return;
         lock (_lock)
         {
-            _ratios.Enqueue(measuredMs / predictedMs);
+            _ratios.Enqueue((predictedMs, measuredMs));
             while (_ratios.Count > Window) _ratios.Dequeue();
         }
     }
@@ -65,7 +69,7 @@ public sealed class DeviceSpeedMeter
             _prior = emulationFactor * Math.Max(1, Math.Min(threads, Environment.ProcessorCount) / parallel);
             if (_cores >= 0 && Math.Abs(parallel / Parallelism(_cores, _threads) - 1) > 0.01)
             {
-                var basis = _ratios.Count >= MinSamples ? Median() : _scaled;
+                var basis = _ratios.Count >= MinSamples ? Measured() : _scaled;
                 _scaled = basis * Parallelism(_cores, _threads) / parallel;
                 _ratios.Clear();
             }
@@ -81,7 +85,7 @@ public sealed class DeviceSpeedMeter
         {
             lock (_lock)
             {
-                if (_ratios.Count >= MinSamples) return new SpeedReading(Median(), SpeedSource.Measured, _ratios.Count);
+                if (_ratios.Count >= MinSamples) return new SpeedReading(Measured(), SpeedSource.Measured, _ratios.Count);
                 return double.IsFinite(_scaled)
                     ? new SpeedReading(_scaled, SpeedSource.Quota, _ratios.Count)
                     : new SpeedReading(_prior, SpeedSource.Prior, _ratios.Count);
@@ -100,10 +104,9 @@ public sealed class DeviceSpeedMeter
 
     private static double Parallelism(double cores, double threads) => Math.Max(1e-3, Math.Min(cores, threads));
 
-    private double Median()
+    private double Measured()
     {
-        var sorted = _ratios.Order().ToArray();
-        var mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+        var kept = _ratios.OrderBy(p => p.MeasuredMs / p.PredictedMs).SkipLast(1).ToList();
+        return kept.Sum(p => p.MeasuredMs) / kept.Sum(p => p.PredictedMs);
     }
 }

@@ -20,16 +20,28 @@ public sealed class DeviceSpeedMeterTests
     }
 
     [Fact]
-    public void Current_ThreePassesTimed_IsTheMedianRatioOfMeasuredToPredicted()
+    public void Current_ThreePassesTimed_IsTotalMeasuredOverTotalPredictedWithoutTheSlowestPass()
     {
         var meter = new DeviceSpeedMeter();
         meter.Configure(2, 2, 1);
         meter.Record(predictedMs: 10, measuredMs: 12);
-        meter.Record(predictedMs: 4, measuredMs: 40); // an outlier (a pause): the median ignores it
+        meter.Record(predictedMs: 4, measuredMs: 40); // one outlier (a pause) is left out
         Assert.Equal(SpeedSource.Prior, meter.Current.Source);
         meter.Record(predictedMs: 2, measuredMs: 2.6);
 
-        Assert.Equal(new SpeedReading(1.3, SpeedSource.Measured, 3), meter.Current);
+        Assert.Equal(new SpeedReading((12 + 2.6) / (10 + 2), SpeedSource.Measured, 3), meter.Current);
+    }
+
+    [Fact]
+    public void Current_QuotaThrottlesSomePasses_ReadsTheSlowdownAMedianWouldMiss()
+    {
+        // A 0.25-core quota: short passes run at full speed until the period's 25 ms are spent, then one
+        // waits out the remaining 75 ms. Two of three passes look unthrottled.
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(0.25, 1, 1);
+        for (var i = 0; i < DeviceSpeedMeter.Window; i++) meter.Record(predictedMs: 10, measuredMs: i % 3 == 2 ? 85 : 10);
+
+        Assert.InRange(meter.Current.Speed, 3, 4); // (9 x 10 + 4 x 85) / (13 x 10) = 3.31
     }
 
     [Fact]
