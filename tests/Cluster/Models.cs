@@ -17,10 +17,22 @@ public sealed class Models
     /// <summary>The run's one set of partitioned models.</summary>
     public static Models Shared { get; } = new();
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "adamec-cluster-models-" + Guid.NewGuid().ToString("N")[..8]);
+    private const string Prefix = "adamec-cluster-models-";
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
     private readonly ConcurrentDictionary<string, Lazy<(string Directory, AtomManifest Manifest)>> _models = new();
 
-    private Models() => AppDomain.CurrentDomain.ProcessExit += (_, _) => Delete();
+    private Models()
+    {
+        // The test host is not always let exit on its own (then ProcessExit never runs): a run first removes
+        // what runs whose process is gone left behind.
+        foreach (var stale in Directory.GetDirectories(Path.GetTempPath(), Prefix + "*"))
+        {
+            var pid = Path.GetFileName(stale)[Prefix.Length..].Split('-')[0];
+            if (int.TryParse(pid, out var id) && !Directory.Exists($"/proc/{id}")) Delete(stale);
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Delete(_root);
+    }
 
     /// <summary>
     /// <paramref name="model"/> partitioned with weights from <paramref name="seed"/>; a seed other than
@@ -50,9 +62,9 @@ public sealed class Models
     /// <summary>max |a - b| / max |b|.</summary>
     public static double RelativeDifference(byte[] actual, byte[] expected) => TensorCodec.RelativeDifference(actual, expected);
 
-    private void Delete()
+    private static void Delete(string root)
     {
-        try { if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true); }
+        try { if (Directory.Exists(root)) Directory.Delete(root, recursive: true); }
         catch (IOException) { } // a silo process still holding a file: the OS temp cleaner gets the rest
     }
 }
