@@ -31,6 +31,12 @@ public sealed record DeviceStatusRow(string Id, string Silo, long AvailableMemor
     /// <summary>EMULATION: the declared factor the device slows its atoms by when <see cref="Emulated"/> (1 = none); not a planner input.</summary>
     public double EmulationSpeedFactor { get; init; }
 
+    /// <summary>
+    /// The same value as <see cref="EmulationSpeedFactor"/>, under the name `cluster status --json` has always
+    /// printed it (<c>speedFactor</c>): scripts read it. What the planner plans with is <see cref="Speed"/>.
+    /// </summary>
+    public double SpeedFactor => EmulationSpeedFactor;
+
     /// <summary>Bytes of resident atoms.</summary>
     public long ResidentBytes { get; init; }
 
