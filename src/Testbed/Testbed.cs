@@ -73,9 +73,18 @@ public sealed class Testbed
             state.Write(statePath);
             return testbed;
         }
-        catch
+        catch (Exception e) when (e is TestbedException or IOException or UnauthorizedAccessException)
         {
-            Down(statePath);
+            try
+            {
+                Down(statePath);
+            }
+            catch (Exception cleanup) when (cleanup is TestbedException or IOException or UnauthorizedAccessException)
+            {
+                // Say both: why up failed, and that something it made is still there.
+                throw new TestbedException($"{e.Message} (removing what was made also failed: {cleanup.Message}; run 'adamec testbed down --state {statePath}')", e);
+            }
+
             throw;
         }
     }
