@@ -1,4 +1,5 @@
 using System.Globalization;
+using AdaMec.Core.Context;
 
 namespace AdaMec.Testbed;
 
@@ -56,18 +57,6 @@ public abstract class Cgroups
     /// <summary>The cgroup's CPU quota in cores (null: unlimited) and memory limit in bytes (null: unlimited).</summary>
     public abstract (double? Cpus, long? MemoryBytes) Limits(string path);
 
-    /// <summary>The folder of this process's own cgroup for <paramref name="controller"/> (v1) or the unified one (v2, controller "").</summary>
-    protected static string OwnFolder(string root, string controller)
-    {
-        var own = File.ReadLines("/proc/self/cgroup")
-            .Select(l => l.Split(':', 3))
-            .Where(p => p.Length == 3 && (controller.Length == 0 ? p[0] == "0" : p[1].Split(',').Contains(controller)))
-            .Select(p => p[2].TrimStart('/'))
-            .FirstOrDefault() ?? "";
-        var folder = Path.Combine(root, own);
-        return Directory.Exists(folder) ? folder : root;
-    }
-
     protected static void RemoveFolder(string folder)
     {
         // A cgroup is removed with rmdir; its children first. The kernel needs a moment after the last process exits.
@@ -113,8 +102,8 @@ public abstract class Cgroups
 
     private sealed class V1 : Cgroups
     {
-        private readonly string _cpu = OwnFolder(Path.Combine(Mount, "cpu"), "cpu");
-        private readonly string _memory = OwnFolder(Path.Combine(Mount, "memory"), "memory");
+        private readonly string _cpu = ResourceProbe.System.OwnCgroupFolder("cpu");
+        private readonly string _memory = ResourceProbe.System.OwnCgroupFolder("memory");
 
         public override string Version => "v1";
 
@@ -163,7 +152,7 @@ public abstract class Cgroups
 
     private sealed class V2 : Cgroups
     {
-        private readonly string _root = OwnFolder(Mount, "");
+        private readonly string _root = ResourceProbe.System.OwnCgroupFolder("");
 
         public override string Version => "v2";
 

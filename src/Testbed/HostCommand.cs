@@ -8,9 +8,7 @@ internal static class HostCommand
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Runs <paramref name="file"/> with <paramref name="arguments"/>; throws with the command line and its stderr when it fails.</summary>
-    public static string Run(string file, params string[] arguments) =>
-        TryRun(file, arguments, out var output, out var error) ? output
-            : throw new TestbedException($"'{file} {string.Join(' ', arguments)}' failed: {error}");
+    public static string Run(string file, params string[] arguments) => RunWithEnvironment(file, arguments);
 
     /// <summary>Runs <paramref name="file"/> with extra environment variables (secrets stay off the command line).</summary>
     public static string RunWithEnvironment(string file, string[] arguments, params (string Name, string Value)[] environment) =>

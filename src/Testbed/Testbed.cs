@@ -98,7 +98,7 @@ public sealed class Testbed
             ManagementNetwork.AddDevice(state.Management.Bridge, $"am{state.Tag}m{i}", state.Devices[i].Place.Namespace, ManagementAddress(state.Management, i));
         log?.Invoke($"management network: bridge {state.Management.Bridge} {state.Management.Subnet}.1/24, not shaped, for the membership database only");
 
-        var folder = Path.Combine("/var/tmp", $"adamec-testbed-{state.Tag}-postgres");
+        var folder = state.PostgresFolder;
         state.Postgres = new PostgresState(folder, state.Management.Subnet + ".1", TestbedPostgres.Port, "");
         state.Write(statePath);
         state.Postgres = TestbedPostgres.Start(folder, state.Postgres.Address, state.Management.Subnet + ".0/24");
@@ -179,9 +179,7 @@ public sealed class Testbed
         }).ToList();
         var links = State.Links.Select(l =>
         {
-            var a = State.Devices.Single(d => d.Place.Id == l.Place.A).Place.Namespace;
-            var b = State.Devices.Single(d => d.Place.Id == l.Place.B).Place.Namespace;
-            return new LinkStatus(l.Place.A, l.Place.B, NetworkFabric.ShapedMbps(a, l.Place.VethA), NetworkFabric.ShapedMbps(b, l.Place.VethB), l.DelayMs);
+            return new LinkStatus(l.Place.A, l.Place.B, NetworkFabric.ShapedMbps(NamespaceOf(l.Place.A), l.Place.VethA), NetworkFabric.ShapedMbps(NamespaceOf(l.Place.B), l.Place.VethB), l.DelayMs);
         }).ToList();
         var database = State.Postgres is { } p
             ? $"PostgreSQL {p.Address}:{p.Port} ({(File.Exists(Path.Combine(p.Folder, "data", "postmaster.pid")) ? "running" : "NOT running")})"
@@ -236,7 +234,7 @@ public sealed class Testbed
         }
 
         cgroups.Remove(state.CgroupRoot);
-        var silos = Path.Combine("/var/tmp", $"adamec-testbed-{state.Tag}-silos");
+        var silos = state.SilosFolder;
         if (Directory.Exists(silos))
         {
             Directory.Delete(silos, recursive: true);
@@ -250,12 +248,13 @@ public sealed class Testbed
     private bool ApplyShaping(int index)
     {
         var link = State.Links[index];
-        var a = State.Devices.Single(d => d.Place.Id == link.Place.A).Place.Namespace;
-        var b = State.Devices.Single(d => d.Place.Id == link.Place.B).Place.Namespace;
-        var applied = NetworkFabric.Shape(a, link.Place.VethA, link.Mbps, link.DelayMs) & NetworkFabric.Shape(b, link.Place.VethB, link.Mbps, link.DelayMs);
+        var applied = NetworkFabric.Shape(NamespaceOf(link.Place.A), link.Place.VethA, link.Mbps, link.DelayMs)
+            & NetworkFabric.Shape(NamespaceOf(link.Place.B), link.Place.VethB, link.Mbps, link.DelayMs);
         if (!applied) State.DelayNotApplied = "delay not applied: this kernel has no netem (rate shaping only)";
         return applied;
     }
+
+    private string NamespaceOf(string device) => State.Devices[DeviceIndex(device)].Place.Namespace;
 
     private int DeviceIndex(string device)
     {

@@ -21,7 +21,7 @@ public static class TestbedSilos
         var state = testbed.State;
         var postgres = state.Postgres ?? throw new TestbedException("silos on the testbed need its PostgreSQL (testbed up without --no-postgres)");
         if (!File.Exists(siloDll)) throw new TestbedException($"adamec-silo not found at {siloDll}");
-        var folder = Path.Combine("/var/tmp", $"adamec-testbed-{state.Tag}-silos");
+        var folder = state.SilosFolder;
         var devices = state.Devices.Where(d => d.Present && d.Place.Id != state.Initiator).ToList();
         foreach (var device in devices)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using AdaMec.Core.Serialization;
 
 namespace AdaMec.Testbed;
@@ -22,6 +23,14 @@ public sealed class TestbedState
     public required string Initiator { get; init; }
 
     public DateTimeOffset Started { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The folder of the testbed's PostgreSQL cluster.</summary>
+    [JsonIgnore]
+    public string PostgresFolder => Path.Combine("/var/tmp", $"adamec-testbed-{Tag}-postgres");
+
+    /// <summary>The folder of the silos' atom caches and logs.</summary>
+    [JsonIgnore]
+    public string SilosFolder => Path.Combine("/var/tmp", $"adamec-testbed-{Tag}-silos");
 
     /// <summary>Devices whose namespace and cgroup were (being) made.</summary>
     public List<DeviceState> Devices { get; init; } = [];

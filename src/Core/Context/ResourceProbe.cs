@@ -66,6 +66,17 @@ public sealed class ResourceProbe(string root)
         }
     }
 
+    /// <summary>
+    /// The folder of this process's own cgroup for v1 <paramref name="controller"/> ("cpu", "memory") under its
+    /// mount, or of the unified v2 cgroup for ""; the mount itself when the path is not visible there.
+    /// </summary>
+    public string OwnCgroupFolder(string controller)
+    {
+        ArgumentNullException.ThrowIfNull(controller);
+        var mount = PathOf(controller.Length == 0 ? "sys/fs/cgroup" : "sys/fs/cgroup/" + controller);
+        return CgroupFolder(mount, OwnCgroups().GetValueOrDefault(controller));
+    }
+
     /// <summary>This process's cgroup path per v1 controller ("memory", "cpu", ...) and for v2 (key ""), from /proc/self/cgroup.</summary>
     private Dictionary<string, string> OwnCgroups()
     {
