@@ -95,6 +95,15 @@ public sealed record DeploymentStatus(string Id, int Version, IReadOnlyList<stri
     /// <summary>EMULATION: the declared factor the initiator slows its local atoms by (1 = none); not a planner input.</summary>
     public double InitiatorEmulationSpeedFactor { get; init; } = 1;
 
+    /// <summary>
+    /// Milliseconds from the triggering change to the first request served by the plan it brought, of
+    /// the newest decision that has one (see <see cref="PlanRecord.TimeToBenefitMs"/>); null when none has yet.
+    /// </summary>
+    public double? TimeToBenefitMs { get; init; }
+
+    /// <summary>The newest plan decisions (at most <see cref="ClusterStatus.HistoryShown"/>), oldest first, with their time-to-benefit and atoms switched.</summary>
+    public IReadOnlyList<PlanRecord> History { get; init; } = [];
+
     /// <summary>Why the planner did not answer (the other fields are then empty), or null.</summary>
     public string? Error { get; init; }
 }
@@ -115,6 +124,9 @@ public sealed record ClusterStatusReport(IReadOnlyList<DeviceStatusRow> Devices,
 /// <summary>Reads the cluster's state for operators: membership, device grains, the deployment directory, planners, links.</summary>
 public static class ClusterStatus
 {
+    /// <summary>Plan decisions shown per deployment.</summary>
+    public const int HistoryShown = 10;
+
     /// <summary>
     /// Devices are the active silos (membership); deployments the directory's; links every ordered pair
     /// of devices and deployment initiators. A grain that fails to answer becomes a row with an error.
@@ -157,6 +169,7 @@ public static class ClusterStatus
             try
             {
                 var status = await cluster.GetGrain<IPlannerGrain>(id).GetStatusAsync();
+                var history = await cluster.GetGrain<IPlannerGrain>(id).GetHistoryAsync();
                 deployments.Add(new DeploymentStatus(id, status.Live.Version, status.Live.Assignment, status.Target, status.Pin, status.PlannerSilo, status.Replans)
                 {
                     Initiator = status.Live.Initiator,
@@ -169,6 +182,8 @@ public static class ClusterStatus
                     InitiatorSpeedSamples = status.Initiator?.SpeedSamples ?? 0,
                     InitiatorAvailableMemoryBytes = status.Initiator?.AvailableMemoryBytes ?? -1,
                     InitiatorEmulationSpeedFactor = status.Initiator?.EmulationSpeedFactor ?? 1,
+                    TimeToBenefitMs = history.LastOrDefault(r => r.TimeToBenefitMs is not null)?.TimeToBenefitMs,
+                    History = history.TakeLast(HistoryShown).ToArray(),
                 });
             }
             catch (Exception e) when (e is OrleansException or TimeoutException or AdaMecException)

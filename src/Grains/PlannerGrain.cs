@@ -210,8 +210,18 @@ internal sealed partial class PlannerGrain(
             ContextSignalKind.Memory => ContextKind.Memory,
             _ => ContextKind.Compute,
         };
-        await ApplyAsync(machine.ContextChanged(kind, signal.Source ?? "", signal.Detail ?? ""));
+        DateTimeOffset? observed = signal.ObservedAtUtcTicks > 0 && signal.ObservedAtUtcTicks <= DateTimeOffset.MaxValue.UtcTicks
+            ? new DateTimeOffset(signal.ObservedAtUtcTicks, TimeSpan.Zero)
+            : null;
+        await ApplyAsync(machine.ContextChanged(kind, signal.Source ?? "", signal.Detail ?? "", observed));
         Schedule();
+    }
+
+    public async Task RequestsServedAsync(LatencyReport report)
+    {
+        // One-way: nobody hears a refusal, so a report out of range is dropped (the latency log checked it already).
+        if (_machine is not { IsDeployed: true } machine || ContextReportValidation.Latency(report) is not null) return;
+        await ApplyAsync(machine.RequestsServed(report.PlanVersion));
     }
 
     public async Task ReportInitiatorAsync(string initiator, InitiatorContext context)

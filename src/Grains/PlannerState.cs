@@ -89,8 +89,7 @@ public sealed class PlannerState
         Version,
         PredictedLatencyMs,
         Feasible,
-        History.Select(r => new PlanHistoryEntry(r.Sequence, r.At, r.Trigger, r.OldPlan, r.NewPlan, r.Strategy, r.Feasible, r.PredictedLatencyMs,
-            r.DecisionTimeMs, r.PlannedBytesToMove, r.BytesMoved, r.AtomsSwitched, r.Completed)).ToArray(),
+        History.Select(ToEntry).ToArray(),
         Sequence,
         TargetSequence,
         Order.Select(Split).Select(p => new OrderedMove(p.Atom, p.Device)).ToArray(),
@@ -101,7 +100,23 @@ public sealed class PlannerState
         new(info.DeviceId, info.SpeedFactor, info.MemoryBudgetBytes, info.ComputeBudgetFlops);
 
     internal static PlanRecord ToRecord(PlanHistoryEntry e) => new(e.Sequence, e.At, e.Trigger, e.OldPlan.ToArray(), e.NewPlan.ToArray(), e.Strategy, e.Feasible,
-        e.PredictedLatencyMs, e.DecisionTimeMs, e.PlannedBytesToMove, e.BytesMoved, e.AtomsSwitched, e.Completed);
+        e.PredictedLatencyMs, e.DecisionTimeMs, e.PlannedBytesToMove, e.BytesMoved, e.AtomsSwitched, e.Completed)
+    {
+        ChangedAt = e.ChangedAt,
+        LiveVersion = e.LiveVersion,
+        TimeToBenefitMs = e.TimeToBenefitMs,
+        Switches = e.Switches.Select(s => new AtomSwitchRecord(s.Atom, s.From, s.To, s.Version, s.SwitchedMs, s.ServedMs)).ToArray(),
+    };
+
+    internal static PlanHistoryEntry ToEntry(PlanRecord r) => new(r.Sequence, r.At, r.Trigger, r.OldPlan, r.NewPlan, r.Strategy, r.Feasible, r.PredictedLatencyMs,
+        r.DecisionTimeMs, r.PlannedBytesToMove, r.BytesMoved, r.AtomsSwitched, r.Completed)
+    {
+        // Records stored before the change time was kept count from the decision.
+        ChangedAt = r.ChangedAt ?? r.At,
+        LiveVersion = r.LiveVersion,
+        TimeToBenefitMs = r.TimeToBenefitMs,
+        Switches = (r.Switches ?? []).Select(s => new AtomSwitch(s.Atom, s.From, s.To, s.Version, s.SwitchedMs, s.ServedMs)).ToArray(),
+    };
 
     private static (int Atom, string Device) Split(string pair)
     {

@@ -45,6 +45,14 @@ public interface IPlannerGrain : IGrainWithStringKey
     [Alias("ReportInitiator")]
     Task ReportInitiatorAsync(string initiator, InitiatorContext context);
 
+    /// <summary>
+    /// Requests the initiator served (its latency report, relayed by the deployment's latency log): they
+    /// time each decision's benefit (<see cref="PlanRecord.TimeToBenefitMs"/>) and are held against the
+    /// live plan's prediction.
+    /// </summary>
+    [Alias("RequestsServed"), OneWay]
+    Task RequestsServedAsync(LatencyReport report);
+
     /// <summary>A device dropped one of this deployment's atoms (memory budget or memory pressure): re-plan.</summary>
     [Alias("AtomEvicted"), OneWay]
     Task AtomEvictedAsync(AtomEviction eviction);

@@ -83,7 +83,40 @@ public sealed record PlanRecord(
     [property: Id(9)] long PlannedBytesToMove,
     [property: Id(10)] long BytesMoved,
     [property: Id(11)] int AtomsSwitched,
-    [property: Id(12)] bool Completed);
+    [property: Id(12)] bool Completed)
+{
+    /// <summary>When the triggering change happened (the source's own observation when it gave one); time-to-benefit counts from here. Null in records from before it was kept.</summary>
+    [Id(13)] public DateTimeOffset? ChangedAt { get; init; }
+
+    /// <summary>The live plan version at which this decision's plan became wholly live; 0 until it has.</summary>
+    [Id(14)] public int LiveVersion { get; init; }
+
+    /// <summary>
+    /// Milliseconds from the triggering change to the first request served by this decision's plan once
+    /// wholly live, as the initiator reports its requests; null until then, and for a decision that
+    /// switched no atom.
+    /// </summary>
+    [Id(15)] public double? TimeToBenefitMs { get; init; }
+
+    /// <summary>Every atom switched towards this decision's plan, in switching order, each timed from the triggering change.</summary>
+    [Id(16)] public IReadOnlyList<AtomSwitchRecord> Switches { get; init; } = [];
+}
+
+/// <summary>One atom switched to another device by a plan decision, timed from the decision's triggering change.</summary>
+/// <param name="Atom">Atom index.</param>
+/// <param name="From">The device it ran on before.</param>
+/// <param name="To">The device it runs on now.</param>
+/// <param name="Version">The live plan version the switch made.</param>
+/// <param name="SwitchedMs">Milliseconds from the triggering change to the switch (weights loaded, live plan updated).</param>
+/// <param name="ServedMs">Milliseconds from the triggering change to the first request served with the atom on its new device; null until one is.</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.AtomSwitchRecord")]
+public sealed record AtomSwitchRecord(
+    [property: Id(0)] int Atom,
+    [property: Id(1)] string From,
+    [property: Id(2)] string To,
+    [property: Id(3)] int Version,
+    [property: Id(4)] double SwitchedMs,
+    [property: Id(5)] double? ServedMs);
 
 /// <summary>A planner's state: the live plan, the plan it is moving towards, and whether atoms are in flight.</summary>
 [GenerateSerializer, Immutable, Alias("AdaMec.PlannerStatus")]

@@ -47,6 +47,15 @@ public sealed class MigrationTests(ThreeSiloCluster fixture)
         var result = await deployment.InferAsync(input);
         Assert.All(result.Assignment, d => Assert.Equal(second, d));
         Assert.True(Models.RelativeDifference(result.Output, Models.WholeModelOutput(manifest, input)) <= 1e-5);
+
+        // That request was the first served by the moved plan: it times the pin's benefit, and each atom's (relayed by the latency log).
+        using var timeout = new CancellationTokenSource(Settle);
+        PlanRecord timed;
+        while ((timed = (await deployment.GetHistoryAsync()).Single(r => r.Sequence == toSecond.Sequence)).TimeToBenefitMs is null)
+            await Task.Delay(100, timeout.Token);
+        Assert.Equal(manifest.Atoms.Count, timed.Switches.Count);
+        Assert.All(timed.Switches, s => Assert.True(s.To == second && s.ServedMs >= s.SwitchedMs && s.ServedMs <= timed.TimeToBenefitMs, $"atom {s.Atom}: switched {s.SwitchedMs} ms, served {s.ServedMs} ms"));
+        Assert.True(timed.TimeToBenefitMs >= timed.Switches.Max(s => s.SwitchedMs));
     }
 
     [Fact]

@@ -53,6 +53,21 @@ internal static class ClusterCommand
                     d.InitiatorEmulationSpeedFactor != 1 ? string.Create(CultureInfo.InvariantCulture, $"initiator EMULATED speed factor {d.InitiatorEmulationSpeedFactor}") : "" }.Where(n => n.Length > 0)));
         deployments.Write(CliConsole.Out);
         Console.WriteLine();
+        // Time-to-benefit: from the triggering change to the first request served by the new plan (per atom: with that atom moved).
+        var history = new CliTable("deployment", "#", "trigger", "plan", "switched", "MB moved", "benefit ms", "per atom (switched/served ms)");
+        foreach (var d in report.Deployments)
+        {
+            foreach (var r in d.History)
+                history.Add(d.Id, r.Sequence, r.Trigger.Length > 60 ? r.Trigger[..60] + "…" : r.Trigger, string.Join(" ", r.NewPlan), r.AtomsSwitched, r.BytesMoved / 1e6,
+                    r.TimeToBenefitMs is { } ttb ? Math.Round(ttb).ToString(CultureInfo.InvariantCulture) : "-",
+                    r.Switches.Count == 0 ? "-" : string.Join(" ", r.Switches.Select(s => string.Create(CultureInfo.InvariantCulture,
+                        $"{s.Atom}>{s.To} {s.SwitchedMs:0}/{(s.ServedMs is { } served ? served.ToString("0", CultureInfo.InvariantCulture) : "-")}"))));
+        }
+        if (report.Deployments.Any(d => d.History.Count > 0))
+        {
+            history.Write(CliConsole.Out);
+            Console.WriteLine();
+        }
         var links = new CliTable("from", "to", "Mbps", "latency ms", "source", "samples", "age s");
         foreach (var l in report.Links)
             links.Add(l.From, l.To, l.Mbps, l.LatencyMs, l.Source, l.Samples, Math.Round(l.AgeS, 1).ToString(CultureInfo.InvariantCulture));

@@ -21,6 +21,9 @@ namespace AdaMec.Core.Deployments;
 /// </summary>
 public sealed class DeploymentMachine
 {
+    /// <summary>How many of the newest history entries <see cref="RequestsServed"/> looks at.</summary>
+    private const int ServedLookBack = 16;
+
     private readonly DeploymentMachineOptions _options;
     private readonly TimeProvider _time;
     private readonly List<PlanHistoryEntry> _history = [];
@@ -212,12 +215,17 @@ public sealed class DeploymentMachine
     /// A context grain's signal. Declared budgets re-plan at once (and lift blocks on that device);
     /// measured kinds re-plan at most once per interval per kind, with hysteresis.
     /// </summary>
-    public DeploymentEffects ContextChanged(ContextKind kind, string source, string detail)
+    /// <param name="kind">What moved.</param>
+    /// <param name="source">The device id or link key whose context moved.</param>
+    /// <param name="detail">The history's trigger text.</param>
+    /// <param name="observedAt">When the source saw the change (time-to-benefit counts from there); null: now. A time after now counts as now.</param>
+    public DeploymentEffects ContextChanged(ContextKind kind, string source, string detail, DateTimeOffset? observedAt = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(detail);
         if (_model is null) return DeploymentEffects.None;
         var now = _time.GetUtcNow();
+        var changedAt = observedAt is { } seen && seen < now ? seen : now;
         if (kind == ContextKind.Budgets) Forget(k => k.Device == source);
         var due = kind == ContextKind.Budgets || !_lastContextReplan.TryGetValue(kind, out var last)
             ? now
@@ -226,12 +234,12 @@ public sealed class DeploymentMachine
         var pending = _pending.FirstOrDefault(p => p.Work.Cause == ReplanCause.Context && p.Work.Kind == kind);
         if (pending is not null)
         {
-            pending.Work = pending.Work with { Trigger = trigger };
+            pending.Work = pending.Work with { Trigger = trigger, ChangedAt = Min(pending.Work.ChangedAt, changedAt) };
             if (due < pending.DueAt) pending.DueAt = due;
         }
         else
         {
-            Queue(ReplanCause.Context, kind, trigger, due);
+            Queue(ReplanCause.Context, kind, trigger, due, changedAt);
         }
         return DeploymentEffects.None;
     }
@@ -262,7 +270,13 @@ public sealed class DeploymentMachine
         Version++;
         _order.RemoveAll(m => m.Atom == atom);
         if (old != initiator && _devices.Contains(old)) _releases[(atom, old)] = now + _options.SourceReleaseDelay;
-        UpdateTargetRecord(e => e with { BytesMoved = e.BytesMoved + bytesMoved, AtomsSwitched = e.AtomsSwitched + 1 });
+        var version = Version;
+        UpdateTargetRecord(e => e with
+        {
+            BytesMoved = e.BytesMoved + bytesMoved,
+            AtomsSwitched = e.AtomsSwitched + 1,
+            Switches = [.. e.Switches, new AtomSwitch(atom, old, device, version, Ms(now - e.ChangedAt), null)],
+        });
         return new DeploymentEffects(LivePlan(), true);
     }
 
@@ -327,6 +341,33 @@ public sealed class DeploymentMachine
     {
         ArgumentNullException.ThrowIfNull(device);
         return _releases.Remove((atom, device)) ? new DeploymentEffects(null, true) : DeploymentEffects.None;
+    }
+
+    /// <summary>
+    /// The initiator served requests on live plan version <paramref name="planVersion"/> (the version a
+    /// request started on). The first such request after an atom switch, and after a decision's plan
+    /// became wholly live, times their benefit (<see cref="AtomSwitch.ServedMs"/>, <see cref="PlanHistoryEntry.TimeToBenefitMs"/>).
+    /// </summary>
+    public DeploymentEffects RequestsServed(int planVersion)
+    {
+        if (_model is null || planVersion <= 0) return DeploymentEffects.None;
+        var now = _time.GetUtcNow();
+        var changed = false;
+        // Only recent decisions can still wait for their first request: older ones were superseded.
+        for (var k = _history.Count - 1; k >= Math.Max(0, _history.Count - ServedLookBack); k--)
+        {
+            var entry = _history[k];
+            var since = Ms(now - entry.ChangedAt);
+            var updated = entry;
+            if (entry.Switches.Any(s => s.ServedMs is null && s.Version <= planVersion))
+                updated = updated with { Switches = entry.Switches.Select(s => s.ServedMs is null && s.Version <= planVersion ? s with { ServedMs = since } : s).ToArray() };
+            if (entry.TimeToBenefitMs is null && entry.Completed && entry.LiveVersion > 0 && entry.LiveVersion <= planVersion && entry.Switches.Count > 0)
+                updated = updated with { TimeToBenefitMs = since };
+            if (ReferenceEquals(updated, entry)) continue;
+            _history[k] = updated;
+            changed = true;
+        }
+        return changed ? new DeploymentEffects(null, true) : DeploymentEffects.None;
     }
 
     // ---------------------------------------------------------------- work
@@ -490,7 +531,11 @@ public sealed class DeploymentMachine
         if (!changed && quiet && _history.Count > 0) return new DeploymentEffects(null, true);
 
         var entry = new PlanHistoryEntry(++Sequence, _time.GetUtcNow(), work.Trigger, _live.ToArray(), _target.ToArray(),
-            decision.Strategy, cost.Feasible, cost.LatencyMs, decision.DecisionTimeMs, (long)cost.WeightBytesMoved, 0, 0, !Migrating);
+            decision.Strategy, cost.Feasible, cost.LatencyMs, decision.DecisionTimeMs, (long)cost.WeightBytesMoved, 0, 0, !Migrating)
+        {
+            ChangedAt = work.ChangedAt,
+            LiveVersion = Migrating ? 0 : Version,
+        };
         _history.Add(entry);
         if (_history.Count > _options.HistoryLimit) _history.RemoveRange(0, _history.Count - _options.HistoryLimit);
         TargetSequence = entry.Sequence;
@@ -575,9 +620,9 @@ public sealed class DeploymentMachine
         public DateTimeOffset DueAt { get; set; } = dueAt;
     }
 
-    private ReplanWork Queue(ReplanCause cause, ContextKind? kind, string trigger, DateTimeOffset due)
+    private ReplanWork Queue(ReplanCause cause, ContextKind? kind, string trigger, DateTimeOffset due, DateTimeOffset? changedAt = null)
     {
-        var work = new ReplanWork(++_tickets, cause, kind, trigger, 0);
+        var work = new ReplanWork(++_tickets, cause, kind, trigger, 0) { ChangedAt = changedAt ?? _time.GetUtcNow() };
         _pending.Add(new Pending(work, due));
         return work;
     }
@@ -631,7 +676,7 @@ public sealed class DeploymentMachine
         var at = _history.FindLastIndex(e => e.Sequence == TargetSequence);
         if (at < 0) return;
         var entry = update(_history[at]);
-        _history[at] = entry with { Completed = !Migrating };
+        _history[at] = entry with { Completed = !Migrating, LiveVersion = Migrating ? 0 : entry.Completed && entry.LiveVersion > 0 ? entry.LiveVersion : Version };
     }
 
     private TimeSpan Backoff(int failures) =>
@@ -650,6 +695,10 @@ public sealed class DeploymentMachine
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static double Ms(TimeSpan span) => Math.Max(0, span.TotalMilliseconds);
 
     private void RequireDeployed()
     {

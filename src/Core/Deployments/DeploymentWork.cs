@@ -23,7 +23,14 @@ public enum ReplanCause
 }
 
 /// <summary>Gather context, then <see cref="DeploymentMachine.PreparePlan"/>, <see cref="Planner.Decide"/> (off the scheduler) and <see cref="DeploymentMachine.Decided"/>.</summary>
-public sealed record ReplanWork(long Ticket, ReplanCause Cause, ContextKind? Kind, string Trigger, int Failures) : DeploymentWork;
+public sealed record ReplanWork(long Ticket, ReplanCause Cause, ContextKind? Kind, string Trigger, int Failures) : DeploymentWork
+{
+    /// <summary>
+    /// When the change that asked for this re-plan happened: the source's own observation time when it
+    /// gave one, else when the input arrived; the earliest of coalesced changes. Time-to-benefit counts from here.
+    /// </summary>
+    public DateTimeOffset ChangedAt { get; init; }
+}
 
 /// <summary>
 /// Make <see cref="Atom"/> resident on <see cref="To"/> (pull its weights from <see cref="Peer"/> when
@@ -58,7 +65,33 @@ public sealed record PlanHistoryEntry(
     long PlannedBytesToMove,
     long BytesMoved,
     int AtomsSwitched,
-    bool Completed);
+    bool Completed)
+{
+    /// <summary>When the triggering change happened (<see cref="ReplanWork.ChangedAt"/>); time-to-benefit counts from here.</summary>
+    public DateTimeOffset ChangedAt { get; init; }
+
+    /// <summary>The live plan version at which this decision's plan became wholly live; 0 until it has.</summary>
+    public int LiveVersion { get; init; }
+
+    /// <summary>
+    /// From <see cref="ChangedAt"/> to the first request served by this decision's plan once wholly live
+    /// (a request that started on plan version <see cref="LiveVersion"/> or later, as the initiator
+    /// reports it); null until then, and for a decision that switched no atom.
+    /// </summary>
+    public double? TimeToBenefitMs { get; init; }
+
+    /// <summary>Every atom switched towards this decision's plan, in switching order.</summary>
+    public IReadOnlyList<AtomSwitch> Switches { get; init; } = [];
+}
+
+/// <summary>One atom switched to another device by a plan decision, timed from the decision's triggering change.</summary>
+/// <param name="Atom">Atom index.</param>
+/// <param name="From">The device it ran on before.</param>
+/// <param name="To">The device it runs on now.</param>
+/// <param name="Version">The live plan version the switch made.</param>
+/// <param name="SwitchedMs">From the triggering change to the switch (weights loaded, live plan updated).</param>
+/// <param name="ServedMs">From the triggering change to the first request served with the atom on its new device; null until one is.</param>
+public sealed record AtomSwitch(int Atom, string From, string To, int Version, double SwitchedMs, double? ServedMs);
 
 /// <summary>
 /// What an input asks the shell to do at once: tell the initiator about a new live plan, write the

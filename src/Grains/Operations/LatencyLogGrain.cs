@@ -17,7 +17,8 @@ internal sealed class LatencyLogGrain : Grain, ILatencyLogGrain
         if (ContextReportValidation.Latency(report) is not null) return Task.CompletedTask;
         _reports.Enqueue(report);
         while (_reports.Count > Kept) _reports.Dequeue();
-        return Task.CompletedTask;
+        // The planner times each plan's benefit by the requests it served (one-way: this grain never waits on it).
+        return GrainFactory.GetGrain<IPlannerGrain>(this.GetPrimaryKeyString()).RequestsServedAsync(report);
     }
 
     public Task<IReadOnlyList<LatencyReport>> ReadAsync() => Task.FromResult<IReadOnlyList<LatencyReport>>(_reports.ToArray());
