@@ -25,7 +25,8 @@ public static class AtomRequestValidation
         if (request.Deployment != deployment) return $"deployment: '{Short(request.Deployment)}' is not this atom's deployment '{deployment}'";
         if (request.AtomIndex != index) return $"atomIndex: {request.AtomIndex} is not this atom's index {index}";
         if (!IsId(request.Initiator, limits)) return $"initiator: must be an id of 1 to {limits.MaxIdLength} characters";
-        if (request.FromDevice is null || request.FromDevice.Length > limits.MaxIdLength) return $"fromDevice: must be an id of at most {limits.MaxIdLength} characters";
+        // The sender's id names the link a transfer sample is recorded on: an empty one would attribute it to no device.
+        if (!IsId(request.FromDevice, limits)) return $"fromDevice: must be a device id of 1 to {limits.MaxIdLength} characters";
         if (request.Route is null || request.Route.Count == 0) return "route: empty (it starts with this atom's device)";
         if (request.Route.Count > limits.MaxRouteLength) return $"route: {request.Route.Count} devices, over the limit of {limits.MaxRouteLength} (Limits:MaxRouteLength)";
         if (request.Route[0] != device) return $"route[0]: '{Short(request.Route[0])}' is not this atom's device '{device}'";
