@@ -101,6 +101,16 @@ internal sealed partial class DeviceGrain(
         });
     }
 
+    public async Task<DeviceStatus> RecalibrateAsync()
+    {
+        speedMeter.Restart();
+        await ReadResourcesAsync(first: false);
+        CheckMemoryPressure();
+        await SignalChangesAsync();
+        LogRecalibrated(logger, DeviceId, _sample.AvailableMemoryBytes, _sample.CpuQuotaCores);
+        return await GetStatusAsync();
+    }
+
     public async Task SetBudgetsAsync(DeviceBudgets budgets)
     {
         ArgumentNullException.ThrowIfNull(budgets);
@@ -357,6 +367,9 @@ internal sealed partial class DeviceGrain(
 
     [LoggerMessage(46, LogLevel.Information, "Device {Device} measures its speed at {Speed:0.00}x the predicted latency (was {Before:0.00}x; {Source}, {Samples} passes, {Backend})")]
     private static partial void LogSpeedChanged(ILogger logger, string device, double before, double speed, string source, int samples, string backend);
+
+    [LoggerMessage(47, LogLevel.Information, "Device {Device} recalibrates: {AvailableBytes} bytes available, CPU quota {QuotaCores} cores; speed from new passes")]
+    private static partial void LogRecalibrated(ILogger logger, string device, long availableBytes, double quotaCores);
 
     [LoggerMessage(43, LogLevel.Warning, "Device {Device} could not signal deployment {Deployment} about a context change")]
     private static partial void LogSignalFailed(ILogger logger, Exception exception, string device, string deployment);

@@ -221,7 +221,8 @@ internal sealed partial class PlannerGrain(
     {
         // One-way: nobody hears a refusal, so a report out of range is dropped (the latency log checked it already).
         if (_machine is not { IsDeployed: true } machine || ContextReportValidation.Latency(report) is not null) return;
-        await ApplyAsync(machine.RequestsServed(report.PlanVersion));
+        await ApplyAsync(machine.RequestsServed(report.PlanVersion, report.Requests, report.MedianMs));
+        Schedule(); // a sustained gap between prediction and outcome queued a recalibration
     }
 
     public async Task ReportInitiatorAsync(string initiator, InitiatorContext context)
@@ -383,6 +384,7 @@ internal sealed partial class PlannerGrain(
         if (activity is not null) _lastReplan = activity.Context;
         try
         {
+            if (work.Recalibrate is { } recalibrate) await RecalibrateAsync(recalibrate);
             var context = await GatherAsync(machine);
             var request = machine.PreparePlan(work, context);
             var decision = await Task.Run(() => Planner.Decide(request.Problem, request.Strategy));
@@ -409,6 +411,28 @@ internal sealed partial class PlannerGrain(
             LogReplanFailed(logger, e, Deployment, work.Trigger, work.Failures + 1);
             await ApplyAsync(machine.PlanFailed(work, e.Message));
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Requests strayed from the prediction: the devices the live plan uses time their speed afresh and
+    /// read their resources, and its links are probed, before the re-plan gathers context. A device or
+    /// link that fails to answer is planned on with what it said before.
+    /// </summary>
+    private async Task RecalibrateAsync(Recalibration recalibration)
+    {
+        var devices = recalibration.Devices.Select(d => (Name: d, Task: (Task)GrainFactory.GetGrain<IDeviceGrain>(d).RecalibrateAsync()));
+        var links = recalibration.Links.Select(l => (Name: GrainKeys.Link(l.From, l.To), Task: (Task)GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(l.From, l.To)).ProbeAsync()));
+        foreach (var (name, task) in devices.Concat(links).ToArray())
+        {
+            try
+            {
+                await task;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogRecalibrationFailed(logger, e, Deployment, name);
+            }
         }
     }
 
@@ -775,6 +799,9 @@ internal sealed partial class PlannerGrain(
 
     [LoggerMessage(121, LogLevel.Information, "Deployment {Deployment}: {Change}; re-planning")]
     private static partial void LogInitiatorChanged(ILogger logger, string deployment, string change);
+
+    [LoggerMessage(122, LogLevel.Warning, "Deployment {Deployment}: recalibrating {Target} failed; planning with what it said before")]
+    private static partial void LogRecalibrationFailed(ILogger logger, Exception exception, string deployment, string target);
 
     [LoggerMessage(120, LogLevel.Debug, "Deployment {Deployment}: cancelling the membership watch threw")]
     private static partial void LogStopFailed(ILogger logger, Exception exception, string deployment);

@@ -72,6 +72,24 @@ public sealed class PlannerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan SourceReleaseDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How far (a fraction of the prediction) the median latency the initiator measures may stray from the
+    /// live plan's predicted latency before the planner recalibrates the devices and links the plan uses and re-plans.
+    /// </summary>
+    /// <value>The default value is 0.2 (0.01 to 10).</value>
+    [Range(0.01, 10)]
+    public double PredictionGapThreshold { get; set; } = 0.2;
+
+    /// <summary>How long every latency report on the live plan must show the gap before it counts as sustained (at least 3 reports, about one a second).</summary>
+    /// <value>The default value is 5 seconds (1 second to 1 hour).</value>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan PredictionGapWindow { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>After a recalibration, how long before the next: a gap the cost model cannot close must not re-plan over and over.</summary>
+    /// <value>The default value is 60 seconds (0 to 1 day).</value>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan RecalibrationCooldown { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The state machine's view of these options.</summary>
     internal DeploymentMachineOptions ToMachineOptions() => new()
     {
@@ -82,6 +100,9 @@ public sealed class PlannerOptions : IValidatableObject
         RetryDelay = RetryDelay,
         ContextReplanInterval = ContextReplanInterval,
         SourceReleaseDelay = SourceReleaseDelay,
+        PredictionGapThreshold = PredictionGapThreshold,
+        PredictionGapWindow = PredictionGapWindow,
+        RecalibrationCooldown = RecalibrationCooldown,
     };
 
     /// <inheritdoc/>

@@ -86,6 +86,14 @@ public interface IDeviceGrain : IGrainWithStringKey
     [Alias("GetStatus")]
     Task<DeviceStatus> GetStatusAsync();
 
+    /// <summary>
+    /// Measures again (a planner saw requests stray from its prediction): reads the live resources now
+    /// and times its speed only from passes from now on (the reading before stands until three are
+    /// timed). Changes beyond the thresholds signal subscribed planners as usual. Returns the status after.
+    /// </summary>
+    [Alias("Recalibrate")]
+    Task<DeviceStatus> RecalibrateAsync();
+
     /// <summary>Overrides the budgets (non-negative, finite); subscribed planners re-plan.</summary>
     [Alias("SetBudgets")]
     Task SetBudgetsAsync(DeviceBudgets budgets);

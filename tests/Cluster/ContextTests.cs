@@ -35,6 +35,37 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
     }
 
     [Fact]
+    public async Task PredictionGap_RequestsFarFasterThanPredicted_RecalibratesTheLivePlansDeviceAndLinksAndSaysSoInTheHistory()
+    {
+        var (directory, manifest) = Models.Shared.Get("alexnet");
+        await using var client = fixture.Client(o => o.DeviceId = "phone-gap");
+        using var deployment = await client.DeployAsync(directory, 10_000, "gap-" + Guid.NewGuid().ToString("N")[..6]);
+        // Links declared far slower than loopback is: the plan predicts ~600 ms a request that takes a few ms.
+        await Link("phone-gap", "edge1").DeclareAsync(1000, 300);
+        await Link("edge1", "phone-gap").DeclareAsync(1000, 300);
+        await deployment.PinAsync(Enumerable.Repeat("edge1", manifest.Atoms.Count).ToArray());
+        var settled = await deployment.WaitForAsync(s => !s.Migrating && s.Live.Assignment.All(d => d == "edge1"), Settle);
+        Assert.True(settled.Live.PredictedLatencyMs >= 600, $"predicted {settled.Live.PredictedLatencyMs} ms");
+
+        var input = Models.Input(manifest);
+        using var timeout = new CancellationTokenSource(Settle);
+        PlanRecord? gap = null;
+        while (gap is null)
+        {
+            var result = await deployment.InferAsync(input, timeout.Token);
+            Assert.True(result.LatencyMs < settled.Live.PredictedLatencyMs * 0.8, $"a request took {result.LatencyMs} ms: no gap to see");
+            gap = (await deployment.GetHistoryAsync()).FirstOrDefault(r => r.Trigger.StartsWith("prediction gap", StringComparison.Ordinal));
+        }
+
+        var numbers = System.Text.RegularExpressions.Regex.Match(gap.Trigger, @"^prediction gap: predicted ([0-9.]+) ms, measured ([0-9.]+) ms");
+        Assert.True(numbers.Success, gap.Trigger);
+        var (predicted, measured) = (double.Parse(numbers.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), double.Parse(numbers.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(predicted >= 600 && measured < predicted * 0.8, gap.Trigger);
+        Assert.Contains("recalibrating devices edge1, links phone-gap->edge1,edge1->phone-gap", gap.Trigger, StringComparison.Ordinal);
+        Assert.Equal(settled.Live.Assignment, gap.NewPlan); // the pin holds
+    }
+
+    [Fact]
     public async Task Probes_BothDirectionsOfALinkAtOnce_EachMeasures()
     {
         // Each device's probe grain measures one direction while relaying the other's payloads: before relays

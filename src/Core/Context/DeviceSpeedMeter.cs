@@ -41,6 +41,7 @@ public sealed class DeviceSpeedMeter
     private readonly Queue<(double PredictedMs, double MeasuredMs)> _ratios = new();
     private double _prior = 1;
     private double _scaled = double.NaN;
+    private SpeedReading? _previous; // the reading before Restart, kept until passes are timed since
     private double _cores = -1;
     private double _threads = -1;
 
@@ -69,7 +70,8 @@ public sealed class DeviceSpeedMeter
             _prior = emulationFactor * Math.Max(1, Math.Min(threads, Environment.ProcessorCount) / parallel);
             if (_cores >= 0 && Math.Abs(parallel / Parallelism(_cores, _threads) - 1) > 0.01)
             {
-                var basis = _ratios.Count >= MinSamples ? Measured() : _scaled;
+                var basis = _ratios.Count >= MinSamples ? Measured() : double.IsFinite(_scaled) ? _scaled : _previous?.Speed ?? double.NaN;
+                _previous = null;
                 _scaled = basis * Parallelism(_cores, _threads) / parallel;
                 _ratios.Clear();
             }
@@ -86,10 +88,27 @@ public sealed class DeviceSpeedMeter
             lock (_lock)
             {
                 if (_ratios.Count >= MinSamples) return new SpeedReading(Measured(), SpeedSource.Measured, _ratios.Count);
-                return double.IsFinite(_scaled)
-                    ? new SpeedReading(_scaled, SpeedSource.Quota, _ratios.Count)
-                    : new SpeedReading(_prior, SpeedSource.Prior, _ratios.Count);
+                if (double.IsFinite(_scaled)) return new SpeedReading(_scaled, SpeedSource.Quota, _ratios.Count);
+                return _previous ?? new SpeedReading(_prior, SpeedSource.Prior, _ratios.Count);
             }
+        }
+    }
+
+    /// <summary>
+    /// Starts a new window (a planner saw requests stray from what it predicted): the reading rests only
+    /// on passes timed from now on once there are <see cref="MinSamples"/> of them, and stays the
+    /// reading before until then.
+    /// </summary>
+    public void Restart()
+    {
+        lock (_lock)
+        {
+            if (_ratios.Count >= MinSamples)
+            {
+                _previous = new SpeedReading(Measured(), SpeedSource.Measured, _ratios.Count);
+                _scaled = double.NaN; // superseded by that measurement already
+            }
+            _ratios.Clear();
         }
     }
 

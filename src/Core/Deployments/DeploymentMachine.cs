@@ -36,6 +36,8 @@ public sealed class DeploymentMachine
     private readonly Dictionary<(int Atom, string Device), DateTimeOffset> _releases = [];
     private readonly List<Pending> _pending = [];
     private readonly Dictionary<ContextKind, DateTimeOffset> _lastContextReplan = [];
+    private GapStreak? _gap;
+    private DateTimeOffset? _recalibratedAt;
     private DeploymentModel? _model;
     private DeploymentInitiator? _initiator;
     private string[]? _pin;
@@ -344,13 +346,19 @@ public sealed class DeploymentMachine
     }
 
     /// <summary>
-    /// The initiator served requests on live plan version <paramref name="planVersion"/> (the version a
-    /// request started on). The first such request after an atom switch, and after a decision's plan
-    /// became wholly live, times their benefit (<see cref="AtomSwitch.ServedMs"/>, <see cref="PlanHistoryEntry.TimeToBenefitMs"/>).
+    /// The initiator served <paramref name="requests"/> requests on live plan version <paramref name="planVersion"/>
+    /// (the version they started on), <paramref name="medianMs"/> the median of their latencies. The first such
+    /// request after an atom switch, and after a decision's plan became wholly live, times their benefit
+    /// (<see cref="AtomSwitch.ServedMs"/>, <see cref="PlanHistoryEntry.TimeToBenefitMs"/>). Requests on the
+    /// settled live plan are held against its prediction: a gap beyond
+    /// <see cref="DeploymentMachineOptions.PredictionGapThreshold"/> that every report shows for
+    /// <see cref="DeploymentMachineOptions.PredictionGapWindow"/> queues a re-plan that first recalibrates
+    /// the devices and links the live plan uses (<see cref="ReplanWork.Recalibrate"/>).
     /// </summary>
-    public DeploymentEffects RequestsServed(int planVersion)
+    public DeploymentEffects RequestsServed(int planVersion, int requests, double medianMs)
     {
         if (_model is null || planVersion <= 0) return DeploymentEffects.None;
+        var queued = WatchPrediction(planVersion, requests, medianMs);
         var now = _time.GetUtcNow();
         var changed = false;
         // Only recent decisions can still wait for their first request: older ones were superseded.
@@ -367,7 +375,57 @@ public sealed class DeploymentMachine
             _history[k] = updated;
             changed = true;
         }
-        return changed ? new DeploymentEffects(null, true) : DeploymentEffects.None;
+        return changed || queued ? new DeploymentEffects(null, changed) : DeploymentEffects.None;
+    }
+
+    /// <summary>Whether requests on the settled live plan have strayed from its prediction long enough to recalibrate; queues that re-plan.</summary>
+    private bool WatchPrediction(int planVersion, int requests, double medianMs)
+    {
+        if (Migrating || planVersion != Version || requests <= 0 || !double.IsFinite(medianMs) || !(PredictedLatencyMs > 0))
+        {
+            // Requests of an older plan say nothing of this one; a plan still moving has no single prediction.
+            if (planVersion != Version || Migrating) _gap = null;
+            return false;
+        }
+        var now = _time.GetUtcNow();
+        if (Math.Abs(medianMs / PredictedLatencyMs - 1) <= _options.PredictionGapThreshold)
+        {
+            _gap = null;
+            return false;
+        }
+        if (_gap is null || _gap.Version != Version || _gap.PredictedMs != PredictedLatencyMs) _gap = new GapStreak(Version, PredictedLatencyMs, now);
+        _gap.Medians.Add(medianMs);
+        _gap.Requests += requests;
+        if (_gap.Medians.Count < _options.PredictionGapReports || now - _gap.Since < _options.PredictionGapWindow) return false;
+        if (_recalibratedAt is { } last && now - last < _options.RecalibrationCooldown) return false;
+        if (_pending.Any(p => p.Work.Cause == ReplanCause.PredictionGap)) return false;
+
+        var measured = _gap.Medians.Order().ElementAt(_gap.Medians.Count / 2);
+        var recalibration = Involved();
+        var trigger = string.Create(CultureInfo.InvariantCulture,
+            $"prediction gap: predicted {PredictedLatencyMs:0.0} ms, measured {measured:0.0} ms ({measured / PredictedLatencyMs - 1:+0%;-0%}, median of {_gap.Medians.Count} reports, {_gap.Requests} requests over {(now - _gap.Since).TotalSeconds:0.0} s); recalibrating ")
+            + (recalibration.Devices.Count == 0 ? "no device" : "devices " + string.Join(",", recalibration.Devices))
+            + (recalibration.Links.Count == 0 ? "" : ", links " + string.Join(",", recalibration.Links.Select(l => l.From + "->" + l.To)));
+        var work = new ReplanWork(++_tickets, ReplanCause.PredictionGap, null, trigger, 0) { ChangedAt = _gap.Since, Recalibrate = recalibration };
+        _pending.Add(new Pending(work, now));
+        _recalibratedAt = now;
+        _gap = null;
+        return true;
+    }
+
+    /// <summary>The cluster devices the live plan runs atoms on, and the links its tensors cross (initiator to first atom, between atoms on different devices, last atom back).</summary>
+    private Recalibration Involved()
+    {
+        var initiator = Initiator.DeviceId;
+        var devices = _live.Where(d => d != initiator).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var links = new List<(string From, string To)>();
+        var at = initiator;
+        foreach (var device in _live.Append(initiator))
+        {
+            if (device != at && !links.Contains((at, device))) links.Add((at, device));
+            at = device;
+        }
+        return new Recalibration(devices, links);
     }
 
     // ---------------------------------------------------------------- work
@@ -484,7 +542,7 @@ public sealed class DeploymentMachine
         var cost = decision.Cost;
         var order = decision.OffloadOrder;
         var evaluator = new PlanEvaluator(problem);
-        var measured = work.Cause == ReplanCause.Resumed || (work.Cause == ReplanCause.Context && work.Kind != ContextKind.Budgets);
+        var measured = work.Cause is ReplanCause.Resumed or ReplanCause.PredictionGap || (work.Cause == ReplanCause.Context && work.Kind != ContextKind.Budgets);
         if (measured && request.Strategy is not PinnedStrategy && TryIndices(problem, _target, out var kept))
         {
             var keptCost = evaluator.Evaluate(kept);
@@ -612,6 +670,20 @@ public sealed class DeploymentMachine
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /// <summary>Reports on one live plan (version and prediction) that all showed a gap beyond the threshold, since <see cref="Since"/>.</summary>
+    private sealed class GapStreak(int version, double predictedMs, DateTimeOffset since)
+    {
+        public int Version { get; } = version;
+
+        public double PredictedMs { get; } = predictedMs;
+
+        public DateTimeOffset Since { get; } = since;
+
+        public List<double> Medians { get; } = [];
+
+        public int Requests { get; set; }
+    }
 
     private sealed class Pending(ReplanWork work, DateTimeOffset dueAt)
     {

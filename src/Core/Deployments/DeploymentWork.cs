@@ -20,7 +20,14 @@ public enum ReplanCause
     Context = 4,
     /// <summary>The planner resumed from storage.</summary>
     Resumed = 5,
+    /// <summary>Requests took longer (or shorter) than the live plan predicts, for a sustained time: recalibrate, then re-plan.</summary>
+    PredictionGap = 6,
 }
+
+/// <summary>What a sustained gap between predicted and measured latency asks to measure again before the re-plan.</summary>
+/// <param name="Devices">The cluster devices the live plan runs atoms on (ordinal order).</param>
+/// <param name="Links">The links the live plan's tensors cross, in chain order.</param>
+public sealed record Recalibration(IReadOnlyList<string> Devices, IReadOnlyList<(string From, string To)> Links);
 
 /// <summary>Gather context, then <see cref="DeploymentMachine.PreparePlan"/>, <see cref="Planner.Decide"/> (off the scheduler) and <see cref="DeploymentMachine.Decided"/>.</summary>
 public sealed record ReplanWork(long Ticket, ReplanCause Cause, ContextKind? Kind, string Trigger, int Failures) : DeploymentWork
@@ -30,6 +37,9 @@ public sealed record ReplanWork(long Ticket, ReplanCause Cause, ContextKind? Kin
     /// gave one, else when the input arrived; the earliest of coalesced changes. Time-to-benefit counts from here.
     /// </summary>
     public DateTimeOffset ChangedAt { get; init; }
+
+    /// <summary>Devices and links to measure again before gathering context (a prediction gap); null otherwise.</summary>
+    public Recalibration? Recalibrate { get; init; }
 }
 
 /// <summary>

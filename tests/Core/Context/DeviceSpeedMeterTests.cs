@@ -20,6 +20,23 @@ public sealed class DeviceSpeedMeterTests
     }
 
     [Fact]
+    public void Restart_AfterAMeasurement_KeepsItUntilThreeNewPassesThenReadsOnlyThose()
+    {
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(2, 2, 1);
+        for (var i = 0; i < 5; i++) meter.Record(predictedMs: 10, measuredMs: 10);
+        var before = meter.Current;
+
+        meter.Restart();
+        meter.Record(predictedMs: 10, measuredMs: 30);
+        meter.Record(predictedMs: 10, measuredMs: 30);
+        Assert.Equal(before, meter.Current);
+        meter.Record(predictedMs: 10, measuredMs: 30);
+
+        Assert.Equal(new SpeedReading(3, SpeedSource.Measured, 3), meter.Current);
+    }
+
+    [Fact]
     public void Current_ThreePassesTimed_IsTotalMeasuredOverTotalPredictedWithoutTheSlowestPass()
     {
         var meter = new DeviceSpeedMeter();

@@ -32,7 +32,7 @@ public sealed class TimeToBenefitTests
         Run(machine, Assert.IsType<OffloadWork>(machine.NextWork())); // atom 0 switches at +110 ms
         var firstSwitch = machine.Version;
         time.Advance(TimeSpan.FromMilliseconds(40));
-        machine.RequestsServed(firstSwitch); // a request on the half-moved plan: atom 0's benefit only
+        machine.RequestsServed(firstSwitch, 1, 1); // a request on the half-moved plan: atom 0's benefit only
         time.Advance(TimeSpan.FromMilliseconds(60));
         Run(machine, Assert.IsType<OffloadWork>(machine.NextWork())); // atom 1 switches at +210 ms
         var record = machine.History[^1];
@@ -40,12 +40,12 @@ public sealed class TimeToBenefitTests
         Assert.Null(record.TimeToBenefitMs);
 
         time.Advance(TimeSpan.FromMilliseconds(30));
-        machine.RequestsServed(firstSwitch); // a request that started before the plan was wholly live
+        machine.RequestsServed(firstSwitch, 1, 1); // a request that started before the plan was wholly live
         Assert.Null(machine.History[^1].TimeToBenefitMs);
         time.Advance(TimeSpan.FromMilliseconds(20));
-        var effects = machine.RequestsServed(machine.Version);
+        var effects = machine.RequestsServed(machine.Version, 1, 1);
         time.Advance(TimeSpan.FromMilliseconds(500));
-        machine.RequestsServed(machine.Version); // later requests change nothing
+        machine.RequestsServed(machine.Version, 1, 1); // later requests change nothing
 
         record = machine.History[^1];
         Assert.True(effects.Persist);
@@ -85,7 +85,7 @@ public sealed class TimeToBenefitTests
         machine.SetPin([.. machine.Live]);
         Settle(machine, time);
 
-        machine.RequestsServed(machine.Version);
+        machine.RequestsServed(machine.Version, 1, 1);
 
         Assert.Empty(machine.History[^1].Switches);
         Assert.Null(machine.History[^1].TimeToBenefitMs);
@@ -104,7 +104,7 @@ public sealed class TimeToBenefitTests
 
         var restored = DeploymentMachine.Restore("d", new DeploymentMachineOptions(), time, Model, machine.Save(), ["e1"]);
         time.Advance(TimeSpan.FromMilliseconds(25));
-        restored.RequestsServed(restored.Version);
+        restored.RequestsServed(restored.Version, 1, 1);
 
         var record = restored.History.Last(h => h.Switches.Count > 0);
         Assert.Equal(75, record.TimeToBenefitMs);
