@@ -27,6 +27,21 @@ public static class NetworkFabric
         }
     }
 
+    /// <summary>True when this kernel has netem (link delay); probed in a namespace of its own, removed at once.</summary>
+    public static bool HasNetem()
+    {
+        var probe = "adamec-probe-" + TestbedLayout.NewTag();
+        if (!HostCommand.TryRun("ip", ["netns", "add", probe], out _, out _)) return false;
+        try
+        {
+            return HostCommand.TryRun("tc", ["-n", probe, "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"], out _, out _);
+        }
+        finally
+        {
+            HostCommand.TryRun("ip", ["netns", "del", probe], out _, out _);
+        }
+    }
+
     /// <summary>Makes the device's namespace with its address on loopback.</summary>
     public static void AddDevice(DevicePlace device)
     {

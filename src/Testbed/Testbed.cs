@@ -147,6 +147,41 @@ public sealed class Testbed
         return pid;
     }
 
+    /// <summary>
+    /// Routes each device address from the host's namespace over the management network, so a process here (an
+    /// orchestrator's Orleans client) reaches the gateways the silos advertise. Device-to-device traffic is not
+    /// affected: it never leaves the devices' namespaces. The routes go with the bridge at <see cref="Down"/>.
+    /// </summary>
+    /// <exception cref="TestbedException">No management network, or another testbed's routes hold the addresses.</exception>
+    public void RouteDevicesFromHost()
+    {
+        var management = State.Management ?? throw new TestbedException("routes from the host go over the management network: testbed up without --no-postgres");
+        for (var i = 0; i < State.Devices.Count; i++)
+        {
+            var address = State.Devices[i].Place.Address;
+            if (!HostCommand.TryRun("ip", ["route", "add", address + "/32", "via", ManagementAddress(management, i), "dev", management.Bridge], out _, out var error))
+                throw new TestbedException($"cannot route {address} from the host over {management.Bridge}: {error} (is another testbed with routes from the host up? 'adamec testbed down' it first)");
+        }
+    }
+
+    /// <summary>The processes of <paramref name="role"/> started for <paramref name="device"/> that still run, newest first.</summary>
+    public IReadOnlyList<int> Running(string device, string role) =>
+        State.Processes.Where(p => p.Device == device && p.Role == role && DeviceProcess.IsRunning(p.Pid)).Select(p => p.Pid).Reverse().ToList();
+
+    /// <summary>True while process <paramref name="pid"/> runs (a zombie counts as gone).</summary>
+    public static bool IsRunning(int pid) => DeviceProcess.IsRunning(pid);
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> (TERM, KILL, STOP, CONT, INT) to a process this testbed started; false when it no longer runs.
+    /// </summary>
+    public bool Signal(int pid, string signal)
+    {
+        if (signal is not ("TERM" or "KILL" or "STOP" or "CONT" or "INT")) throw new ArgumentException($"signal must be TERM, KILL, STOP, CONT or INT, got '{signal}'", nameof(signal));
+        if (!State.Processes.Any(p => p.Pid == pid)) throw new TestbedException($"process {pid} was not started by testbed {State.Tag}");
+        if (!DeviceProcess.IsRunning(pid)) return false;
+        return HostCommand.TryRun("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], out _, out _);
+    }
+
     /// <summary>Sets a device's CPU quota, cores.</summary>
     public void SetCpus(string device, double cpus)
     {

@@ -15,32 +15,47 @@ public static class TestbedSilos
     public static string ClusterId(TestbedState state) => "testbed-" + state.Tag;
 
     /// <summary>Starts the silos; <paramref name="siloDll"/> is adamec-silo.dll, run with <c>dotnet</c>.</summary>
-    public static void Start(Testbed testbed, string siloDll, IReadOnlyDictionary<string, (double? MemoryBudgetMb, double? ComputeBudgetMflops)> budgets, Action<string>? log = null)
+    /// <param name="testbed">The testbed, up with its PostgreSQL.</param>
+    /// <param name="siloDll">adamec-silo.dll.</param>
+    /// <param name="budgets">Memory and compute budgets per device (none for a device not in it).</param>
+    /// <param name="log">Told each silo as it starts.</param>
+    /// <param name="strategy">The planner strategy (adamec-silo --strategy); null: the silo's default.</param>
+    public static void Start(Testbed testbed, string siloDll, IReadOnlyDictionary<string, (double? MemoryBudgetMb, double? ComputeBudgetMflops)> budgets, Action<string>? log = null, string? strategy = null)
+    {
+        ArgumentNullException.ThrowIfNull(testbed);
+        ArgumentNullException.ThrowIfNull(budgets);
+        var state = testbed.State;
+        var devices = state.Devices.Where(d => d.Present && d.Place.Id != state.Initiator).Select(d => d.Place.Id).ToList();
+        foreach (var device in devices)
+            StartOne(testbed, siloDll, device, budgets.TryGetValue(device, out var budget) ? budget : (null, null), log, strategy);
+        WaitUntilActive(testbed, devices, JoinTimeout, log);
+    }
+
+    /// <summary>
+    /// Starts the silo of one device (also one that joins later) without waiting for it to join; see
+    /// <see cref="WaitUntilActive"/>.
+    /// </summary>
+    /// <returns>The silo's process id.</returns>
+    public static int StartOne(Testbed testbed, string siloDll, string device, (double? MemoryBudgetMb, double? ComputeBudgetMflops) budget, Action<string>? log = null, string? strategy = null)
     {
         ArgumentNullException.ThrowIfNull(testbed);
         var state = testbed.State;
         var postgres = state.Postgres ?? throw new TestbedException("silos on the testbed need its PostgreSQL (testbed up without --no-postgres)");
         if (!File.Exists(siloDll)) throw new TestbedException($"adamec-silo not found at {siloDll}");
+        if (device == state.Initiator) throw new TestbedException($"{device} is the initiator (the phone): a client, never a silo");
+        var place = state.Devices.SingleOrDefault(d => d.Place.Id == device)?.Place ?? throw new TestbedException($"unknown device '{device}'");
         var folder = state.SilosFolder;
-        var devices = state.Devices.Where(d => d.Present && d.Place.Id != state.Initiator).ToList();
-        foreach (var device in devices)
-        {
-            var id = device.Place.Id;
-            var arguments = new List<string> { siloDll, "--device", id, "--clustering", "postgres", "--advertise", device.Place.Address, "--cluster-id", ClusterId(state), "--cache", Path.Combine(folder, id, "cache") };
-            if (budgets.TryGetValue(id, out var budget))
-            {
-                if (budget.MemoryBudgetMb is { } memory) arguments.AddRange(["--memory-budget-mb", memory.ToString(CultureInfo.InvariantCulture)]);
-                if (budget.ComputeBudgetMflops is { } compute) arguments.AddRange(["--compute-budget-mflops", compute.ToString(CultureInfo.InvariantCulture)]);
-            }
+        var arguments = new List<string> { siloDll, "--device", device, "--clustering", "postgres", "--advertise", place.Address, "--cluster-id", ClusterId(state), "--cache", Path.Combine(folder, device, "cache") };
+        if (budget.MemoryBudgetMb is { } memory) arguments.AddRange(["--memory-budget-mb", memory.ToString(CultureInfo.InvariantCulture)]);
+        if (budget.ComputeBudgetMflops is { } compute) arguments.AddRange(["--compute-budget-mflops", compute.ToString(CultureInfo.InvariantCulture)]);
+        if (strategy is not null) arguments.AddRange(["--strategy", strategy]);
 
-            Directory.CreateDirectory(Path.Combine(folder, id));
-            var logFile = Path.Combine(folder, id + ".log");
-            // The connection string holds the database password: environment, not the command line that ps shows.
-            testbed.Start(id, "silo", logFile, "dotnet", arguments, new Dictionary<string, string> { ["ADAMEC_Silo__Connection"] = postgres.ConnectionString });
-            log?.Invoke($"silo {id}: started in {device.Place.Namespace}, advertising {device.Place.Address}; log {logFile}");
-        }
-
-        WaitUntilActive(testbed, devices.Select(d => d.Place.Id).ToList(), log);
+        Directory.CreateDirectory(Path.Combine(folder, device));
+        var logFile = Path.Combine(folder, device + ".log");
+        // The connection string holds the database password: environment, not the command line that ps shows.
+        var pid = testbed.Start(device, "silo", logFile, "dotnet", arguments, new Dictionary<string, string> { ["ADAMEC_Silo__Connection"] = postgres.ConnectionString });
+        log?.Invoke($"silo {device}: started in {place.Namespace}, advertising {place.Address}; log {logFile}");
+        return pid;
     }
 
     /// <summary>The devices whose silos are active members now (membership table, status Active).</summary>
@@ -58,9 +73,12 @@ public static class TestbedSilos
             .Select(line => line.Split(' ')).Select(p => (p[0], p[1])).ToList();
     }
 
-    private static void WaitUntilActive(Testbed testbed, List<string> devices, Action<string>? log)
+    /// <summary>Waits until the silos of <paramref name="devices"/> are active members; throws when one exits or <paramref name="timeout"/> passes.</summary>
+    public static void WaitUntilActive(Testbed testbed, IReadOnlyCollection<string> devices, TimeSpan timeout, Action<string>? log = null)
     {
-        var deadline = DateTime.UtcNow + JoinTimeout;
+        ArgumentNullException.ThrowIfNull(testbed);
+        ArgumentNullException.ThrowIfNull(devices);
+        var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             var active = Active(testbed.State);
@@ -70,10 +88,10 @@ public static class TestbedSilos
                 return;
             }
 
-            foreach (var process in testbed.State.Processes.Where(p => p.Role == "silo" && !DeviceProcess.IsRunning(p.Pid)))
+            foreach (var process in testbed.State.Processes.Where(p => p.Role == "silo" && devices.Contains(p.Device) && !DeviceProcess.IsRunning(p.Pid) && testbed.Running(p.Device, "silo").Count == 0))
                 throw new TestbedException($"the silo of {process.Device} exited while joining; the end of {process.Log}:\n{Tail(process.Log)}");
             if (DateTime.UtcNow > deadline)
-                throw new TestbedException($"silos not active within {JoinTimeout.TotalSeconds:0} s: waiting for {string.Join(", ", devices.Except(active))}; logs in {Path.GetDirectoryName(testbed.State.Processes[0].Log)}");
+                throw new TestbedException($"silos not active within {timeout.TotalSeconds:0} s: waiting for {string.Join(", ", devices.Except(active))}; logs in {Path.GetDirectoryName(testbed.State.Processes[0].Log)}");
             Thread.Sleep(500);
         }
     }

@@ -15,7 +15,11 @@ internal static class ClientCommand
     public static Command Create()
     {
         var gateways = new Option<string[]>("--gateway") { Description = "gateway HOST:PORT (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: find gateways in the membership table" };
+        var postgres = new Option<string?>("--postgres")
+        {
+            Description = "PostgreSQL connection string: find gateways in the membership table (default: the ADAMEC_CLIENT_POSTGRES environment variable, which keeps a password off the command line)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ADAMEC_CLIENT_POSTGRES") is { Length: > 0 } fromEnvironment ? fromEnvironment : null,
+        };
         var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "adamec" };
         var atoms = new Option<DirectoryInfo>("--atoms") { Description = "atoms folder written by `adamec partition`", Required = true };
         var requests = new Option<int>("--requests") { Description = "how many requests", DefaultValueFactory = _ => 10 };

@@ -8,18 +8,18 @@ public sealed record ChosenStage(IScenarioStage Stage, string? FallbackReason);
 /// <summary>Chooses the stage: the real testbed where this machine can host it, else the in-process emulation.</summary>
 public static class ScenarioStages
 {
-    /// <summary>Why the real stage is not offered while its implementation is not part of this build.</summary>
-    public const string RealStageMissing = "the real testbed stage (TestbedStage) is not part of this build yet";
-
     /// <summary>
     /// The stage for a replay. <paramref name="inProcess"/> asks for the emulation whatever the machine can;
-    /// otherwise the real testbed is chosen when <see cref="Testbed.Testbed.WhyNot"/> finds nothing missing
-    /// (root, network namespaces, writable cgroups) and its stage is built.
+    /// otherwise the real testbed (<see cref="TestbedStage"/>) is chosen when <see cref="Testbed.Testbed.WhyNot"/>
+    /// finds nothing missing (root, network namespaces, writable cgroups).
     /// </summary>
-    public static ChosenStage Create(bool inProcess, InProcessStageSettings inProcessSettings)
+    /// <param name="inProcess">Use the in-process emulation.</param>
+    /// <param name="inProcessSettings">The emulation's settings.</param>
+    /// <param name="real">The real stage's state file and programs; null: <see cref="TestbedStageOptions.Default"/>.</param>
+    public static ChosenStage Create(bool inProcess, InProcessStageSettings inProcessSettings, TestbedStageOptions? real = null)
     {
         if (inProcess) return new ChosenStage(new InProcessStage(inProcessSettings), "--in-process was given");
-        var why = Testbed.Testbed.WhyNot() ?? RealStageMissing;
-        return new ChosenStage(new InProcessStage(inProcessSettings), why);
+        if (Testbed.Testbed.WhyNot() is { } why) return new ChosenStage(new InProcessStage(inProcessSettings), why);
+        return new ChosenStage(new TestbedStage(real ?? TestbedStageOptions.Default()), null);
     }
 }
