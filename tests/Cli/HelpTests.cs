@@ -29,6 +29,21 @@ public sealed class HelpTests
     }
 
     [Fact]
+    public void Help_Demo_StatesTheTraceModelStrategyAndOutDefaults()
+    {
+        var result = AdamecProcess.Run("demo", "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        string Line(string option) => Assert.Single(result.Out.Split('\n'), l => l.TrimStart().StartsWith(option, StringComparison.Ordinal));
+        Assert.Contains("[default: table4-day]", Line("--trace"), StringComparison.Ordinal);
+        Assert.Contains("[default: googlenet]", Line("--model"), StringComparison.Ordinal);
+        Assert.Contains("[default: dp]", Line("--strategy"), StringComparison.Ordinal);
+        Assert.Contains("[default: .]", Line("--out"), StringComparison.Ordinal);
+        Assert.Contains("default: the trace's durationS", Line("--duration"), StringComparison.Ordinal);
+        Assert.Contains("EMULATION", Line("--in-process"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EveryCommand_EveryOptionWithADefault_HelpStatesTheDefault()
     {
         // The help as `adamec ... --help` prints it, written wide so that every option is one line.
