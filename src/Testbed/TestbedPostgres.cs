@@ -4,12 +4,15 @@ using System.Security.Cryptography;
 namespace AdaMec.Testbed;
 
 /// <summary>
-/// A PostgreSQL server of the testbed's own for Orleans membership and grain storage: a fresh cluster
-/// (initdb) run as the postgres user, listening only on the management bridge, with a password made for this
-/// testbed, and the project's schema scripts applied. Its folder and process go with <c>testbed down</c>.
+/// A PostgreSQL server of one's own for Orleans membership and grain storage: a fresh cluster (initdb) run
+/// as the postgres user, listening on one address only (the testbed's management bridge, or loopback at a
+/// free port for `adamec bench faults`, which restarts it under traffic without touching a shared server),
+/// with a password made for it, and the project's schema scripts applied. Its folder and process go with
+/// <see cref="Stop"/> (<c>testbed down</c>).
 /// </summary>
 public static class TestbedPostgres
 {
+    /// <summary>The testbed's port on its management bridge.</summary>
     public const int Port = 5432;
 
     /// <summary>The schema scripts, shipped next to this assembly, in the order they are applied.</summary>
@@ -30,10 +33,23 @@ public static class TestbedPostgres
     }
 
     /// <summary>
-    /// Starts the server in <paramref name="folder"/>, listening on <paramref name="address"/> and taking password
-    /// logins from <paramref name="clients"/> (a CIDR: the management network) only; returns its record.
+    /// Starts a server in <paramref name="folder"/> on 127.0.0.1 at a free port, taking password logins from
+    /// loopback only; returns its record. Needs root (the server runs as the postgres user).
     /// </summary>
-    public static PostgresState Start(string folder, string address, string clients)
+    public static PostgresState StartOnLoopback(string folder)
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return Start(folder, "127.0.0.1", "127.0.0.1/32", port);
+    }
+
+    /// <summary>
+    /// Starts the server in <paramref name="folder"/>, listening on <paramref name="address"/>:<paramref name="port"/>
+    /// and taking password logins from <paramref name="clients"/> (a CIDR: the management network) only; returns its record.
+    /// </summary>
+    public static PostgresState Start(string folder, string address, string clients, int port = Port)
     {
         var bin = BinFolder(out var why) ?? throw new TestbedException(why!);
         var data = Path.Combine(folder, "data");
@@ -45,14 +61,33 @@ public static class TestbedPostgres
         HostCommand.Run("chmod", "700", folder);
         AsPostgres(Path.Combine(bin, "initdb"), "-D", data, "-U", "postgres", "--pwfile=" + passwordFile, "--auth=scram-sha-256", "-E", "UTF8", "--no-instructions");
         File.Delete(passwordFile);
-        File.AppendAllText(Path.Combine(data, "pg_hba.conf"), $"\n# adamec testbed: the devices' management network\nhost all postgres {clients} scram-sha-256\n");
-        var options = string.Create(CultureInfo.InvariantCulture, $"-c listen_addresses={address} -p {Port} -k {folder}");
-        AsPostgres(Path.Combine(bin, "pg_ctl"), "-D", data, "-l", Path.Combine(folder, "server.log"), "-o", options, "-w", "-t", "60", "start");
-        var state = new PostgresState(folder, address, Port, password);
+        File.AppendAllText(Path.Combine(data, "pg_hba.conf"), $"\n# adamec: the clients this server is for\nhost all postgres {clients} scram-sha-256\n");
+        var state = new PostgresState(folder, address, port, password);
+        StartServer(state);
         foreach (var script in Scripts)
-            HostCommand.RunWithEnvironment("psql", ["-h", address, "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-f", Path.Combine(AppContext.BaseDirectory, script)],
+            HostCommand.RunWithEnvironment("psql", ["-h", address, "-p", port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-f", Path.Combine(AppContext.BaseDirectory, script)],
                 ("PGPASSWORD", password));
         return state;
+    }
+
+    /// <summary>
+    /// Stops the server (fast shutdown: clients are disconnected), keeps it down for <paramref name="down"/> and
+    /// starts it again on the same data, address and port: what a database reboot looks like to the cluster.
+    /// </summary>
+    public static async Task RestartAsync(PostgresState state, TimeSpan down, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var bin = BinFolder(out var why) ?? throw new TestbedException(why!);
+        AsPostgres(Path.Combine(bin, "pg_ctl"), "-D", Path.Combine(state.Folder, "data"), "-m", "fast", "-w", "-t", "30", "stop");
+        await Task.Delay(down, cancellationToken);
+        StartServer(state);
+    }
+
+    private static void StartServer(PostgresState state)
+    {
+        var bin = BinFolder(out var why) ?? throw new TestbedException(why!);
+        var options = string.Create(CultureInfo.InvariantCulture, $"-c listen_addresses={state.Address} -p {state.Port} -k {state.Folder}");
+        AsPostgres(Path.Combine(bin, "pg_ctl"), "-D", Path.Combine(state.Folder, "data"), "-l", Path.Combine(state.Folder, "server.log"), "-o", options, "-w", "-t", "60", "start");
     }
 
     /// <summary>Stops the server (fast shutdown, then SIGKILL) and deletes its folder; no error when it is gone.</summary>
