@@ -369,19 +369,24 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         forward?.SetTag(AdaMecTelemetry.Tags.Deployment, Id);
         forward?.SetTag(AdaMecTelemetry.Tags.Atom, index);
         forward?.SetTag(AdaMecTelemetry.Tags.InputBytes, input.Length);
-        var started = Stopwatch.GetTimestamp();
         byte[] output;
+        double runMs;
         lock (_locks[index])
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            // The pass alone: the wait for this atom's lock is queueing behind concurrent requests (many at
+            // once when a device is lost and they all fall back here), not this device's speed. Timed with
+            // the wait, a phone under a burst of fallbacks measured itself up to 250x slower and its
+            // planner re-planned on every report (`adamec bench faults`, sigstop-silo).
+            var runStarted = Stopwatch.GetTimestamp();
             output = _local[index].Run(input);
+            runMs = Stopwatch.GetElapsedTime(runStarted).TotalMilliseconds;
         }
         forward?.SetTag(AdaMecTelemetry.Tags.OutputBytes, output.Length);
-        var emulation = _client.Self.EmulationFactor;
-        if (emulation > 1)
-            await Task.Delay(TimeSpan.FromMilliseconds(Stopwatch.GetElapsedTime(started).TotalMilliseconds * (emulation - 1)));
+        var emulation = Math.Max(1, _client.Self.EmulationFactor);
+        if (emulation > 1) await Task.Delay(TimeSpan.FromMilliseconds(runMs * (emulation - 1)));
         // Timed with the emulated slowdown, as a silo times its atoms: the speed the planner plans with.
-        _client.Self.Record(Manifest.Atoms[index].PredictedMs, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        _client.Self.Record(Manifest.Atoms[index].PredictedMs, runMs * emulation);
         return output;
     }
 
