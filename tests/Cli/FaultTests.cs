@@ -115,3 +115,35 @@ public sealed class FaultTests(FaultRuns runs, ITestOutputHelper output) : IClas
         Assert.True(result.Requests >= FaultRuns.Requests, $"{result.Requests} requests sent");
     }
 }
+
+/// <summary>The report's JSON: exactly the documented fields, scripts rely on them.</summary>
+public sealed class FaultReportTests
+{
+    [Fact]
+    public void ToJson_TwoResults_ExactlyTheDocumentedFieldsNullWhereNotMeasured()
+    {
+        var json = FaultBench.ToJson([
+            new FaultResult("kill-silo", 500, 498, 2, 0, 812.5, 0.9, 20.7) { Notes = ["not in the JSON"] },
+            new FaultResult("restart-postgres", 500, 500, 0, 0, 95, null, 12.6),
+        ]);
+
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        var root = document.RootElement;
+        Assert.Equal(["results"], root.EnumerateObject().Select(p => p.Name));
+        var rows = root.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(2, rows.Length);
+        Assert.All(rows, r => Assert.Equal(["fault", "requests", "ok", "failed", "lost", "p99Ms", "detectionS", "recoveryS"], r.EnumerateObject().Select(p => p.Name)));
+        Assert.Equal("kill-silo", rows[0].GetProperty("fault").GetString());
+        Assert.Equal(2, rows[0].GetProperty("failed").GetInt32());
+        Assert.Equal(812.5, rows[0].GetProperty("p99Ms").GetDouble());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, rows[1].GetProperty("detectionS").ValueKind);
+        Assert.Equal(12.6, rows[1].GetProperty("recoveryS").GetDouble());
+    }
+
+    [Fact]
+    public void P99_HundredLatencies_NearestRank()
+    {
+        Assert.Equal(99, FaultBench.P99([.. Enumerable.Range(1, 100).Select(i => (double)i)]));
+        Assert.Equal(0, FaultBench.P99([]));
+    }
+}
