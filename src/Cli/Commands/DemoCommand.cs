@@ -60,7 +60,7 @@ internal static class DemoCommand
                 Action<ILoggingBuilder>? logging = Environment.GetEnvironmentVariable("ADAMEC_DEMO_LOGS") == "1"
                     ? l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning).AddFilter("AdaMec", LogLevel.Information)
                     : null;
-                var chosen = ScenarioStages.Create(parse.GetValue(inProcess), new InProcessStageSettings { Threads = threads, Logging = logging });
+                var chosen = ScenarioStages.Create(parse.GetValue(inProcess), new InProcessStageSettings { Threads = threads, Logging = logging }, line => Console.Error.WriteLine("   testbed: " + line));
                 await using var stage = chosen.Stage;
                 var settings = new ScenarioReplaySettings
                 {

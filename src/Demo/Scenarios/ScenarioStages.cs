@@ -11,15 +11,16 @@ public static class ScenarioStages
     /// <summary>
     /// The stage for a replay. <paramref name="inProcess"/> asks for the emulation whatever the machine can;
     /// otherwise the real testbed (<see cref="TestbedStage"/>) is chosen when <see cref="Testbed.Testbed.WhyNot"/>
-    /// finds nothing missing (root, network namespaces, writable cgroups).
+    /// finds nothing missing (root, network namespaces, writable cgroups), else the emulation with the reason.
     /// </summary>
-    /// <param name="inProcess">Use the in-process emulation.</param>
-    /// <param name="inProcessSettings">The emulation's settings.</param>
-    /// <param name="real">The real stage's state file and programs; null: <see cref="TestbedStageOptions.Default"/>.</param>
-    public static ChosenStage Create(bool inProcess, InProcessStageSettings inProcessSettings, TestbedStageOptions? real = null)
+    /// <param name="inProcess">--in-process: the emulation even where the real testbed could run.</param>
+    /// <param name="inProcessSettings">Settings of the emulation, when it is chosen.</param>
+    /// <param name="log">Told each step of the real testbed (made, silo started, event applied); null: silent.</param>
+    public static ChosenStage Create(bool inProcess, InProcessStageSettings inProcessSettings, Action<string>? log = null)
     {
         if (inProcess) return new ChosenStage(new InProcessStage(inProcessSettings), "--in-process was given");
-        if (Testbed.Testbed.WhyNot() is { } why) return new ChosenStage(new InProcessStage(inProcessSettings), why);
-        return new ChosenStage(new TestbedStage(real ?? TestbedStageOptions.Default()), null);
+        return Testbed.Testbed.WhyNot() is { } why
+            ? new ChosenStage(new InProcessStage(inProcessSettings), why)
+            : new ChosenStage(new TestbedStage(TestbedStageOptions.Default(log)), null);
     }
 }
