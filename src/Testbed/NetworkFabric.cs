@@ -94,6 +94,16 @@ public static class NetworkFabric
         return at < 0 || at + 1 >= words.Length ? null : ParseRate(words[at + 1]);
     }
 
+    /// <summary>Bytes sent so far out of <paramref name="veth"/> in <paramref name="netns"/> (its egress: one direction of the link).</summary>
+    public static long SentBytes(string netns, string veth)
+    {
+        var json = HostCommand.Run("ip", "-j", "-s", "-n", netns, "link", "show", "dev", veth);
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        var link = document.RootElement[0];
+        var stats = link.TryGetProperty("stats64", out var s64) ? s64 : link.GetProperty("stats");
+        return stats.GetProperty("tx").GetProperty("bytes").GetInt64();
+    }
+
     /// <summary>tc's rate notation (e.g. 33800Kbit, 5Mbit, 100bit) in Mbps.</summary>
     internal static double ParseRate(string rate)
     {

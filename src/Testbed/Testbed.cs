@@ -133,6 +133,13 @@ public sealed class Testbed
         return applied;
     }
 
+    /// <summary>Bytes that have crossed the link between <paramref name="a"/> and <paramref name="b"/> so far, both directions (veth counters).</summary>
+    public long LinkBytes(string a, string b)
+    {
+        var link = State.Links.Find(l => (l.Place.A == a && l.Place.B == b) || (l.Place.A == b && l.Place.B == a)) ?? throw new TestbedException($"no link joins {a} and {b}");
+        return NetworkFabric.SentBytes(NamespaceOf(link.Place.A), link.Place.VethA) + NetworkFabric.SentBytes(NamespaceOf(link.Place.B), link.Place.VethB);
+    }
+
     /// <summary>
     /// Starts <paramref name="file"/> as device <paramref name="device"/>: in its namespace and cgroups, output
     /// appended to <paramref name="log"/>; recorded in the state (before it starts) so down stops it.

@@ -21,11 +21,62 @@ public sealed class TestbedStageTests(ITestOutputHelper output) : IAsyncLifetime
     private Task? _collector;
 
     [SkippableFact]
+    public async Task Link_BandwidthToTheEdgeHoldingTheAtomsDrops_FewerBytesPerRequestCrossItAfterTheReplan()
+    {
+        // One edge: the phone's Orleans client sends every grain call through a gateway, so with several edges
+        // a call to an atom on one can cross the link to another (docs/testbed.md); with one, the link is the path.
+        var stage = await StartAsync(Trace("link", [Device("edge-b", 1)]));
+        var before = await SettledAssignmentAsync(offloaded: true);
+        Skip.If(Busiest(before) is null, "the planner kept every atom on the phone: no link carries the requests");
+        var testbed = stage.Testbed!;
+        var bytesBefore = await BytesPerRequestAsync(testbed, "phone", "edge-b", TimeSpan.FromSeconds(4));
+        var version = _seen.Last().PlanVersion;
+
+        var dropped = DateTimeOffset.UtcNow;
+        await stage.ApplyAsync(new LinkChanged(0, "phone", "edge-b", 2, null), default);
+        var replanned = await WaitForAsync(r => r.Ok && r.PlanVersion > version && r.At > dropped, TimeSpan.FromMinutes(2));
+        var after = await SettledAssignmentAsync(since: replanned.At);
+        var bytesAfter = await BytesPerRequestAsync(testbed, "phone", "edge-b", TimeSpan.FromSeconds(4));
+        output.WriteLine($"phone <-> edge-b 400 -> 2 Mbps: {bytesBefore:0} bytes/request before on [{string.Join(",", before)}], first request on a new plan {(replanned.At - dropped).TotalSeconds:0.0} s later, {bytesAfter:0} bytes/request after on [{string.Join(",", after)}]");
+        await StopAsync();
+
+        Assert.Equal(2, testbed.Status().Links.Single().MbpsAToB!.Value, 3);
+        Assert.True(bytesAfter < bytesBefore / 2, $"{bytesAfter:0} bytes per request cross phone <-> edge-b after the re-plan, {bytesBefore:0} before");
+        Assert.All(_seen, r => Assert.True(r.Ok, $"a request failed: {r.Error}"));
+    }
+
+    [SkippableFact]
+    public async Task Freeze_DeviceHoldingAtomsStopped_DeclaredDeadWithinTheMembershipTimeoutsAndItsAtomsArePlacedElsewhere()
+    {
+        var stage = await StartAsync(Trace("freeze", [Device("edge-b", 1), Device("edge-c", 1)]));
+        var victim = Busiest(await SettledAssignmentAsync(offloaded: true));
+        Skip.If(victim is null, "the planner kept every atom on the phone: no device to freeze");
+        var version = _seen.Last().PlanVersion;
+        var membership = new Orleans.Configuration.ClusterMembershipOptions();
+        AdaMec.Grains.AdaMecSiloHost.Tune(membership);
+        // Missed probes, then the table refresh that tells the others; three times over for a loaded 2-core machine.
+        var bound = 3 * ((membership.NumMissedProbesLimit + 1) * membership.ProbeTimeout + membership.TableRefreshTimeout);
+
+        var frozen = DateTimeOffset.UtcNow;
+        await stage.ApplyAsync(new DeviceFroze(0, victim, 60), default);
+        while (TestbedSilos.Active(stage.Testbed!.State).Contains(victim) && DateTimeOffset.UtcNow - frozen < TimeSpan.FromMinutes(1)) await Task.Delay(100);
+        var detected = DateTimeOffset.UtcNow - frozen;
+        var replaced = await WaitForAsync(r => r.Ok && r.PlanVersion > version && !r.Assignment.Contains(victim) && r.At > frozen, TimeSpan.FromMinutes(2));
+        output.WriteLine($"froze {victim}: declared dead {detected.TotalSeconds:0.0} s later (bound {bound.TotalSeconds:0} s), first request on a plan without it {(replaced.At - frozen).TotalSeconds:0.0} s later ([{string.Join(",", replaced.Assignment)}])");
+        await StopAsync();
+
+        Assert.True(detected < bound, $"{victim} still an active member {detected.TotalSeconds:0.0} s after SIGSTOP (membership bound {bound.TotalSeconds:0} s)");
+        var failed = _seen.Where(r => !r.Ok).ToList();
+        output.WriteLine($"{failed.Count} of {_seen.Count} requests failed");
+        Assert.Empty(failed);
+    }
+
+    [SkippableFact]
     public async Task Crash_DeviceHoldingAtomsKilledMidStream_ItsAtomsArePlacedElsewhereAndNoRequestIsLostOrHangs()
     {
         var stage = await StartAsync(Trace("crash", [Device("edge-b", 1), Device("edge-c", 1)]));
-        var before = await SettledAssignmentAsync();
-        var victim = before.Where(d => d != "phone").GroupBy(d => d).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
+        var before = await SettledAssignmentAsync(offloaded: true);
+        var victim = Busiest(before);
         if (victim is null) await StopAsync();
         Skip.If(victim is null, "the planner kept every atom on the phone: no device to crash");
         var requestsBefore = _seen.Count;
@@ -92,18 +143,42 @@ public sealed class TestbedStageTests(ITestOutputHelper output) : IAsyncLifetime
         await _collector!.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
-    /// <summary>The assignment once five requests in a row ran on the same one (atoms have moved where the planner wants them).</summary>
-    private async Task<IReadOnlyList<string>> SettledAssignmentAsync()
+    /// <summary>
+    /// The assignment once five requests in a row ran on the same one (atoms have moved where the planner wants
+    /// them); with <paramref name="offloaded"/>, one with an atom off the phone, else (after 90 s) the last one.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> SettledAssignmentAsync(DateTimeOffset? since = null, bool offloaded = false)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        while (DateTime.UtcNow < deadline)
+        var started = DateTime.UtcNow;
+        IReadOnlyList<string>? settled = null;
+        while (DateTime.UtcNow - started < TimeSpan.FromMinutes(3))
         {
-            var last = _seen.TakeLast(5).ToList();
-            if (last.Count == 5 && last.All(r => r.Ok && r.Assignment.SequenceEqual(last[0].Assignment))) return last[0].Assignment;
+            var last = _seen.Where(r => since is null || r.At >= since).TakeLast(5).ToList();
+            if (last.Count == 5 && last.All(r => r.Ok && r.Assignment.SequenceEqual(last[0].Assignment)))
+            {
+                settled = last[0].Assignment;
+                if (!offloaded || Busiest(settled) is not null || DateTime.UtcNow - started > TimeSpan.FromSeconds(90)) return settled;
+            }
+
             await Task.Delay(Interval);
         }
 
-        throw new TimeoutException("the assignment did not settle within 3 minutes");
+        return settled ?? throw new TimeoutException("the assignment did not settle within 3 minutes");
+    }
+
+    /// <summary>The device other than the phone that holds the most atoms; null when the phone holds them all.</summary>
+    private static string? Busiest(IReadOnlyList<string> assignment) =>
+        assignment.Where(d => d != "phone").GroupBy(d => d).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
+
+    /// <summary>Bytes that crossed the link per request answered over <paramref name="window"/>.</summary>
+    private async Task<double> BytesPerRequestAsync(Testbed testbed, string a, string b, TimeSpan window)
+    {
+        var bytes = testbed.LinkBytes(a, b);
+        var requests = _seen.Count;
+        await Task.Delay(window);
+        var answered = _seen.Count - requests;
+        Assert.True(answered > 0, $"no request answered in {window.TotalSeconds:0} s");
+        return (testbed.LinkBytes(a, b) - bytes) / (double)answered;
     }
 
     private async Task<StageRequest> WaitForAsync(Func<StageRequest, bool> match, TimeSpan timeout)

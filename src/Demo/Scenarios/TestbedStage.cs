@@ -76,6 +76,8 @@ public sealed partial class TestbedStage(TestbedStageOptions options) : IScenari
         await Task.Run(() =>
         {
             if (AdaMec.Testbed.Testbed.WhyNot() is { } why) throw new TestbedException($"the real testbed cannot run here: {why}");
+            if (trace.Devices.Count(d => !d.Initiator) > 1)
+                Limit("the phone's Orleans client sends each grain call through one of the gateways, so a call to an atom on one edge can cross the phone's link to another edge and then the link between the edges; the planner counts the direct link");
             if (NeedsDelay(trace) && !NetworkFabric.HasNetem()) Limit("link delay not applied: this kernel has no netem (links are rate-shaped with htb only)");
             _testbed = AdaMec.Testbed.Testbed.Up(trace, trace.Name, options.StatePath, postgres: true, log: options.Log);
             _testbed.RouteDevicesFromHost();
@@ -247,6 +249,7 @@ public sealed partial class TestbedStage(TestbedStageOptions options) : IScenari
         var silos = testbed.Running(device, "silo");
         if (silos.Count == 0) throw new TestbedException($"{device} has no running silo to freeze");
         foreach (var pid in silos) testbed.Signal(pid, "STOP");
+        var stopped = DateTimeOffset.UtcNow;
         Watch(Task.Run(async () =>
         {
             try
@@ -257,7 +260,7 @@ public sealed partial class TestbedStage(TestbedStageOptions options) : IScenari
             {
                 // Also when disposing: a stopped process would outlive SIGTERM (down's SIGKILL does not care, but a thaw is cheap).
                 foreach (var pid in silos) testbed.Signal(pid, "CONT");
-                options.Log?.Invoke($"{device} thawed (SIGCONT) after {duration.TotalSeconds:0.###} s");
+                options.Log?.Invoke($"{device} thawed (SIGCONT) after {(DateTimeOffset.UtcNow - stopped).TotalSeconds:0.0} s");
             }
         }));
     }
