@@ -54,6 +54,8 @@ public static class ContextBench
     public static IReadOnlyList<IContextBenchExperiment> Sections { get; } =
     [
         new LinkEstimateExperiment(),
+        new ReplanExperiment(),
+        new PredictionErrorExperiment(),
     ];
 
     /// <summary>Runs the sections named in <paramref name="only"/> (all when empty).</summary>

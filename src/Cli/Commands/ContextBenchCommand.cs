@@ -11,11 +11,11 @@ internal static class ContextBenchCommand
     {
         var json = new Option<bool>("--json") { Description = "one JSON object: { date, machine, sections: [ { name, title, skipped, notes, rows } ] }" };
         var sections = new Option<string[]>("--section") { Description = $"run only these sections (repeatable): {string.Join(", ", ContextBench.Sections.Select(s => s.Name))}", AllowMultipleArgumentsPerToken = true };
-        var repeats = new Option<int>("--repeats") { Description = "measurements per setting (e.g. probes per shaped rate)", DefaultValueFactory = _ => 5 };
+        var repeats = new Option<int>("--repeats") { Description = "measurements per setting (probes per shaped rate; section prediction: 4x this many requests per quota)", DefaultValueFactory = _ => 5 };
         var silo = new Option<FileInfo?>("--silo") { Description = "adamec-silo.dll to start (default: next to adamec, else the repository's src/Silo build)" };
         var output = new Option<FileInfo?>("--out") { Description = "also write the report to this file" };
         var rates = new Option<double[]>("--rates") { Description = "shaped link rates, Mbps (section links)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [5, 20, 100] };
-        var command = new Command("context", "measured context: link estimate error per really shaped rate (root, tc), and further sections")
+        var command = new Command("context", "measured context (root): link estimate error per really shaped rate (tc), re-plan trigger delay and time-to-benefit per kind of change, whole-model prediction error per CPU quota (real silos in cgroups)")
         {
             json, sections, repeats, silo, output, rates,
         };
