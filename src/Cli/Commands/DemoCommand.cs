@@ -72,6 +72,7 @@ internal static class DemoCommand
                 };
                 var replayS = scenario.DurationS * settings.TimeScale;
                 Console.WriteLine($"== 4/{Steps} stage: {stage.Mode}{(chosen.FallbackReason is { } why ? $" (not the real testbed: {why})" : "")}");
+                if (stage.Mode == "real") Console.WriteLine("   a silo process per edge device in its own network namespace and cgroups, links shaped with tc, the phone an adamec client process in its own; membership on the testbed's PostgreSQL");
                 foreach (var line in stage.Limitations) Console.WriteLine("   " + line);
                 Console.WriteLine();
                 Console.WriteLine($"== 5/{Steps} replay {scenario.Name} ({tracePath}) in {replayS:0.#} s{(settings.TimeScale != 1 ? $" (trace time x{settings.TimeScale:0.###})" : "")}: {scenario.Events.Count} events, a request every {settings.RequestInterval.TotalMilliseconds:0} ms, strategy {settings.Strategy}");
