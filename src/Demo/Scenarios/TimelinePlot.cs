@@ -33,6 +33,8 @@ public static class TimelinePlot
             DrawEvents(plot, timeline, labelled: plot == latency);
             plot.Axes.SetLimitsX(0, end);
             plot.ShowLegend(Alignment.UpperRight);
+            // The same margins on both, so their time axes line up (the paper's figure reads down a column).
+            plot.Layout.Fixed(new PixelPadding(80, 30, 50, 40));
         }
         latency.Title($"{timeline.Testbed.Trace} on {timeline.Testbed.Model}, {timeline.Testbed.Strategy} ({timeline.Testbed.Mode}{(timeline.Testbed.Mode == "in-process" ? ": EMULATION" : "")})");
         latency.YLabel("response latency (ms)");
