@@ -12,13 +12,16 @@ namespace AdaMec.Cli.Commands;
 /// </summary>
 internal static class ClientCommand
 {
+    /// <summary>Where the connection string comes from when --postgres is not given.</summary>
+    internal const string PostgresEnvironmentVariable = "ADAMEC_CLIENT_POSTGRES";
+
     public static Command Create()
     {
         var gateways = new Option<string[]>("--gateway") { Description = "gateway HOST:PORT (repeatable)", AllowMultipleArgumentsPerToken = true };
         var postgres = new Option<string?>("--postgres")
         {
-            Description = "PostgreSQL connection string: find gateways in the membership table (default: the ADAMEC_CLIENT_POSTGRES environment variable, which keeps a password off the command line)",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ADAMEC_CLIENT_POSTGRES") is { Length: > 0 } fromEnvironment ? fromEnvironment : null,
+            // No DefaultValueFactory: help would print the environment's connection string, password and all.
+            Description = $"PostgreSQL connection string: find gateways in the membership table (when absent: the {PostgresEnvironmentVariable} environment variable, which keeps a password off the command line)",
         };
         var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "adamec" };
         var atoms = new Option<DirectoryInfo>("--atoms") { Description = "atoms folder written by `adamec partition`", Required = true };
@@ -46,7 +49,7 @@ internal static class ClientCommand
             var options = new AdaMecClientOptions
             {
                 DeviceId = parse.GetValue(device)!,
-                PostgresConnection = parse.GetValue(postgres),
+                PostgresConnection = parse.GetValue(postgres) ?? (Environment.GetEnvironmentVariable(PostgresEnvironmentVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null),
                 ClusterId = parse.GetValue(clusterId)!,
                 SpeedFactor = parse.GetValue(speed),
                 InferenceThreads = parse.GetValue(threads),
