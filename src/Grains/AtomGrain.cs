@@ -110,7 +110,17 @@ internal sealed partial class AtomGrain(
         double transferMs = 0;
         double loadMs = 0;
         IExecutableAtom? module = null;
-        if (await cache.TryReadAsync(spec.Sha256) is { } cached)
+        byte[]? cached = null;
+        try
+        {
+            cached = await cache.TryReadAsync(spec.Sha256, spec.FileBytes);
+        }
+        catch (InvalidDataException e)
+        {
+            LogWeightsRejected(logger, Key, "cache", e.Message);
+            cache.Remove(spec.Sha256); // a damaged cache entry, not read: pull again
+        }
+        if (cached is not null)
         {
             (module, loadMs) = await TryLoadAsync(cached, spec, "cache");
             if (module is null) cache.Remove(spec.Sha256); // a damaged cache entry: pull again

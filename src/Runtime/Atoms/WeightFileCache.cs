@@ -57,6 +57,22 @@ public sealed class WeightFileCache
         }
     }
 
+    /// <summary>
+    /// The cached bytes of this hash when the file has the size the spec says, or null when there is
+    /// none; a hit counts as a use. The caller verifies the content. The size is checked before the file
+    /// is read: a damaged (or planted) file of any size must not become an allocation of that size.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The cached file is not <paramref name="expectedBytes"/> long (the message says both sizes).</exception>
+    public async Task<byte[]?> TryReadAsync(string sha256, long expectedBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedBytes);
+        var file = new FileInfo(PathOf(sha256));
+        if (!file.Exists) return null;
+        if (file.Length != expectedBytes)
+            throw new InvalidDataException($"cached weights file {file.Name} has {file.Length:N0} bytes, the spec says {expectedBytes:N0}");
+        return await TryReadAsync(sha256, cancellationToken);
+    }
+
     /// <summary>Stores verified weights under their hash (atomically: a temporary file moved in place), then prunes.</summary>
     public async Task<IReadOnlyList<string>> WriteAsync(string sha256, byte[] weights, CancellationToken cancellationToken = default)
     {

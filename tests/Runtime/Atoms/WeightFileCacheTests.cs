@@ -91,6 +91,21 @@ public sealed class WeightFileCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task TryReadAsync_FileOfAnotherSizeThanTheSpec_RefusedNamingBothSizes()
+    {
+        var cache = Cache(limitBytes: 1000);
+        var (sha, bytes) = Weights(100, 7);
+        await cache.WriteAsync(sha, bytes);
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => cache.TryReadAsync(sha, expectedBytes: 64));
+
+        Assert.Contains("100 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("64", error.Message, StringComparison.Ordinal);
+        Assert.Equal(bytes, await cache.TryReadAsync(sha, expectedBytes: 100));
+        Assert.Null(await cache.TryReadAsync(Weights(3, 3).Sha, expectedBytes: 3));
+    }
+
+    [Fact]
     public void PathOf_NotHex_RefusesNamingTheValue()
     {
         var cache = Cache(limitBytes: 100);
