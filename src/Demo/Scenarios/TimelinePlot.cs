@@ -96,20 +96,44 @@ public static class TimelinePlot
         plot.Axes.SetLimitsY(-0.5, most + 0.5);
     }
 
-    /// <summary>A vertical line per moment something happened; on the latency plot labelled with what (events at one moment share a line).</summary>
+    /// <summary>
+    /// A vertical line per moment something happened (events less than a second apart share one); on the
+    /// latency plot a short label per event, one per line, at the top left of the line, so neighbours 20 s
+    /// apart do not run into each other.
+    /// </summary>
     private static void DrawEvents(Plot plot, Timeline timeline, bool labelled)
     {
-        foreach (var moment in timeline.Events.GroupBy(e => Math.Round(e.T, 1)))
+        var moments = new List<List<TimelineEvent>>();
+        foreach (var e in timeline.Events.OrderBy(e => e.T))
         {
-            var line = plot.Add.VerticalLine(moment.Key);
+            if (moments.Count > 0 && e.T - moments[^1][0].T < 1) moments[^1].Add(e);
+            else moments.Add([e]);
+        }
+        var top = plot.Axes.GetLimits().Top;
+        foreach (var moment in moments)
+        {
+            var x = moment[0].T;
+            var line = plot.Add.VerticalLine(x);
             line.Color = Colors.Gray.WithAlpha(0.6);
             line.LinePattern = LinePattern.Dotted;
             line.LineWidth = 1;
             if (!labelled) continue;
-            var kinds = moment.Select(e => e.Kind == "link" ? $"link {e.Mbps:0.#}Mbps" : e.Detail).Distinct().ToList();
-            line.LabelText = string.Join(", ", kinds.Take(3)) + (kinds.Count > 3 ? "…" : "");
-            line.LabelOppositeAxis = true;
-            line.LabelFontSize = 10;
+            var text = plot.Add.Text(string.Join("\n", moment.Select(Short).Distinct()), x, top);
+            text.LabelFontSize = 10;
+            text.LabelAlignment = Alignment.UpperLeft;
         }
     }
+
+    private static string Short(TimelineEvent e) => e.Kind switch
+    {
+        "link" => e.Mbps is { } mbps ? $"{mbps:0.#} Mbps" : $"{e.DelayMs:0.#} ms delay",
+        "requirement" => $"req. {e.Ms:0} ms",
+        "memoryBudget" => $"{e.Device} mem {e.Mb:0} MB",
+        "memoryLimit" => $"{e.Device} limit {e.Mb:0} MB",
+        "computeBudget" => $"{e.Device} {e.Mflops:0} MFLOPs",
+        "cpuQuota" => $"{e.Device} {e.Cpus:0.##} CPU",
+        "join" => $"+{e.Device}",
+        "leave" => $"-{e.Device}",
+        _ => e.Detail,
+    };
 }
