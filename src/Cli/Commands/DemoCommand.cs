@@ -2,11 +2,13 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using AdaMec.Cli.Rendering;
+using AdaMec.Core.Partitioning;
 using AdaMec.Core.Planning;
 using AdaMec.Core.Scenarios;
 using AdaMec.Demo.Scenarios;
 using AdaMec.Prediction.Learning;
 using AdaMec.Runtime.Atoms;
+using AdaMec.Runtime.Execution;
 using AdaMec.Runtime.Zoo;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -103,11 +105,23 @@ internal static class DemoCommand
         return command;
     }
 
+    /// <summary>
+    /// The learned predictor when this checkout has it trained; else the model's operators timed on this
+    /// machine. Training takes minutes on two cores and would take the demo past its three.
+    /// </summary>
+    private static IOperatorLatencyModel DemoLatencySource(string model)
+    {
+        if ((LearnedLatencyModel.LoadDefaultIfTrained(AppContext.BaseDirectory) ?? LearnedLatencyModel.LoadDefaultIfTrained()) is { } learned) return learned;
+        Console.WriteLine("   The learned predictor is not trained in this checkout yet (`adamec predictor train`, or a first `adamec partition`, trains it once:");
+        Console.WriteLine("   minutes on two cores), so this run times the model's operators on this machine instead.");
+        return MeasuredLatencyModel.Measure(ModelZoo.Graph(model));
+    }
+
     /// <summary>Steps 1 to 3: partition, verify, time the chain; returns the libtorch thread count the chain ran with.</summary>
     private static int RunLocal(string model, string directory)
     {
         Console.WriteLine($"== 1/{Steps} partition {model}: predict every operator's latency, filter cut points by latency benefit, write atom files");
-        var latency = LatencySources.Resolve("auto", null, ModelZoo.Graph(model));
+        var latency = DemoLatencySource(model);
         var manifest = ModelPartitioning.Partition(model, directory, latency);
         PartitionCommand.Print(manifest, directory);
 

@@ -279,6 +279,23 @@ public sealed class LearnedLatencyModel : IOperatorLatencyModel
         return FindDefault(start) is { } path ? TryLoadCache(path, source: null) : null;
     }
 
+    /// <summary>
+    /// The default predictor when it is already trained from the committed profile as it is now (found
+    /// walking up from <paramref name="start"/>); null otherwise. Never trains: for callers that have a
+    /// cheaper latency source and cannot wait the minutes a training takes.
+    /// </summary>
+    public static LearnedLatencyModel? LoadDefaultIfTrained(string? start = null)
+    {
+        for (var dir = new DirectoryInfo(start ?? Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            var samples = Path.Combine(dir.FullName, DefaultSamplesRelativePath);
+            if (!File.Exists(samples)) continue;
+            var calibration = Path.Combine(dir.FullName, DefaultCalibrationRelativePath);
+            return TryLoadCache(Path.Combine(dir.FullName, DefaultRelativePath), SourceOf(samples, calibration));
+        }
+        return null;
+    }
+
     /// <summary>SHA-256 of the learners, the profile and (when present) the calibration a default predictor is trained from.</summary>
     private static string SourceOf(string samples, string calibration)
     {
