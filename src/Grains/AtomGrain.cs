@@ -362,7 +362,8 @@ internal sealed partial class AtomGrain(
         {
             TensorSizeGuard.Check(output!.Length, limit, $"output of atom {Key} to {nextDevice}");
             var sentAt = DateTime.UtcNow.Ticks;
-            await Emulate(emulation.Value.TransferDelay(output.Length));
+            // The next atom on this same device is a hand-over in memory, not a link transfer: the planner counts it free.
+            if (nextDevice != DeviceId) await Emulate(emulation.Value.TransferDelay(output.Length));
             metrics.TensorBytesSent.Add(output.Length, new(AdaMecTelemetry.Tags.From, DeviceId), new(AdaMecTelemetry.Tags.To, nextDevice));
             using var transfer = StartTransfer(nextDevice, next, output.Length);
             // One-way: this atom is free for the next request as soon as the tensor is handed over.

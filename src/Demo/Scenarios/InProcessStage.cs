@@ -66,7 +66,6 @@ public sealed class InProcessStage(InProcessStageSettings? settings = null) : IS
         "EMULATION: a device's CPU quota is an emulation speed factor (atoms run 1/cpus times slower than on one core here)",
         "EMULATION: links are declared to the planner per link; a sender shapes all its outgoing transfers to its slowest present link",
         "EMULATION: a memory limit is applied as a memory budget (no cgroup memory limit in-process)",
-        "EMULATION: a silo also charges its emulated link for a hop between two atoms on the same device (AtomGrain), which the planner counts as free: measured latency of multi-atom segments is above the prediction",
         "EMULATION: a crash stops the silo without a goodbye; a freeze cannot be done in-process (no SIGSTOP for part of a process): emulated as a crash and a fresh silo rejoining when the freeze ends",
     ];
 
