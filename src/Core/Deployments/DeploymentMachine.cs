@@ -30,6 +30,9 @@ public sealed class DeploymentMachine
     private readonly SortedSet<string> _devices = new(StringComparer.Ordinal);
     private readonly List<OrderedMove> _order = [];
     private readonly HashSet<int> _moved = [];
+    // One-time offloading: atoms resident on their target device that the live plan does not use yet.
+    private readonly Dictionary<int, string> _held = [];
+    private readonly OffloadSwitching _switching;
     private readonly Dictionary<(int Atom, string Device), int> _failures = [];
     private readonly Dictionary<(int Atom, string Device), DateTimeOffset> _retryAt = [];
     private readonly HashSet<(int Atom, string Device)> _blocked = [];
@@ -53,6 +56,9 @@ public sealed class DeploymentMachine
         Deployment = deployment;
         _options = options;
         _time = time;
+        _switching = PlanningStrategies.Names.Contains(options.Strategy)
+            ? OffloadPolicies.For(PlanningStrategies.Create(options.Strategy)).Switching
+            : OffloadSwitching.EachAtom;
     }
 
     public string Deployment { get; }
@@ -139,6 +145,7 @@ public sealed class DeploymentMachine
             _target = _live.ToArray();
             _order.Clear();
             _moved.Clear();
+            _held.Clear();
             TargetEpoch++;
             TargetSequence = 0;
             Version++;
@@ -266,6 +273,15 @@ public sealed class DeploymentMachine
             if (device != initiator && _devices.Contains(device)) _releases[(atom, device)] = now;
             return DeploymentEffects.None;
         }
+        if (WholePlan)
+        {
+            // One-time offloading: the atom waits, resident, until every atom of the target is.
+            _held[atom] = device;
+            _moved.Add(atom);
+            _order.RemoveAll(m => m.Atom == atom);
+            UpdateTargetRecord(e => e with { BytesMoved = e.BytesMoved + bytesMoved });
+            return new DeploymentEffects(SwitchHeldIfComplete(now) ? LivePlan() : null, true);
+        }
         var old = _live[atom];
         _live[atom] = device;
         _moved.Add(atom);
@@ -299,7 +315,7 @@ public sealed class DeploymentMachine
         if (_target[atom] == device) _target[atom] = _live[atom];
         _order.RemoveAll(m => m.Atom == atom);
         UpdateTargetRecord(e => e);
-        return new DeploymentEffects(null, true);
+        return new DeploymentEffects(SwitchHeldIfComplete(_time.GetUtcNow()) ? LivePlan() : null, true);
     }
 
     /// <summary>
@@ -312,12 +328,23 @@ public sealed class DeploymentMachine
         ArgumentNullException.ThrowIfNull(reason);
         if (_model is null || (uint)atom >= (uint)_live.Length) return DeploymentEffects.None;
         _releases.Remove((atom, device));
+        if (_held.TryGetValue(atom, out var waiting) && waiting == device)
+        {
+            // A held copy went before the plan switched: give the pair up like a failed load and re-plan.
+            _held.Remove(atom);
+            _blocked.Add((atom, device));
+            if (_target[atom] == device) _target[atom] = _live[atom];
+            UpdateTargetRecord(e => e);
+            Queue(ReplanCause.Eviction, null, string.Create(CultureInfo.InvariantCulture, $"eviction: atom {atom} from {device} before the plan switched ({reason})"), _time.GetUtcNow());
+            return new DeploymentEffects(SwitchHeldIfComplete(_time.GetUtcNow()) ? LivePlan() : null, true);
+        }
         if (_live[atom] != device || device == Initiator.DeviceId) return DeploymentEffects.None;
         _blocked.Add((atom, device));
         _live[atom] = Initiator.DeviceId;
         Version++;
         TargetEpoch++;
         _moved.Clear();
+        ReconcileHeld();
         UpdateTargetRecord(e => e);
         Queue(ReplanCause.Eviction, null, string.Create(CultureInfo.InvariantCulture, $"eviction: atom {atom} from {device} ({reason})"), _time.GetUtcNow());
         return new DeploymentEffects(LivePlan(), true);
@@ -550,7 +577,7 @@ public sealed class DeploymentMachine
             {
                 assignment = kept;
                 cost = keptCost;
-                order = OffloadOrder.Compute(problem, kept);
+                order = OffloadPolicies.For(request.Strategy).Order(problem, kept);
             }
         }
         var overridden = false;
@@ -566,7 +593,7 @@ public sealed class DeploymentMachine
         if (overridden)
         {
             cost = evaluator.Evaluate(assignment);
-            order = OffloadOrder.Compute(problem, assignment);
+            order = OffloadPolicies.For(request.Strategy).Order(problem, assignment);
         }
 
         var target = assignment.Select(d => problem.Devices[d].Id).ToArray();
@@ -576,6 +603,7 @@ public sealed class DeploymentMachine
             _target = target;
             TargetEpoch++;
             _moved.Clear();
+            ReconcileHeld();
         }
         _order.Clear();
         foreach (var step in order)
@@ -597,6 +625,8 @@ public sealed class DeploymentMachine
         _history.Add(entry);
         if (_history.Count > _options.HistoryLimit) _history.RemoveRange(0, _history.Count - _options.HistoryLimit);
         TargetSequence = entry.Sequence;
+        // One-time offloading: a new target may need nothing that is not already held.
+        if (SwitchHeldIfComplete(_time.GetUtcNow())) return new DeploymentEffects(LivePlan(), true, null, _history[^1]);
         return new DeploymentEffects(null, true, null, entry);
     }
 
@@ -626,7 +656,7 @@ public sealed class DeploymentMachine
     {
         RequireDeployed();
         return new DeploymentMemento(Initiator, RequirementMs, _pin?.ToArray(), _live.ToArray(), _target.ToArray(), Version, PredictedLatencyMs, Feasible,
-            _history.ToArray(), Sequence, TargetSequence, _order.ToArray(), _moved.Order().ToArray(),
+            _history.ToArray(), Sequence, TargetSequence, _order.ToArray(), _moved.Where(i => !_held.ContainsKey(i)).Order().ToArray(),
             _releases.Select(r => new PendingRelease(r.Key.Atom, r.Key.Device, r.Value)).ToArray());
     }
 
@@ -721,9 +751,64 @@ public sealed class DeploymentMachine
             // The lost copies may be shipped again: that is a new target, not a second move towards the old one.
             TargetEpoch++;
             _moved.Clear();
+            ReconcileHeld();
             UpdateTargetRecord(e => e);
         }
         return changed;
+    }
+
+    /// <summary>One-time offloading (<see cref="OffloadSwitching.WholePlan"/>) applies, unless an operator pinned the plan.</summary>
+    private bool WholePlan => _switching == OffloadSwitching.WholePlan && _pin is null;
+
+    /// <summary>
+    /// After the target changed or copies were lost: held atoms the target still wants where they are stay held
+    /// (and count as moved); the rest are dropped, their copies released.
+    /// </summary>
+    private void ReconcileHeld()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (atom, device) in _held.ToArray())
+        {
+            if (_target[atom] == device && _live[atom] != device && (device == Initiator.DeviceId || _devices.Contains(device)))
+            {
+                _moved.Add(atom);
+                continue;
+            }
+            _held.Remove(atom);
+            if (_live[atom] != device && device != Initiator.DeviceId && _devices.Contains(device)) _releases[(atom, device)] = now;
+        }
+    }
+
+    /// <summary>
+    /// One-time offloading: once every atom of the target is live or held where the target wants it, the live
+    /// plan takes them all up in one version. Returns whether it switched.
+    /// </summary>
+    private bool SwitchHeldIfComplete(DateTimeOffset now)
+    {
+        if (_held.Count == 0) return false;
+        for (var i = 0; i < _live.Length; i++)
+        {
+            if (_live[i] != _target[i] && !(_held.TryGetValue(i, out var device) && device == _target[i])) return false;
+        }
+        Version++;
+        var version = Version;
+        var initiator = Initiator.DeviceId;
+        var moves = new List<(int Atom, string From, string To)>();
+        foreach (var (atom, device) in _held.OrderBy(h => h.Key))
+        {
+            if (_live[atom] == device) continue;
+            var old = _live[atom];
+            _live[atom] = device;
+            if (old != initiator && _devices.Contains(old)) _releases[(atom, old)] = now + _options.SourceReleaseDelay;
+            moves.Add((atom, old, device));
+        }
+        _held.Clear();
+        UpdateTargetRecord(e => e with
+        {
+            AtomsSwitched = e.AtomsSwitched + moves.Count,
+            Switches = [.. e.Switches, .. moves.Select(m => new AtomSwitch(m.Atom, m.From, m.To, version, Ms(now - e.ChangedAt), null))],
+        });
+        return true;
     }
 
     /// <summary>Forgets retries, blocks and releases of pairs matching <paramref name="which"/>.</summary>

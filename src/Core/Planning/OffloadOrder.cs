@@ -32,16 +32,7 @@ public static class OffloadOrder
             throw new ArgumentException($"Expected a device for each of {problem.Atoms.Count} atoms, got {target.Count}.", nameof(target));
 
         var evaluator = new PlanEvaluator(problem);
-        var allowed = new bool[problem.Devices.Count];
-        foreach (var device in target) allowed[device] = true;
-
-        var pending = new List<(int Atom, double Cost, IReadOnlyList<string> Route)>();
-        for (var i = 0; i < target.Count; i++)
-        {
-            if (target[i] == problem.Current[i]) continue;
-            var (cost, route) = ShippingRoute(problem, problem.Atoms[i].WeightBytes, problem.Current[i], target[i], allowed);
-            pending.Add((i, cost, route));
-        }
+        var pending = Moves(problem, target);
 
         // Cheapest first; equal costs in chain order so the order is deterministic.
         pending.Sort((a, b) => a.Cost != b.Cost ? a.Cost.CompareTo(b.Cost) : a.Atom.CompareTo(b.Atom));
@@ -66,6 +57,51 @@ public static class OffloadOrder
         }
 
         return steps;
+    }
+
+    /// <summary>
+    /// IONN's order (Jeong et al. 2018, as the AdaMEC paper §5.1 describes it): the target's moves in layer
+    /// (chain) order, front to back, each shipped along the same cheapest route as <see cref="Compute"/>;
+    /// no reordering by cost or by whether the half-switched plan gains. Serving with whatever has arrived
+    /// can therefore make a request slower for a while (an early atom on the edge, the next still on the
+    /// initiator: the tensor crosses twice) — the "negative benefit" the paper measures for IONN.
+    /// </summary>
+    public static IReadOnlyList<OffloadStep> InChainOrder(PlanningProblem problem, IReadOnlyList<int> target)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.Count != problem.Atoms.Count)
+            throw new ArgumentException($"Expected a device for each of {problem.Atoms.Count} atoms, got {target.Count}.", nameof(target));
+
+        var evaluator = new PlanEvaluator(problem);
+        var live = problem.Current.ToArray();
+        var steps = new List<OffloadStep>();
+        var elapsed = 0.0;
+        foreach (var (atom, cost, route) in Moves(problem, target))
+        {
+            var from = problem.Devices[live[atom]].Id;
+            live[atom] = target[atom];
+            elapsed += cost;
+            steps.Add(new OffloadStep(problem.Atoms[atom].Id, from, problem.Devices[target[atom]].Id, cost, elapsed, evaluator.Evaluate(live).LatencyMs, route));
+        }
+
+        return steps;
+    }
+
+    /// <summary>Every atom the target moves, in chain order, with its shipping cost and route.</summary>
+    private static List<(int Atom, double Cost, IReadOnlyList<string> Route)> Moves(PlanningProblem problem, IReadOnlyList<int> target)
+    {
+        var allowed = new bool[problem.Devices.Count];
+        foreach (var device in target) allowed[device] = true;
+        var moves = new List<(int Atom, double Cost, IReadOnlyList<string> Route)>();
+        for (var i = 0; i < target.Count; i++)
+        {
+            if (target[i] == problem.Current[i]) continue;
+            var (cost, route) = ShippingRoute(problem, problem.Atoms[i].WeightBytes, problem.Current[i], target[i], allowed);
+            moves.Add((i, cost, route));
+        }
+
+        return moves;
     }
 
     private static double LatencyAfter(PlanEvaluator evaluator, int[] live, int atom, IReadOnlyList<int> target)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace AdaMec.Core.Planning;
 
-/// <summary>Runs a strategy, times it, re-checks its plan and derives the offloading order.</summary>
+/// <summary>Runs a strategy, times it, re-checks its plan and derives the offloading order (the strategy's <see cref="IOffloadPolicy"/>).</summary>
 public static class Planner
 {
     public static PlanDecision Decide(PlanningProblem problem, IPlanningStrategy? strategy = null)
@@ -13,6 +13,6 @@ public static class Planner
         var result = strategy.Plan(problem);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var cost = new PlanEvaluator(problem).Evaluate(result.Assignment);
-        return new PlanDecision(strategy.Name, problem, result, cost, elapsed, OffloadOrder.Compute(problem, result.Assignment));
+        return new PlanDecision(strategy.Name, problem, result, cost, elapsed, OffloadPolicies.For(strategy).Order(problem, result.Assignment));
     }
 }

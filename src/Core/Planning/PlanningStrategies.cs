@@ -12,7 +12,7 @@ public static class PlanningStrategies
     /// </summary>
     public const string DefaultName = "dp";
 
-    public static IReadOnlyList<string> Names { get; } = ["dp", "adamec", "exhaustive", "neurosurgeon", "dads", "local"];
+    public static IReadOnlyList<string> Names { get; } = ["dp", "adamec", "exhaustive", "neurosurgeon", "dads", "local", "ionn", "onetime"];
 
     public static IPlanningStrategy Default => Create(DefaultName);
 
@@ -24,6 +24,8 @@ public static class PlanningStrategies
         "neurosurgeon" => new NeurosurgeonStrategy(),
         "dads" => new DadsStrategy(),
         "local" => new LocalStrategy(),
+        "ionn" => new IonnStrategy(),
+        "onetime" => new OneTimeStrategy(),
         _ => throw new ArgumentException($"Unknown strategy '{name}'; choose one of: {string.Join(", ", Names)}.", nameof(name)),
     };
 }

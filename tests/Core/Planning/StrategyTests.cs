@@ -14,6 +14,8 @@ public sealed class StrategyTests
     [InlineData("neurosurgeon", "edge", "edge", 10)]
     [InlineData("dads", "edge", "edge", 10)]
     [InlineData("local", "mobile", "mobile", 30)]
+    [InlineData("ionn", "edge", "edge", 10)]
+    [InlineData("onetime", "edge", "edge", 10)]
     public void Plan_TwoAtomsNoBudgets_FindsExpectedPlan(string strategy, string first, string second, double latency)
     {
         var problem = PlanningTestData.TwoAtoms();
