@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AdaMec.Core.Atoms;
+using AdaMec.Core.Deployments;
 using AdaMec.Core.Planning;
 using AdaMec.Core.Scenarios;
 using AdaMec.Core.Serialization;
@@ -24,12 +25,12 @@ public static class FuzzTargets
     public static IReadOnlyList<FuzzTarget> All() =>
     [
         Manifest(), AtomSpec(), Weights(), SampleCsvFile(), PlanningFile(), ScenarioTrace(), Credential(), Configuration(),
-        AtomLoad(), Forward(), ContextReports(),
+        AtomLoad(), Forward(), ContextReports(), DeviceBudgets(), LinkReports(), PlannerRequests(),
     ];
 
     /// <summary>Target names, for option help and errors.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["manifest", "atom-spec", "weights-file", "sample-csv", "planning-file", "scenario-trace", "credential", "configuration", "atom-load", "forward-request", "context-reports"];
+        ["manifest", "atom-spec", "weights-file", "sample-csv", "planning-file", "scenario-trace", "credential", "configuration", "atom-load", "forward-request", "context-reports", "device-budgets", "link-reports", "planner-requests"];
 
     private static string Text(byte[] data) => Encoding.UTF8.GetString(data);
 
@@ -217,6 +218,118 @@ public static class FuzzTargets
         });
     }
 
+    /// <summary>Budgets an operator sets on a device grain (<c>DeviceGrain.SetBudgetsAsync</c>) and a device subscription.</summary>
+    public static FuzzTarget DeviceBudgets()
+    {
+        var seeds = new[]
+        {
+            new BudgetsCase(new DeviceBudgets(300_000_000, 5.5e8), new ContextSubscription("phone/alexnet", TimeSpan.FromMinutes(2))),
+            new BudgetsCase(new DeviceBudgets(null, null), new ContextSubscription("d", TimeSpan.FromDays(1))),
+        };
+        return new RecordTarget<BudgetsCase>("device-budgets", "ContextReportValidation.Budgets, ContextLeases.Renew", seeds, (c, m) =>
+        {
+            var d = Mutations.Doubles[m.Length % Mutations.Doubles.Length];
+            var number = Mutations.Longs[m.Length % Mutations.Longs.Length];
+            return (m.Value % 5) switch
+            {
+                0 => c with { Budgets = (c.Budgets ?? seeds[0].Budgets) with { MemoryBudgetBytes = m.Length % 4 == 0 ? null : number } },
+                1 => c with { Budgets = (c.Budgets ?? seeds[0].Budgets) with { ComputeBudgetFlops = m.Length % 4 == 0 ? null : d } },
+                2 => c with { Subscription = c.Subscription with { Deployment = Mutations.Strings[m.Length % Mutations.Strings.Length]! } },
+                3 => c with { Subscription = c.Subscription with { Lease = TimeSpan.FromTicks(number) } },
+                _ => c with { Budgets = null! },
+            };
+        }, c => (c.Subscription.Deployment?.Length ?? 0) * 2L, c =>
+        {
+            if (ContextReportValidation.Budgets(c.Budgets) is { } problem) return problem;
+            try
+            {
+                new ContextLeases().Renew(c.Subscription, DateTimeOffset.UnixEpoch, "device edge1");
+                return null;
+            }
+            catch (AdaMecException e) { return e.Message; }
+        });
+    }
+
+    /// <summary>What a link grain takes from callers: declarations (<c>DeclareAsync</c>) and measured transfers (<c>RecordTransferAsync</c>).</summary>
+    public static FuzzTarget LinkReports()
+    {
+        var seeds = new[]
+        {
+            new LinkCase(40, 2, new TransferSample(602_112, 31.5)),
+            new LinkCase(0.5, 0, new TransferSample(1, 0) { Probe = true }),
+        };
+        return new RecordTarget<LinkCase>("link-reports", "ContextReportValidation.Declaration, ContextReportValidation.Transfer", seeds, (c, m) =>
+        {
+            var d = Mutations.Doubles[m.Length % Mutations.Doubles.Length];
+            return (m.Value % 5) switch
+            {
+                0 => c with { Mbps = d },
+                1 => c with { LatencyMs = d },
+                2 => c with { Sample = (c.Sample ?? seeds[0].Sample) with { Bytes = Mutations.Longs[m.Length % Mutations.Longs.Length] } },
+                3 => c with { Sample = (c.Sample ?? seeds[0].Sample) with { Milliseconds = d } },
+                _ => c with { Sample = null! },
+            };
+        }, _ => 64, c =>
+        {
+            if (ContextReportValidation.Declaration(c.Mbps, c.LatencyMs) is { } declaration) return declaration;
+            if (ContextReportValidation.Transfer(c.Sample) is { } sample) return sample;
+            // An accepted sample must be one the estimator can fit.
+            var recorded = new AdaMec.Core.Context.LinkSample(c.Sample.Bytes, c.Sample.Milliseconds, DateTimeOffset.UnixEpoch);
+            return AdaMec.Core.Context.LinkEstimator.Usable(recorded) ? null : throw new InvalidOperationException("an accepted transfer sample is not usable");
+        });
+    }
+
+    /// <summary>
+    /// A planner's requests, as <c>PlannerGrain</c> hands them to its deployment machine: deploy (requirement, initiator facts),
+    /// then a new latency requirement and a pin.
+    /// </summary>
+    public static FuzzTarget PlannerRequests()
+    {
+        var manifest = AtomManifest.Parse(Text(FuzzCorpus.Files("manifest")[0]), "manifest.json");
+        var model = DeploymentModel.FromManifest(manifest, "fuzz");
+        var count = manifest.Atoms.Count;
+        var seeds = new[]
+        {
+            new PlannerCase(120, new DeploymentInitiator("phone", 4, 3e8, 5.5e8), 80, Enumerable.Range(0, count).Select(i => i % 2 == 0 ? "edge1" : "phone").ToArray()),
+            new PlannerCase(1000, new DeploymentInitiator("phone", 1, null, null), 1000, null),
+        };
+        var machineOptions = new DeploymentMachineOptions();
+        return new RecordTarget<PlannerCase>("planner-requests", "DeploymentMachine.Deploy, SetRequirement, SetPin", seeds, (c, m) =>
+        {
+            var d = Mutations.Doubles[m.Length % Mutations.Doubles.Length];
+            var text = Mutations.Strings[m.Length % Mutations.Strings.Length];
+            return (m.Value % 8) switch
+            {
+                0 => c with { RequirementMs = d },
+                1 => c with { NewRequirementMs = d },
+                2 => c with { Initiator = c.Initiator with { DeviceId = text! } },
+                3 => c with { Initiator = c.Initiator with { SpeedFactor = d } },
+                4 => c with { Initiator = c.Initiator with { MemoryBudgetBytes = m.Length % 4 == 0 ? null : d } },
+                5 => c with { Initiator = c.Initiator with { ComputeBudgetFlops = m.Length % 4 == 0 ? null : d } },
+                6 => c with { Pin = (m.Length % 5) switch
+                {
+                    0 => null,
+                    1 => [],
+                    2 => Enumerable.Repeat("edge1", count + 1).ToArray(),
+                    3 => Enumerable.Repeat(text!, count).ToArray(),
+                    _ => Enumerable.Repeat("edge2", count).ToArray(),
+                } },
+                _ => c with { Pin = c.Pin is { Count: > 0 } pin ? pin.Select((x, i) => i == m.Length % pin.Count ? text! : x).ToArray() : c.Pin },
+            };
+        }, c => (c.Initiator.DeviceId?.Length ?? 0) * 2L + (c.Pin?.Sum(p => p?.Length ?? 0) ?? 0) * 2L, c =>
+        {
+            try
+            {
+                var machine = new DeploymentMachine("phone/alexnet", machineOptions, TimeProvider.System);
+                machine.Deploy(model, c.Initiator, c.RequirementMs, ["edge1", "edge2"]);
+                machine.SetRequirement(c.NewRequirementMs);
+                machine.SetPin(c.Pin);
+                return null;
+            }
+            catch (DeploymentException e) { return e.Message; }
+        });
+    }
+
     /// <summary>A load request and the grain key it is sent to.</summary>
     public sealed record LoadCase(string Key, AtomLoadRequest Request);
 
@@ -225,4 +338,13 @@ public static class FuzzTargets
 
     /// <summary>One of each context report.</summary>
     public sealed record ContextCase(ContextSubscription Subscription, double Mbps, double LatencyMs, LatencyReport Report);
+
+    /// <summary>Budgets and a subscription at a device grain.</summary>
+    public sealed record BudgetsCase(DeviceBudgets Budgets, ContextSubscription Subscription);
+
+    /// <summary>A declaration and a transfer sample at a link grain.</summary>
+    public sealed record LinkCase(double Mbps, double LatencyMs, TransferSample Sample);
+
+    /// <summary>A deploy, then a new requirement and a pin.</summary>
+    public sealed record PlannerCase(double RequirementMs, DeploymentInitiator Initiator, double NewRequirementMs, IReadOnlyList<string>? Pin);
 }

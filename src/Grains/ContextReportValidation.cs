@@ -21,6 +21,25 @@ public static class ContextReportValidation
         return null;
     }
 
+    /// <summary>Budgets an operator sets on a device: memory bytes >= 0, compute FLOPs finite and >= 0 (absent: unlimited).</summary>
+    public static string? Budgets(DeviceBudgets? budgets)
+    {
+        if (budgets is null) return "budgets: missing";
+        if (budgets.MemoryBudgetBytes is < 0) return $"memoryBudgetBytes: must be >= 0, got {budgets.MemoryBudgetBytes}";
+        if (budgets.ComputeBudgetFlops is { } flops && (!double.IsFinite(flops) || flops < 0))
+            return $"computeBudgetFlops: must be a finite number >= 0, got {flops}";
+        return null;
+    }
+
+    /// <summary>A measured transfer: bytes > 0, milliseconds finite and >= 0 (what the link estimator can fit).</summary>
+    public static string? Transfer(TransferSample? sample)
+    {
+        if (sample is null) return "sample: missing";
+        if (sample.Bytes <= 0) return $"bytes: must be > 0, got {sample.Bytes}";
+        if (!double.IsFinite(sample.Milliseconds) || sample.Milliseconds < 0) return $"milliseconds: must be a finite number >= 0, got {sample.Milliseconds}";
+        return null;
+    }
+
     /// <summary>A subscription: a deployment id of 1 to <see cref="MaxDeploymentIdLength"/> characters and a lease in (0, <paramref name="maxLease"/>].</summary>
     public static string? Subscription(ContextSubscription? subscription, TimeSpan maxLease)
     {

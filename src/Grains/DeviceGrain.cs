@@ -113,11 +113,8 @@ internal sealed partial class DeviceGrain(
 
     public async Task SetBudgetsAsync(DeviceBudgets budgets)
     {
-        ArgumentNullException.ThrowIfNull(budgets);
-        if (budgets.MemoryBudgetBytes is < 0)
-            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"memory budget of {DeviceId} must be >= 0, got {budgets.MemoryBudgetBytes}");
-        if (budgets.ComputeBudgetFlops is { } flops && (!double.IsFinite(flops) || flops < 0))
-            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"compute budget of {DeviceId} must be a finite number >= 0, got {flops}");
+        if (ContextReportValidation.Budgets(budgets) is { } problem)
+            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"budgets of device {DeviceId}: {problem}");
         var changed = budgets != Budgets;
         if (state.State.Budgets != budgets)
         {

@@ -31,6 +31,7 @@ internal sealed partial class LinkGrain(
 {
     private LinkEstimate? _lastTold;
     private bool _samplesUnsaved;
+    private long _refusedSamples;
     private Task<string?>? _probe;
     private DateTimeOffset? _lastProbeAt;
     private IGrainTimer? _check;
@@ -66,9 +67,15 @@ internal sealed partial class LinkGrain(
 
     public Task RecordTransferAsync(TransferSample sample)
     {
-        if (sample is null) return Task.CompletedTask;
-        var recorded = new LinkSample(sample.Bytes, sample.Milliseconds, time.GetUtcNow());
-        if (!LinkEstimator.Usable(recorded)) return Task.CompletedTask;
+        // One-way: the sender hears no refusal, so an unusable sample is counted and logged, never fitted.
+        if (ContextReportValidation.Transfer(sample) is { } problem)
+        {
+            _refusedSamples++;
+            metrics.LinkSamplesRefused.Add(1, new KeyValuePair<string, object?>("adamec.link", Key));
+            LogSampleRefused(logger, Key, problem, _refusedSamples);
+            return Task.CompletedTask;
+        }
+        var recorded = new LinkSample(sample!.Bytes, sample.Milliseconds, time.GetUtcNow());
         Add(sample.Probe ? state.State.Probes : state.State.Passive, recorded, sample.Probe ? linkOptions.Value.ToProbeWindow() : linkOptions.Value.ToEstimator());
         state.State.LastSampleAt = recorded.At;
         _samplesUnsaved = true;
@@ -267,6 +274,9 @@ internal sealed partial class LinkGrain(
 
     [LoggerMessage(1702, LogLevel.Debug, "Link {Link} cannot be probed from the cluster: one of its devices has no active silo (a client probes its own links when it deploys)")]
     private static partial void LogCannotProbe(ILogger logger, string link);
+
+    [LoggerMessage(1704, LogLevel.Warning, "Link {Link} refused a transfer sample ({Problem}); {Count} refused by this activation")]
+    private static partial void LogSampleRefused(ILogger logger, string link, string problem, long count);
 
     [LoggerMessage(1703, LogLevel.Warning, "Link {Link} has never been measured; a planner plans on the configured {Mbps} Mbps / {LatencyMs} ms until a transfer or probe measures it")]
     private static partial void LogPlanningUnmeasured(ILogger logger, string link, double mbps, double latencyMs);

@@ -28,6 +28,7 @@ public sealed class AdaMecMetrics
         TensorBytesSent = meter.CreateCounter<long>("adamec.tensor.sent", "By", "Tensor bytes passed between devices");
         AtomsEvicted = meter.CreateCounter<long>("adamec.atom.evicted", "{atom}", "Atoms evicted from a device");
         CallsRefused = meter.CreateCounter<long>("adamec.calls.refused", "{call}", "Grain calls a silo refused for a missing, invalid or out-of-role cluster credential");
+        LinkSamplesRefused = meter.CreateCounter<long>("adamec.link.samples.refused", "{sample}", "Transfer samples a link grain refused as unusable (bytes <= 0, time negative or not finite)");
         LinkBandwidth = meter.CreateGauge<double>("adamec.link.bandwidth", "Mbit/s", "Estimated bandwidth of a directed link");
         LinkLatency = meter.CreateGauge<double>("adamec.link.latency", "ms", "Estimated one-way latency of a directed link");
     }
@@ -61,6 +62,9 @@ public sealed class AdaMecMetrics
 
     /// <summary>Grain calls refused by a silo's cluster-key filter (tags: reason unauthenticated|forbidden, role).</summary>
     public Counter<long> CallsRefused { get; }
+
+    /// <summary>Unusable transfer samples a link grain refused (tags: link).</summary>
+    public Counter<long> LinkSamplesRefused { get; }
 
     /// <summary>A link's estimated bandwidth (tags: from, to, source).</summary>
     public Gauge<double> LinkBandwidth { get; }

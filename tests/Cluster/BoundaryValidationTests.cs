@@ -70,6 +70,29 @@ public sealed class BoundaryValidationTests
         Assert.Null(ContextReportValidation.Subscription(new ContextSubscription("phone/m", TimeSpan.FromMinutes(2)), ContextLeases.MaxLease));
     }
 
+    [Theory]
+    [InlineData(0L, 1.0, "bytes:")]
+    [InlineData(-5L, 1.0, "bytes:")]
+    [InlineData(100L, double.NaN, "milliseconds:")]
+    [InlineData(100L, -1.0, "milliseconds:")]
+    [InlineData(100L, double.PositiveInfinity, "milliseconds:")]
+    public void TransferSample_Unusable_ProblemNamesTheField(long bytes, double ms, string field)
+    {
+        Assert.StartsWith(field, ContextReportValidation.Transfer(new TransferSample(bytes, ms)), StringComparison.Ordinal);
+        Assert.Null(ContextReportValidation.Transfer(new TransferSample(100, 0)));
+    }
+
+    [Theory]
+    [InlineData(-1L, 0.0, "memoryBudgetBytes:")]
+    [InlineData(0L, double.NaN, "computeBudgetFlops:")]
+    [InlineData(null, -1.0, "computeBudgetFlops:")]
+    public void Budgets_OutOfRange_ProblemNamesTheField(long? memory, double? flops, string field)
+    {
+        Assert.StartsWith(field, ContextReportValidation.Budgets(new DeviceBudgets(memory, flops)), StringComparison.Ordinal);
+        Assert.Null(ContextReportValidation.Budgets(new DeviceBudgets(0, 0)));
+        Assert.Null(ContextReportValidation.Budgets(new DeviceBudgets(null, null)));
+    }
+
     [Fact]
     public void Subscription_DeploymentIdTooLong_RefusedNamingTheField()
     {

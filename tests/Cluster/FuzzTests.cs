@@ -123,5 +123,57 @@ public sealed class FuzzTests : IDisposable
         Assert.Empty((await grains.GetGrain<IDeviceGrain>("edge1").GetStatusAsync()).ResidentAtoms);
     }
 
+    [Fact]
+    public async Task DeviceAndLinkGrains_MutatedBudgetsDeclarationsAndSamples_ClearErrorsAndUnusableSamplesCounted()
+    {
+        await using var cluster = await DevCluster.StartAsync([new DevSilo("edge1")], Path.Combine(_root, "cache"), "fuzz-" + Guid.NewGuid().ToString("N")[..8]);
+        var grains = cluster.Services("edge1").GetRequiredService<IGrainFactory>();
+        var link = GrainKeys.Link("edge1", "fuzz-" + Guid.NewGuid().ToString("N")[..6]);
+        var refused = 0L;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "adamec.link.samples.refused") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "adamec.link" && Equals(tag.Value, link)) Interlocked.Add(ref refused, value);
+            }
+        });
+        listener.Start();
+
+        // Budgets at the device grain: refused exactly when the validation refuses, naming the same field.
+        var budgets = FuzzTargets.DeviceBudgets();
+        var device = grains.GetGrain<IDeviceGrain>("edge1");
+        foreach (var fuzzCase in Mutations.Cases(budgets.SeedCount, 60, 13))
+        {
+            var input = (FuzzTargets.BudgetsCase)budgets.Prepare(fuzzCase);
+            if (ContextReportValidation.Budgets(input.Budgets) is { } problem)
+                Assert.Contains(problem, (await Assert.ThrowsAsync<AdaMecException>(() => device.SetBudgetsAsync(input.Budgets))).Message, StringComparison.Ordinal);
+            else
+                await device.SetBudgetsAsync(input.Budgets);
+        }
+
+        // Declarations and transfer samples at a link grain: bad declarations refused by field; unusable samples counted.
+        var reports = FuzzTargets.LinkReports();
+        var grain = grains.GetGrain<ILinkGrain>(link);
+        var unusable = 0;
+        foreach (var fuzzCase in Mutations.Cases(reports.SeedCount, 60, 14))
+        {
+            var input = (FuzzTargets.LinkCase)reports.Prepare(fuzzCase);
+            if (ContextReportValidation.Declaration(input.Mbps, input.LatencyMs) is { } problem)
+                Assert.Contains(problem, (await Assert.ThrowsAsync<AdaMecException>(() => grain.DeclareAsync(input.Mbps, input.LatencyMs))).Message, StringComparison.Ordinal);
+            if (ContextReportValidation.Transfer(input.Sample) is not null) unusable++;
+            await grain.RecordTransferAsync(input.Sample);
+        }
+        await grain.GetAsync(); // one-way reports before it have been processed (one activation, in order)
+
+        Assert.True(unusable > 0, "no unusable sample was generated");
+        Assert.Equal(unusable, Interlocked.Read(ref refused));
+        Assert.Empty((await device.GetStatusAsync()).ResidentAtoms);
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }
