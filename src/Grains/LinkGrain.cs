@@ -243,6 +243,15 @@ internal sealed partial class LinkGrain(
         _lastTold = estimate;
         LogLinkChanged(logger, Key, estimate.Mbps, estimate.LatencyMs, estimate.Source, subscribers.Count);
         var signal = new ContextSignal(ContextSignalKind.Link, Key, $"link {estimate.From}->{estimate.To} {estimate.Mbps:0.#} Mbps ({estimate.Source})");
+        if (estimate.Source == "measured")
+        {
+            // Typed for the plan history: whichever of bandwidth and latency moved more, relatively.
+            var bandwidthMoved = before is null || !(before.Mbps > 0) || !(before.LatencyMs > 0)
+                || Math.Abs(estimate.Mbps / before.Mbps - 1) >= Math.Abs(estimate.LatencyMs / before.LatencyMs - 1);
+            signal = bandwidthMoved
+                ? signal with { Measurement = "mbps", Before = before?.Mbps ?? double.NaN, After = estimate.Mbps }
+                : signal with { Measurement = "latencyMs", Before = before!.LatencyMs, After = estimate.LatencyMs };
+        }
         foreach (var deployment in subscribers)
         {
             try

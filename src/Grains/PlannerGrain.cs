@@ -213,7 +213,10 @@ internal sealed partial class PlannerGrain(
         DateTimeOffset? observed = signal.ObservedAtUtcTicks > 0 && signal.ObservedAtUtcTicks <= DateTimeOffset.MaxValue.UtcTicks
             ? new DateTimeOffset(signal.ObservedAtUtcTicks, TimeSpan.Zero)
             : null;
-        await ApplyAsync(machine.ContextChanged(kind, signal.Source ?? "", signal.Detail ?? "", observed));
+        var measured = string.IsNullOrEmpty(signal.Measurement)
+            ? null
+            : new TriggerMeasurement(signal.Source ?? "", signal.Measurement, TriggerMeasurement.Finite(signal.Before), TriggerMeasurement.Finite(signal.After));
+        await ApplyAsync(machine.ContextChanged(kind, signal.Source ?? "", signal.Detail ?? "", observed, measured));
         Schedule();
     }
 
@@ -237,17 +240,25 @@ internal sealed partial class PlannerGrain(
         var o = deviceOptions.Value;
         var before = _initiatorSignalled;
         string? change = null;
+        TriggerMeasurement? measured = null;
         if (before is null || Math.Abs(reported.Speed / before.Speed - 1) > o.SpeedSignalThreshold)
-            change = FormattableString.Invariant($"speed of initiator {initiator} ({reported.SpeedSource}, {reported.SpeedSamples} passes) {before?.Speed ?? machine.Initiator.SpeedFactor:0.00}x -> {reported.Speed:0.00}x");
+        {
+            var from = before?.Speed ?? machine.Initiator.SpeedFactor;
+            change = FormattableString.Invariant($"speed of initiator {initiator} ({reported.SpeedSource}, {reported.SpeedSamples} passes) {from:0.00}x -> {reported.Speed:0.00}x");
+            measured = new TriggerMeasurement(initiator, "speed", from, reported.Speed);
+        }
         else if (reported.AvailableMemoryBytes >= 0 && before.AvailableMemoryBytes >= 0
                  && Math.Abs(reported.AvailableMemoryBytes - before.AvailableMemoryBytes) is var delta
                  && delta > o.MemorySignalThreshold * before.AvailableMemoryBytes && delta >= o.MemorySignalMinMb * 1024 * 1024)
+        {
             change = FormattableString.Invariant($"memory of initiator {initiator} {before.AvailableMemoryBytes / 1048576.0:0} MB -> {reported.AvailableMemoryBytes / 1048576.0:0} MB available");
+            measured = new TriggerMeasurement(initiator, "availableMemoryMb", before.AvailableMemoryBytes / 1048576.0, reported.AvailableMemoryBytes / 1048576.0);
+        }
         if (change is null) return;
         _initiatorSignalled = reported;
         LogInitiatorChanged(logger, Deployment, change);
         var kind = change.StartsWith("speed", StringComparison.Ordinal) ? ContextKind.Compute : ContextKind.Memory;
-        await ApplyAsync(machine.ContextChanged(kind, initiator, change));
+        await ApplyAsync(machine.ContextChanged(kind, initiator, change, measurement: measured));
         Schedule();
     }
 

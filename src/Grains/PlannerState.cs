@@ -106,6 +106,10 @@ public sealed class PlannerState
         LiveVersion = e.LiveVersion,
         TimeToBenefitMs = e.TimeToBenefitMs,
         Switches = e.Switches.Select(s => new AtomSwitchRecord(s.Atom, s.From, s.To, s.Version, s.SwitchedMs, s.ServedMs)).ToArray(),
+        Measurement = e.Measurement?.Name,
+        MeasurementSource = e.Measurement?.Source,
+        MeasuredBefore = e.Measurement?.Before,
+        MeasuredAfter = e.Measurement?.After,
     };
 
     internal static PlanHistoryEntry ToEntry(PlanRecord r) => new(r.Sequence, r.At, r.Trigger, r.OldPlan, r.NewPlan, r.Strategy, r.Feasible, r.PredictedLatencyMs,
@@ -116,6 +120,7 @@ public sealed class PlannerState
         LiveVersion = r.LiveVersion,
         TimeToBenefitMs = r.TimeToBenefitMs,
         Switches = (r.Switches ?? []).Select(s => new AtomSwitch(s.Atom, s.From, s.To, s.Version, s.SwitchedMs, s.ServedMs)).ToArray(),
+        Measurement = r.Measurement is { } name ? new TriggerMeasurement(r.MeasurementSource ?? "", name, r.MeasuredBefore, r.MeasuredAfter) : null,
     };
 
     private static (int Atom, string Device) Split(string pair)

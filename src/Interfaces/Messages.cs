@@ -100,6 +100,22 @@ public sealed record PlanRecord(
 
     /// <summary>Every atom switched towards this decision's plan, in switching order, each timed from the triggering change.</summary>
     [Id(16)] public IReadOnlyList<AtomSwitchRecord> Switches { get; init; } = [];
+
+    /// <summary>
+    /// What was measured to trigger this decision: "availableMemoryMb", "cpuQuotaCores", "speed" (of a device
+    /// or the initiator), "mbps", "latencyMs" (a link), "requestLatencyMs" (a prediction gap); null when no
+    /// measurement triggered it (a deploy, an operator, membership, a declared budget).
+    /// </summary>
+    [Id(17)] public string? Measurement { get; init; }
+
+    /// <summary>Whose measurement it was: a device id, a link key (from-&gt;to), or the deployment for a prediction gap; null with <see cref="Measurement"/>.</summary>
+    [Id(18)] public string? MeasurementSource { get; init; }
+
+    /// <summary>The measured value before the change (the reference last signalled; for a prediction gap, the predicted latency); null when unknown.</summary>
+    [Id(19)] public double? MeasuredBefore { get; init; }
+
+    /// <summary>The measured value that triggered the decision; null when unknown.</summary>
+    [Id(20)] public double? MeasuredAfter { get; init; }
 }
 
 /// <summary>One atom switched to another device by a plan decision, timed from the decision's triggering change.</summary>

@@ -63,6 +63,11 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
         Assert.True(predicted >= 600 && measured < predicted * 0.8, gap.Trigger);
         Assert.Contains("recalibrating devices edge1, links phone-gap->edge1,edge1->phone-gap", gap.Trigger, StringComparison.Ordinal);
         Assert.Equal(settled.Live.Assignment, gap.NewPlan); // the pin holds
+        // The same numbers as typed fields (the trigger text rounds them to 0.1 ms).
+        Assert.Equal("requestLatencyMs", gap.Measurement);
+        Assert.Equal(deployment.Id, gap.MeasurementSource);
+        Assert.InRange(gap.MeasuredBefore!.Value, predicted - 0.051, predicted + 0.051);
+        Assert.InRange(gap.MeasuredAfter!.Value, measured - 0.051, measured + 0.051);
     }
 
     [Fact]

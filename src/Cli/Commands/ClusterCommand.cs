@@ -54,11 +54,11 @@ internal static class ClusterCommand
         deployments.Write(CliConsole.Out);
         Console.WriteLine();
         // Time-to-benefit: from the triggering change to the first request served by the new plan (per atom: with that atom moved).
-        var history = new CliTable("deployment", "#", "trigger", "plan", "switched", "MB moved", "benefit ms", "per atom (switched/served ms)");
+        var history = new CliTable("deployment", "#", "trigger", "measured", "plan", "switched", "MB moved", "benefit ms", "per atom (switched/served ms)");
         foreach (var d in report.Deployments)
         {
             foreach (var r in d.History)
-                history.Add(d.Id, r.Sequence, r.Trigger.Length > 60 ? r.Trigger[..60] + "…" : r.Trigger, string.Join(" ", r.NewPlan), r.AtomsSwitched, r.BytesMoved / 1e6,
+                history.Add(d.Id, r.Sequence, r.Trigger.Length > 60 ? r.Trigger[..60] + "…" : r.Trigger, Measured(r), string.Join(" ", r.NewPlan), r.AtomsSwitched, r.BytesMoved / 1e6,
                     r.TimeToBenefitMs is { } ttb ? Math.Round(ttb).ToString(CultureInfo.InvariantCulture) : "-",
                     r.Switches.Count == 0 ? "-" : string.Join(" ", r.Switches.Select(s => string.Create(CultureInfo.InvariantCulture,
                         $"{s.Atom}>{s.To} {s.SwitchedMs:0}/{(s.ServedMs is { } served ? served.ToString("0", CultureInfo.InvariantCulture) : "-")}"))));
@@ -73,4 +73,10 @@ internal static class ClusterCommand
             links.Add(l.From, l.To, l.Mbps, l.LatencyMs, l.Source, l.Samples, Math.Round(l.AgeS, 1).ToString(CultureInfo.InvariantCulture));
         links.Write(CliConsole.Out);
     }
+
+    /// <summary>The measurement that triggered a decision, e.g. "edge1 speed 1.2 -> 2.4"; "-" when none did.</summary>
+    private static string Measured(AdaMec.Interfaces.PlanRecord r) => r.Measurement is null
+        ? "-"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{r.MeasurementSource} {r.Measurement} {(r.MeasuredBefore is { } b ? b.ToString("0.##", CultureInfo.InvariantCulture) : "?")} -> {(r.MeasuredAfter is { } a ? a.ToString("0.##", CultureInfo.InvariantCulture) : "?")}");
 }

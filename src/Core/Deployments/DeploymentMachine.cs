@@ -228,7 +228,8 @@ public sealed class DeploymentMachine
     /// <param name="source">The device id or link key whose context moved.</param>
     /// <param name="detail">The history's trigger text.</param>
     /// <param name="observedAt">When the source saw the change (time-to-benefit counts from there); null: now. A time after now counts as now.</param>
-    public DeploymentEffects ContextChanged(ContextKind kind, string source, string detail, DateTimeOffset? observedAt = null)
+    /// <param name="measurement">The measured value that moved, kept as typed fields in the plan history; null for declared changes.</param>
+    public DeploymentEffects ContextChanged(ContextKind kind, string source, string detail, DateTimeOffset? observedAt = null, TriggerMeasurement? measurement = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(detail);
@@ -243,12 +244,17 @@ public sealed class DeploymentMachine
         var pending = _pending.FirstOrDefault(p => p.Work.Cause == ReplanCause.Context && p.Work.Kind == kind);
         if (pending is not null)
         {
-            pending.Work = pending.Work with { Trigger = trigger, ChangedAt = Min(pending.Work.ChangedAt, changedAt) };
+            pending.Work = pending.Work with
+            {
+                Trigger = trigger,
+                ChangedAt = Min(pending.Work.ChangedAt, changedAt),
+                Measurement = TriggerMeasurement.Coalesce(pending.Work.Measurement, measurement),
+            };
             if (due < pending.DueAt) pending.DueAt = due;
         }
         else
         {
-            Queue(ReplanCause.Context, kind, trigger, due, changedAt);
+            Queue(ReplanCause.Context, kind, trigger, due, changedAt, measurement);
         }
         return DeploymentEffects.None;
     }
@@ -433,7 +439,12 @@ public sealed class DeploymentMachine
             $"prediction gap: predicted {PredictedLatencyMs:0.0} ms, measured {measured:0.0} ms ({measured / PredictedLatencyMs - 1:+0%;-0%}, median of {_gap.Medians.Count} reports, {_gap.Requests} requests over {(now - _gap.Since).TotalSeconds:0.0} s); recalibrating ")
             + (recalibration.Devices.Count == 0 ? "no device" : "devices " + string.Join(",", recalibration.Devices))
             + (recalibration.Links.Count == 0 ? "" : ", links " + string.Join(",", recalibration.Links.Select(l => l.From + "->" + l.To)));
-        var work = new ReplanWork(++_tickets, ReplanCause.PredictionGap, null, trigger, 0) { ChangedAt = _gap.Since, Recalibrate = recalibration };
+        var work = new ReplanWork(++_tickets, ReplanCause.PredictionGap, null, trigger, 0) 
+        {
+            ChangedAt = _gap.Since,
+            Recalibrate = recalibration,
+            Measurement = new TriggerMeasurement(Deployment, "requestLatencyMs", PredictedLatencyMs, measured),
+        };
         _pending.Add(new Pending(work, now));
         _recalibratedAt = now;
         _gap = null;
@@ -621,6 +632,7 @@ public sealed class DeploymentMachine
         {
             ChangedAt = work.ChangedAt,
             LiveVersion = Migrating ? 0 : Version,
+            Measurement = work.Measurement,
         };
         _history.Add(entry);
         if (_history.Count > _options.HistoryLimit) _history.RemoveRange(0, _history.Count - _options.HistoryLimit);
@@ -722,9 +734,9 @@ public sealed class DeploymentMachine
         public DateTimeOffset DueAt { get; set; } = dueAt;
     }
 
-    private ReplanWork Queue(ReplanCause cause, ContextKind? kind, string trigger, DateTimeOffset due, DateTimeOffset? changedAt = null)
+    private ReplanWork Queue(ReplanCause cause, ContextKind? kind, string trigger, DateTimeOffset due, DateTimeOffset? changedAt = null, TriggerMeasurement? measurement = null)
     {
-        var work = new ReplanWork(++_tickets, cause, kind, trigger, 0) { ChangedAt = changedAt ?? _time.GetUtcNow() };
+        var work = new ReplanWork(++_tickets, cause, kind, trigger, 0) { ChangedAt = changedAt ?? _time.GetUtcNow(), Measurement = measurement };
         _pending.Add(new Pending(work, due));
         return work;
     }

@@ -40,6 +40,32 @@ public sealed record ReplanWork(long Ticket, ReplanCause Cause, ContextKind? Kin
 
     /// <summary>Devices and links to measure again before gathering context (a prediction gap); null otherwise.</summary>
     public Recalibration? Recalibrate { get; init; }
+
+    /// <summary>The measurement that asked for this re-plan and its values; null for declared changes, operators, membership.</summary>
+    public TriggerMeasurement? Measurement { get; init; }
+}
+
+/// <summary>
+/// A measured value whose change triggered a re-plan, as typed fields (the trigger text says the same
+/// for people; this is for tools).
+/// </summary>
+/// <param name="Source">The device id, link key (from-&gt;to) or deployment whose measurement moved.</param>
+/// <param name="Name">What was measured: "availableMemoryMb", "cpuQuotaCores", "speed", "mbps", "latencyMs", "requestLatencyMs", ...</param>
+/// <param name="Before">Its value before the change (the reference last signalled; for a prediction gap, the prediction); null when none.</param>
+/// <param name="After">Its value now; null when none.</param>
+public sealed record TriggerMeasurement(string Source, string Name, double? Before, double? After)
+{
+    /// <summary>A finite value, else null (a source that had no reading yet sends NaN).</summary>
+    public static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
+    /// <summary>
+    /// Two changes coalesced into one re-plan: the newer one names the trigger; when it is the same
+    /// measurement of the same source, the value before is the older change's (the re-plan answers both).
+    /// </summary>
+    public static TriggerMeasurement? Coalesce(TriggerMeasurement? older, TriggerMeasurement? newer) =>
+        newer is not null && older is not null && older.Source == newer.Source && older.Name == newer.Name
+            ? newer with { Before = older.Before ?? newer.Before }
+            : newer;
 }
 
 /// <summary>
@@ -92,6 +118,9 @@ public sealed record PlanHistoryEntry(
 
     /// <summary>Every atom switched towards this decision's plan, in switching order.</summary>
     public IReadOnlyList<AtomSwitch> Switches { get; init; } = [];
+
+    /// <summary>The measurement that triggered this decision and its values before and after; null when no measurement did.</summary>
+    public TriggerMeasurement? Measurement { get; init; }
 }
 
 /// <summary>One atom switched to another device by a plan decision, timed from the decision's triggering change.</summary>
