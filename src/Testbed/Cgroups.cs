@@ -39,6 +39,31 @@ public abstract class Cgroups
     /// <summary>Limits the cgroup's memory to <paramref name="bytes"/>.</summary>
     public abstract void SetMemoryLimit(string path, long bytes);
 
+    /// <summary>
+    /// Announces a memory limit without enforcing it: v1 memory.soft_limit_in_bytes, v2 memory.high (which
+    /// throttles and reclaims, never kills). A device reads it as its limit and sheds atoms to fit.
+    /// </summary>
+    public abstract void SetMemorySoftLimit(string path, long bytes);
+
+    /// <summary>Memory charged to the cgroup that the kernel cannot simply drop: usage minus inactive page cache.</summary>
+    public abstract long WorkingSetBytes(string path);
+
+    /// <summary>Processes of the cgroup the kernel's out-of-memory killer killed (v1 memory.oom_control, v2 memory.events).</summary>
+    public abstract long OomKills(string path);
+
+    protected static long StatLine(string file, string key)
+    {
+        foreach (var line in File.ReadLines(file))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 2 && parts[0] == key) return long.Parse(parts[1], CultureInfo.InvariantCulture);
+        }
+
+        return 0;
+    }
+
+    protected static long ReadLong(string file) => long.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture);
+
     /// <summary>Moves process <paramref name="pid"/> (all its threads) into the cgroup.</summary>
     public abstract void Add(string path, int pid);
 
@@ -122,6 +147,14 @@ public abstract class Cgroups
         public override void SetMemoryLimit(string path, long bytes) =>
             Write(Path.Combine(_memory, path), "memory.limit_in_bytes", Invariant($"{bytes}"));
 
+        public override void SetMemorySoftLimit(string path, long bytes) =>
+            Write(Path.Combine(_memory, path), "memory.soft_limit_in_bytes", Invariant($"{bytes}"));
+
+        public override long WorkingSetBytes(string path) =>
+            Math.Max(0, ReadLong(Path.Combine(_memory, path, "memory.usage_in_bytes")) - StatLine(Path.Combine(_memory, path, "memory.stat"), "total_inactive_file"));
+
+        public override long OomKills(string path) => StatLine(Path.Combine(_memory, path, "memory.oom_control"), "oom_kill");
+
         public override void Add(string path, int pid)
         {
             Write(Path.Combine(_cpu, path), "cgroup.procs", Invariant($"{pid}"));
@@ -172,6 +205,13 @@ public abstract class Cgroups
             Write(Path.Combine(_root, path), "cpu.max", Invariant($"{(long)Math.Round(cpus * CpuPeriodUs)} {CpuPeriodUs}"));
 
         public override void SetMemoryLimit(string path, long bytes) => Write(Path.Combine(_root, path), "memory.max", Invariant($"{bytes}"));
+
+        public override void SetMemorySoftLimit(string path, long bytes) => Write(Path.Combine(_root, path), "memory.high", Invariant($"{bytes}"));
+
+        public override long WorkingSetBytes(string path) =>
+            Math.Max(0, ReadLong(Path.Combine(_root, path, "memory.current")) - StatLine(Path.Combine(_root, path, "memory.stat"), "inactive_file"));
+
+        public override long OomKills(string path) => StatLine(Path.Combine(_root, path, "memory.events"), "oom_kill");
 
         public override void Add(string path, int pid) => Write(Path.Combine(_root, path), "cgroup.procs", Invariant($"{pid}"));
 

@@ -199,14 +199,74 @@ public sealed class Testbed
         State.Write(_statePath);
     }
 
-    /// <summary>Sets a device's memory limit, MB (10^6 bytes).</summary>
+    /// <summary>Room a cut leaves above the device's working set when it sets the hard limit: allocations in flight (a request's tensors) must fit.</summary>
+    public const long MemoryCutHeadroomBytes = 32L << 20;
+
+    /// <summary>
+    /// Sets a device's memory limit, MB (10^6 bytes), hard and soft at once. Lowered below what the device's processes
+    /// hold and the kernel cannot reclaim (no swap), the write fails (EBUSY); lowered just above it, their next
+    /// allocation over it is killed. A device with atoms to shed takes <see cref="CutMemoryLimit"/>.
+    /// </summary>
     public void SetMemoryLimit(string device, double mb)
     {
         if (!(double.IsFinite(mb) && mb > 0)) throw new TestbedException($"memory limit must be a finite number of MB > 0, got {mb}");
         var index = DeviceIndex(device);
-        _cgroups.SetMemoryLimit(State.Devices[index].Place.Cgroup, Bytes(mb));
+        var cgroup = State.Devices[index].Place.Cgroup;
+        // Raising: hard first, so the soft limit never stands above it; lowering: the soft limit first.
+        if (_cgroups.Limits(cgroup).MemoryBytes is { } hard && Bytes(mb) > hard)
+        {
+            _cgroups.SetMemoryLimit(cgroup, Bytes(mb));
+            _cgroups.SetMemorySoftLimit(cgroup, Bytes(mb));
+        }
+        else
+        {
+            _cgroups.SetMemorySoftLimit(cgroup, Bytes(mb));
+            _cgroups.SetMemoryLimit(cgroup, Bytes(mb));
+        }
+
         State.Devices[index] = State.Devices[index] with { MemoryLimitMb = mb };
         State.Write(_statePath);
+    }
+
+    /// <summary>
+    /// Cuts a device's memory limit the way the kernel lets it happen to a running process: the new limit is announced
+    /// as the soft limit (v1 <c>memory.soft_limit_in_bytes</c>, v2 <c>memory.high</c>), which an AdaMec device reads
+    /// as its limit and sheds resident atoms to fit; once the device's working set is under the new limit less
+    /// <see cref="MemoryCutHeadroomBytes"/> (or <paramref name="settle"/> has passed), the hard limit follows, never
+    /// below that working set plus the headroom (<see cref="MemoryCut.HardLimitBytes"/> then says where it stopped).
+    /// Blocks while the device sheds.
+    /// </summary>
+    public MemoryCut CutMemoryLimit(string device, double mb, TimeSpan settle, CancellationToken cancellationToken = default)
+    {
+        if (!(double.IsFinite(mb) && mb > 0)) throw new TestbedException($"memory limit must be a finite number of MB > 0, got {mb}");
+        var index = DeviceIndex(device);
+        var cgroup = State.Devices[index].Place.Cgroup;
+        var target = Bytes(mb);
+        var kills = _cgroups.OomKills(cgroup);
+        var before = _cgroups.WorkingSetBytes(cgroup);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        _cgroups.SetMemorySoftLimit(cgroup, target);
+        var working = before;
+        while (true)
+        {
+            working = _cgroups.WorkingSetBytes(cgroup);
+            if (working + MemoryCutHeadroomBytes <= target || started.Elapsed >= settle) break;
+            cancellationToken.WaitHandle.WaitOne(200);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        var hard = Math.Max(target, working + MemoryCutHeadroomBytes);
+        _cgroups.SetMemoryLimit(cgroup, hard);
+        State.Devices[index] = State.Devices[index] with { MemoryLimitMb = hard / 1e6 };
+        State.Write(_statePath);
+        return new MemoryCut(device, target, hard, before, working, started.Elapsed, _cgroups.OomKills(cgroup) - kills);
+    }
+
+    /// <summary>A device's working set and out-of-memory kills now (from its cgroup).</summary>
+    public (long WorkingSetBytes, long OomKills) Memory(string device)
+    {
+        var cgroup = State.Devices[DeviceIndex(device)].Place.Cgroup;
+        return (_cgroups.WorkingSetBytes(cgroup), _cgroups.OomKills(cgroup));
     }
 
     /// <summary>What the host holds now for each device and link (read from the kernel, not from the state file).</summary>

@@ -115,11 +115,13 @@ public sealed class ResourceProbe(string root)
         var v2 = CgroupFolder(PathOf("sys/fs/cgroup"), cgroups.GetValueOrDefault(""));
         if (!File.Exists(Path.Combine(v2, "memory.max"))) v2 = PathOf("sys/fs/cgroup");
         if (File.Exists(Path.Combine(v2, "memory.max")))
-            return Free(ReadText(Path.Combine(v2, "memory.max")), ReadLong(Path.Combine(v2, "memory.current")), StatValue(Path.Combine(v2, "memory.stat"), "inactive_file"), -1);
+            return Free(Tighter(ReadText(Path.Combine(v2, "memory.max")), ReadText(Path.Combine(v2, "memory.high"))), ReadLong(Path.Combine(v2, "memory.current")), StatValue(Path.Combine(v2, "memory.stat"), "inactive_file"), -1);
         var v1 = CgroupFolder(PathOf("sys/fs/cgroup/memory"), cgroups.GetValueOrDefault("memory"));
         var stat = Path.Combine(v1, "memory.stat");
         return Free(
-            ReadText(Path.Combine(v1, "memory.limit_in_bytes")),
+            // The soft limit is where an operator announces a cut before the hard limit follows (docs/testbed.md):
+            // the kernel kills over the hard limit and refuses one below what it cannot reclaim, so the device sheds first.
+            Tighter(ReadText(Path.Combine(v1, "memory.limit_in_bytes")), ReadText(Path.Combine(v1, "memory.soft_limit_in_bytes"))),
             ReadLong(Path.Combine(v1, "memory.usage_in_bytes")),
             StatValue(stat, "total_inactive_file"),
             // A parent's limit binds too (use_hierarchy): v1 states the tightest one in memory.stat.
@@ -138,6 +140,17 @@ public sealed class ResourceProbe(string root)
         if (limit >= NoLimit) return (-1, -1); // "max" (v2), the v1 no-limit value, or something unreadable: no cgroup limit applies
         var working = Math.Max(0, usage - Math.Max(0, inactiveFile));
         return (Math.Max(0, limit - working), limit);
+    }
+
+    /// <summary>
+    /// The smaller of a hard limit and a soft one (v1 memory.soft_limit_in_bytes, v2 memory.high), as text;
+    /// either may be "max", the v1 no-limit value or unreadable (then the other stands).
+    /// </summary>
+    private static string? Tighter(string? hard, string? soft)
+    {
+        if (soft is null || !long.TryParse(soft, NumberStyles.None, CultureInfo.InvariantCulture, out var s) || s <= 0 || s >= NoLimit) return hard;
+        if (hard is null || !long.TryParse(hard, NumberStyles.None, CultureInfo.InvariantCulture, out var h) || h <= 0 || h >= NoLimit) return soft;
+        return s < h ? soft : hard;
     }
 
     /// <summary>The tightest CPU quota from this process's cgroup up to the root, in cores; -1 when none.</summary>

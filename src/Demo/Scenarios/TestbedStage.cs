@@ -30,6 +30,8 @@ public sealed partial class TestbedStage(TestbedStageOptions options) : IScenari
     // The phone deploys (loads every atom, the planner plans, atoms move) before its first answer.
     private static readonly TimeSpan FirstAnswerTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromMinutes(2);
+    // How long a device has to shed atoms under an announced memory cut before the hard limit follows.
+    private static readonly TimeSpan MemoryCutSettle = TimeSpan.FromSeconds(30);
 
     private readonly Channel<StageRequest> _requests = Channel.CreateUnbounded<StageRequest>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
     private readonly List<string> _limitations = [];
@@ -115,7 +117,7 @@ public sealed partial class TestbedStage(TestbedStageOptions options) : IScenari
                 await Cluster!.GetGrain<IPlannerGrain>(start.DeploymentId).SetLatencyRequirementAsync(requirement.Ms).WaitAsync(cancellationToken);
                 break;
             case MemoryLimitChanged memory:
-                await Task.Run(() => testbed.SetMemoryLimit(memory.Device, memory.Mb), cancellationToken);
+                CutMemory(testbed, memory.Device, memory.Mb);
                 break;
             case CpuQuotaChanged cpu:
                 await Task.Run(() => testbed.SetCpus(cpu.Device, cpu.Cpus), cancellationToken);
@@ -233,6 +235,31 @@ public sealed partial class TestbedStage(TestbedStageOptions options) : IScenari
                 {
                     options.Log?.Invoke($"silo {device} did not join: {e.Message}");
                 }
+            },
+            _disposing.Token));
+    }
+
+    /// <summary>
+    /// Lowers (or raises) a device's memory limit as the kernel lets a running process live through it
+    /// (<see cref="AdaMec.Testbed.Testbed.CutMemoryLimit"/>): announced at once, enforced once the device has shed
+    /// atoms to fit. The replay goes on meanwhile; the watch logs where the hard limit landed.
+    /// </summary>
+    private void CutMemory(AdaMec.Testbed.Testbed testbed, string device, double mb)
+    {
+        var limit = testbed.Status().Devices.Single(d => d.Id == device).MemoryLimitMb;
+        if (limit is null || mb >= limit.Value)
+        {
+            testbed.SetMemoryLimit(device, mb);
+            return;
+        }
+
+        Watch(Task.Run(
+            () =>
+            {
+                var cut = testbed.CutMemoryLimit(device, mb, MemoryCutSettle, _disposing.Token);
+                options.Log?.Invoke(FormattableString.Invariant($"memory limit of {device} {mb:0} MB: hard limit {cut.HardLimitBytes / 1e6:0} MB after {cut.Waited.TotalSeconds:0.0} s (working set {cut.WorkingSetBeforeBytes / 1e6:0} -> {cut.WorkingSetAfterBytes / 1e6:0} MB, {cut.OomKills} OOM kills)"));
+                if (!cut.Reached)
+                    Limit(FormattableString.Invariant($"memory limit of {device} held at {cut.HardLimitBytes / 1e6:0} MB, not {mb:0} MB: its working set stayed at {cut.WorkingSetAfterBytes / 1e6:0} MB for {MemoryCutSettle.TotalSeconds:0} s (the kernel refuses a limit under memory it cannot reclaim, and kills on the next allocation over one just above)"));
             },
             _disposing.Token));
     }

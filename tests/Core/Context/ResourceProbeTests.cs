@@ -20,6 +20,33 @@ public sealed class ResourceProbeTests : IDisposable
     }
 
     [Fact]
+    public void AvailableMemory_CgroupV1SoftLimitUnderTheHardOne_CountsAgainstTheSoftLimit()
+    {
+        // A cut announced as the soft limit (the testbed's memoryLimit event) before the hard limit follows.
+        V1(limit: 1024 * MiB, usage: 700 * MiB, inactiveFile: 100 * MiB);
+        Write("sys/fs/cgroup/memory/memory.soft_limit_in_bytes", (640 * MiB).ToString(CultureInfo.InvariantCulture));
+        MemInfo(availableKb: 8L * 1024 * 1024);
+        var sample = Probe.Sample();
+        Assert.Equal(40 * MiB, sample.AvailableMemoryBytes);
+        Assert.Equal(640 * MiB, sample.MemoryLimitBytes);
+
+        Write("sys/fs/cgroup/memory/memory.soft_limit_in_bytes", "9223372036854771712"); // unset: the hard limit stands
+        Assert.Equal(424 * MiB, Probe.AvailableMemoryBytes());
+    }
+
+    [Fact]
+    public void AvailableMemory_CgroupV2HighUnderMax_CountsAgainstHigh()
+    {
+        V2("536870912", usage: 200 * MiB, inactiveFile: 50 * MiB);
+        Write("sys/fs/cgroup/memory.high", (300 * MiB).ToString(CultureInfo.InvariantCulture));
+        MemInfo(availableKb: 8L * 1024 * 1024);
+        Assert.Equal(150 * MiB, Probe.AvailableMemoryBytes());
+
+        Write("sys/fs/cgroup/memory.high", "max");
+        Assert.Equal(362 * MiB, Probe.AvailableMemoryBytes());
+    }
+
+    [Fact]
     public void AvailableMemory_CgroupV1NoLimit_FallsBackToMemAvailable()
     {
         // What v1 writes for "no limit" (this machine's own value).
