@@ -56,6 +56,6 @@ internal static class BenchCommand
             }
         });
 
-        return new Command("bench", "benchmarks and experiment runners") { planner, ClusterBenchCommand.Create(), ContextBenchCommand.Create(), BackendsBenchCommand.Create(), FuzzBenchCommand.Create(), FaultsBenchCommand.Create() };
+        return new Command("bench", "benchmarks and experiment runners") { planner, ClusterBenchCommand.Create(), ContextBenchCommand.Create(), BackendsBenchCommand.Create(), FuzzBenchCommand.Create(), FaultsBenchCommand.Create(), ScenarioBenchCommand.Create() };
     }
 }

@@ -118,7 +118,7 @@ internal static class DemoCommand
     }
 
     /// <summary>Steps 1 to 3: partition, verify, time the chain; returns the libtorch thread count the chain ran with.</summary>
-    private static int RunLocal(string model, string directory)
+    internal static int RunLocal(string model, string directory)
     {
         Console.WriteLine($"== 1/{Steps} partition {model}: predict every operator's latency, filter cut points by latency benefit, write atom files");
         var latency = DemoLatencySource(model);
