@@ -46,6 +46,12 @@ public sealed record FaultResult(string Fault, int Requests, int Ok, int Failed,
     /// <summary>Requests sent after the recovery that did not succeed (must be 0).</summary>
     public int FailedAfterRecovery { get; init; }
 
+    /// <summary>Requests sent after the recovery that succeeded (a fault that recovered sends some: <see cref="FaultContext.RequestsAfter"/>).</summary>
+    public int OkAfterRecovery { get; init; }
+
+    /// <summary>sigstop-silo: requests sent after the thawed silo had its atoms back that ran atoms on it (null for other faults).</summary>
+    public int? RanOnRejoined { get; init; }
+
     /// <summary>What happened, for people.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
@@ -58,8 +64,8 @@ public sealed record FaultResult(string Fault, int Requests, int Ok, int Failed,
     /// <summary>Why it did not run, or null.</summary>
     public string? Skipped { get; init; }
 
-    /// <summary>Skipped, or kept every promise: no request lost, recovered, every request after the recovery ok, no problem.</summary>
-    public bool Clean => Skipped is not null || (Problem is null && Lost == 0 && FailedAfterRecovery == 0 && RecoveryS is not null);
+    /// <summary>Skipped, or kept every promise: no request lost, recovered, every request after the recovery ok, a thawed silo given work again, no problem.</summary>
+    public bool Clean => Skipped is not null || (Problem is null && Lost == 0 && FailedAfterRecovery == 0 && RecoveryS is not null && RanOnRejoined is null or > 0);
 }
 
 /// <summary>
@@ -137,6 +143,8 @@ public static class FaultBench
             Round(run.DetectionS), Round(run.RecoveryS))
         {
             FailedAfterRecovery = run.RecoveredAtS is { } recovered ? outcomes.Count(o => o.StartedS > recovered && !o.Ok) : 0,
+            OkAfterRecovery = run.RecoveredAtS is { } recoveredAt ? outcomes.Count(o => o.StartedS > recoveredAt && o.Ok) : 0,
+            RanOnRejoined = run.Rejoined is { } rejoined ? outcomes.Count(o => o.StartedS > rejoined.AtS && o.Ok && o.Assignment.Contains(rejoined.Device)) : null,
             Notes = run.Notes,
             Problem = run.Problem,
             Errors = outcomes.Where(o => o.Error is not null).Select(o => o.Error!).Distinct().Take(3).ToArray(),
@@ -227,6 +235,7 @@ public static class FaultBench
         {
             if (r.Skipped is not null) text.AppendLine(CultureInfo.InvariantCulture, $"  {r.Fault}: skipped: {r.Skipped}");
             foreach (var note in r.Notes) text.AppendLine(CultureInfo.InvariantCulture, $"  {r.Fault}: {note}");
+            if (r.RecoveryS is not null && r.Skipped is null) text.AppendLine(CultureInfo.InvariantCulture, $"  {r.Fault}: {r.OkAfterRecovery} request(s) sent after the recovery succeeded{(r.RanOnRejoined is { } ran ? $"; {ran} sent after the thawed silo was back ran atoms on it" : "")}");
             if (r.FailedAfterRecovery > 0) text.AppendLine(CultureInfo.InvariantCulture, $"  {r.Fault}: {r.FailedAfterRecovery} request(s) sent after the recovery did not succeed");
             if (r.Problem is not null) text.AppendLine(CultureInfo.InvariantCulture, $"  {r.Fault}: PROBLEM: {r.Problem}");
             foreach (var error in r.Errors) text.AppendLine(CultureInfo.InvariantCulture, $"  {r.Fault}: error: {error}");

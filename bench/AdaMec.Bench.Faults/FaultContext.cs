@@ -16,6 +16,9 @@ public sealed record FaultRun(double AtS, double? DetectionS, double? RecoveryS,
 
     /// <summary>A broken promise (state lost, a device not back, a file not re-pulled), or null.</summary>
     public string? Problem { get; init; }
+
+    /// <summary>The device a frozen-then-thawed silo serves, and when (load clock) it had its atoms back; requests after it must run there again.</summary>
+    public (string Device, double AtS)? Rejoined { get; init; }
 }
 
 /// <summary>A fault the bench injects into the running cluster while the load runs.</summary>
@@ -31,6 +34,9 @@ public interface IFault
 /// <summary>The running cluster, the client's deployment and the load, as a fault sees them.</summary>
 public sealed class FaultContext(FaultCluster cluster, AdaMecClient client, Deployment deployment, IReadOnlyList<string> pin, LoadGenerator load, TimeSpan patience, TextWriter log)
 {
+    /// <summary>Requests a fault keeps sending once the cluster has recovered (or a thawed silo is back), so what follows is measured, not assumed.</summary>
+    public const int RequestsAfter = 20;
+
     public FaultCluster Cluster { get; } = cluster;
 
     public AdaMecClient Client { get; } = client;

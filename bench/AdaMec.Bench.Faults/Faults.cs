@@ -36,6 +36,8 @@ internal sealed class KillSiloFault : IFault
         var detection = await context.UntilDeclaredDeadAsync(victim, endpoints, clock, cancellationToken);
         var settled = await context.UntilSettledAsync(s => !s.Live.Assignment.Contains(victim), clock, cancellationToken);
         var recovery = settled is null ? (double?)null : clock.Elapsed.TotalSeconds;
+        // Requests on the re-planned cluster of the devices left: they must all succeed (counted by the bench).
+        if (settled is not null) await context.Load.UntilSentAsync(context.Load.Sent + FaultContext.RequestsAfter, cancellationToken);
         return new FaultRun(at, detection, recovery, at + recovery)
         {
             Notes = [$"killed {victim}; plan after: {(settled is null ? "not settled" : FaultContext.Describe(settled.Live.Assignment))}"],
@@ -91,7 +93,13 @@ internal sealed class FreezeSiloFault : IFault
         var back = await context.UntilSettledAsync(s => s.Live.Assignment.SequenceEqual(context.Pin), Stopwatch.StartNew(), cancellationToken);
         if (back is null) problem ??= $"{victim} did not get its pinned atoms back after SIGCONT";
         else notes.Add($"pinned atoms back on {victim} {clock.Elapsed.TotalSeconds - thawedAt:0.0} s after SIGCONT");
-        return new FaultRun(at, detection, recovery, at + recovery) { Notes = notes, Problem = problem };
+        var backAt = context.Load.NowS;
+        // It gets work again: requests sent from now on must run atoms on it (counted by the bench).
+        if (back is not null) await context.Load.UntilSentAsync(context.Load.Sent + FaultContext.RequestsAfter, cancellationToken);
+        return new FaultRun(at, detection, recovery, at + recovery)
+        {
+            Notes = notes, Problem = problem, Rejoined = back is null ? null : (victim, backAt),
+        };
     }
 }
 

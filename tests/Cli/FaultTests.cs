@@ -59,6 +59,8 @@ public sealed class FaultTests(FaultRuns runs, ITestOutputHelper output) : IClas
 
         Assert.NotNull(result.DetectionS);
         AssertRecovered(result);
+        // Requests were sent on the re-planned cluster of the two devices left, and all of them succeeded.
+        Assert.True(result.OkAfterRecovery >= FaultContext.RequestsAfter, $"{result.OkAfterRecovery} requests succeeded after the re-plan");
     }
 
     [FaultFact]
@@ -68,6 +70,8 @@ public sealed class FaultTests(FaultRuns runs, ITestOutputHelper output) : IClas
 
         Assert.NotNull(result.DetectionS);
         AssertRecovered(result); // the problem says so when it did not get its pinned atoms back
+        // After SIGCONT it restarted, rejoined and ran atoms of requests again.
+        Assert.True(result.RanOnRejoined > 0, $"{result.RanOnRejoined} requests ran on the thawed silo after it was back");
     }
 
     [FaultFact]
