@@ -17,11 +17,15 @@ public sealed record SpeedReading(double Speed, SpeedSource Source, int Samples)
 /// <summary>
 /// One per silo (so per device and per backend: a silo runs one backend): each timed atom forward pass
 /// (what it really took, emulated slowdown included) against the atom's predicted latency from the
-/// manifest. The device's measured speed is the total time of the newest <see cref="Window"/> passes over
-/// their total prediction, leaving out the one pass slowest against its prediction (a pause). Totals,
-/// not a median of per-pass ratios: a CPU quota lets a process run at full speed until the period's
-/// budget is spent and then stops it, so most short passes run unthrottled and a few wait out the rest
-/// of the period — a median never sees the quota, the totals do. A CPU quota change starts a new window
+/// manifest. The device's measured speed is the total time of the newest passes over their total
+/// prediction: at least <see cref="Window"/> passes and at least <see cref="MinWindowMs"/> of timed passes.
+/// Totals, not a median of per-pass ratios: a CPU quota lets a process run at full speed until the
+/// period's budget is spent and then stops it, so most short passes run unthrottled and a few wait out
+/// the rest of the period — a median never sees the quota, the totals do, provided the window spans
+/// many quota periods (15 passes of a ResNet-18 atom chain span about one 100 ms period, and whether it
+/// held a stall was chance). Without a quota the one pass slowest against its prediction is left out
+/// (a pause); under a quota it is kept, because there the slowest pass is the one the quota stopped,
+/// and leaving it out read a 1-core silo as nearly unthrottled. A CPU quota change starts a new window
 /// and, until <see cref="MinSamples"/> passes are timed under it, scales the last reading by how many
 /// cores the process can keep busy.
 /// Thread-safe: atoms record from the executor's threads, the device grain reads.
@@ -31,6 +35,12 @@ public sealed class DeviceSpeedMeter
     /// <summary>Ratios kept.</summary>
     public const int Window = 15;
 
+    /// <summary>Timed pass milliseconds the window spans at least (ten 100 ms CFS periods), beyond <see cref="Window"/> passes.</summary>
+    public const double MinWindowMs = 1000;
+
+    /// <summary>Most passes kept, however short.</summary>
+    public const int MaxWindow = 1000;
+
     /// <summary>Passes timed before the window counts as a measurement.</summary>
     public const int MinSamples = 3;
 
@@ -39,6 +49,7 @@ public sealed class DeviceSpeedMeter
 
     private readonly Lock _lock = new();
     private readonly Queue<(double PredictedMs, double MeasuredMs)> _ratios = new();
+    private double _windowMs; // measured milliseconds of the passes in _ratios
     private double _prior = 1;
     private double _scaled = double.NaN;
     private SpeedReading? _previous; // the reading before Restart, kept until passes are timed since
@@ -52,7 +63,9 @@ public sealed class DeviceSpeedMeter
         lock (_lock)
         {
             _ratios.Enqueue((predictedMs, measuredMs));
-            while (_ratios.Count > Window) _ratios.Dequeue();
+            _windowMs += measuredMs;
+            while (_ratios.Count > MaxWindow || (_ratios.Count > Window && _windowMs - _ratios.Peek().MeasuredMs >= MinWindowMs))
+                _windowMs -= _ratios.Dequeue().MeasuredMs;
         }
     }
 
@@ -73,7 +86,7 @@ public sealed class DeviceSpeedMeter
                 var basis = _ratios.Count >= MinSamples ? Measured() : double.IsFinite(_scaled) ? _scaled : _previous?.Speed ?? double.NaN;
                 _previous = null;
                 _scaled = basis * Parallelism(_cores, _threads) / parallel;
-                _ratios.Clear();
+                Clear();
             }
             _cores = effectiveCores;
             _threads = threads;
@@ -108,7 +121,7 @@ public sealed class DeviceSpeedMeter
                 _previous = new SpeedReading(Measured(), SpeedSource.Measured, _ratios.Count);
                 _scaled = double.NaN; // superseded by that measurement already
             }
-            _ratios.Clear();
+            Clear();
         }
     }
 
@@ -123,9 +136,18 @@ public sealed class DeviceSpeedMeter
 
     private static double Parallelism(double cores, double threads) => Math.Max(1e-3, Math.Min(cores, threads));
 
+    private void Clear()
+    {
+        _ratios.Clear();
+        _windowMs = 0;
+    }
+
+    /// <summary>The quota leaves the process fewer cores than an atom's threads: it is throttled.</summary>
+    private bool Throttled => _cores >= 0 && _cores < Math.Min(_threads, Environment.ProcessorCount) - 0.01;
+
     private double Measured()
     {
-        var kept = _ratios.OrderBy(p => p.MeasuredMs / p.PredictedMs).SkipLast(1).ToList();
+        var kept = _ratios.OrderBy(p => p.MeasuredMs / p.PredictedMs).SkipLast(Throttled ? 0 : 1).ToList();
         return kept.Sum(p => p.MeasuredMs) / kept.Sum(p => p.PredictedMs);
     }
 }

@@ -58,7 +58,21 @@ public sealed class DeviceSpeedMeterTests
         meter.Configure(0.25, 1, 1);
         for (var i = 0; i < DeviceSpeedMeter.Window; i++) meter.Record(predictedMs: 10, measuredMs: i % 3 == 2 ? 85 : 10);
 
-        Assert.InRange(meter.Current.Speed, 3, 4); // (9 x 10 + 4 x 85) / (13 x 10) = 3.31
+        Assert.InRange(meter.Current.Speed, 3.4, 3.6); // (10 x 10 + 5 x 85) / (15 x 10) = 3.5: the throttled passes all count
+    }
+
+    [Fact]
+    public void Current_QuotaStopsOnePassInAShortWindow_KeepsItAndTheWindowSpansManyPeriods()
+    {
+        // One core for two threads: a stall of a period's remainder now and then. The window keeps at
+        // least a second of passes, and the slowest (the stalled one) is not dropped as a pause.
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(effectiveCores: 1, threads: 2, emulationFactor: 1);
+        for (var i = 0; i < 200; i++) meter.Record(predictedMs: 4, measuredMs: i % 20 == 19 ? 54 : 4);
+
+        var reading = meter.Current;
+        Assert.True(reading.Samples > DeviceSpeedMeter.Window, $"{reading.Samples} passes");
+        Assert.InRange(reading.Speed, 1.5, 1.8); // (19 x 4 + 54) / (20 x 4) = 1.625
     }
 
     [Fact]
@@ -79,8 +93,9 @@ public sealed class DeviceSpeedMeterTests
     {
         var meter = new DeviceSpeedMeter();
         meter.Configure(2, 2, 1);
-        for (var i = 0; i < DeviceSpeedMeter.Window; i++) meter.Record(1, 5);
-        for (var i = 0; i < DeviceSpeedMeter.Window; i++) meter.Record(1, 2);
+        // Passes long enough that the newest Window of them span more than MinWindowMs.
+        for (var i = 0; i < DeviceSpeedMeter.Window; i++) meter.Record(100, 500);
+        for (var i = 0; i < DeviceSpeedMeter.Window; i++) meter.Record(100, 200);
 
         Assert.Equal(new SpeedReading(2, SpeedSource.Measured, DeviceSpeedMeter.Window), meter.Current);
     }
