@@ -9,7 +9,9 @@ namespace AdaMec.Testbed;
 /// </summary>
 internal static class DeviceProcess
 {
-    // The shell joins the cgroups with its own pid, then execs `ip netns exec`, which execs the program: one pid throughout.
+    // The shell joins the cgroups with its own pid, then execs nsenter, which execs the program: one pid throughout.
+    // Not `ip netns exec`: it remounts /sys for the namespace, which hides /sys/fs/cgroup, so a silo never saw its
+    // own memory limit or CPU quota (it read no cgroup and planned on the whole machine's memory).
     private const string Script = """
         while [ "$1" != "--" ]; do echo $$ > "$1" || exit 97; shift; done
         shift; log="$1"; shift
@@ -19,7 +21,7 @@ internal static class DeviceProcess
     public static int Start(IReadOnlyList<string> procsFiles, string netns, string log, string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        foreach (var argument in (string[])["-c", Script, "sh", .. procsFiles, "--", log, "ip", "netns", "exec", netns, file, .. arguments])
+        foreach (var argument in (string[])["-c", Script, "sh", .. procsFiles, "--", log, "nsenter", "--net=/run/netns/" + netns, file, .. arguments])
             start.ArgumentList.Add(argument);
         foreach (var (name, value) in environment) start.Environment[name] = value;
         using var process = Process.Start(start) ?? throw new TestbedException($"could not start {file} in {netns}");
