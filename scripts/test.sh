@@ -34,6 +34,8 @@ ensure_postgres() {
 }
 ensure_postgres
 command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || echo "test.sh: chromium not installed: the browser test (tests/Operations/BrowserTests) will be skipped"
+# A real Prometheus server scrapes a silo in tests/Operations/PrometheusTests (the test starts its own, on a free port).
+[[ -x /usr/bin/prometheus ]] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } || echo "test.sh: prometheus not installed: the real-server scrape (tests/Operations/PrometheusTests) will be skipped"
 
 mkdir -p artifacts
 dotnet build AdaMec.sln -c Release --nologo -v quiet
