@@ -83,7 +83,10 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
             var at = DateTimeOffset.UtcNow;
             output.WriteLine($"working set {working / MiB} MiB, {before.ResidentAtoms.Count} atoms resident ({before.ResidentBytes / MiB} MiB); limit lowered to {squeezed / MiB} MiB (floor {before.MemoryFloorBytes / MiB} MiB)");
 
-            var replan = await UntilAsync(async () => (await deployment.GetHistoryAsync()).Skip(historyBefore).FirstOrDefault(r => r.Trigger.Contains("evict", StringComparison.Ordinal)), "a re-plan for the eviction", silo);
+            // Either signal may come first: the device's memory reading (the planner moves the atoms off
+            // before the device evicts them) or its eviction of atoms the live plan still uses.
+            var replan = await UntilAsync(async () => (await deployment.GetHistoryAsync()).Skip(historyBefore).FirstOrDefault(r =>
+                r.Trigger.Contains("evict", StringComparison.Ordinal) || r.Trigger.Contains("available memory of edge", StringComparison.Ordinal)), "a re-plan for the memory limit", silo);
             var delay = replan.At - at;
             await deployment.WaitForAsync(s => !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), Settle);
             // The criterion: the resident atoms fit the new limit, next to what the process needs
