@@ -8,7 +8,9 @@ namespace AdaMec.Runtime.Atoms;
 /// <param name="ChainMs">Median time of the whole chain.</param>
 /// <param name="Runs">How many timed runs each median is over.</param>
 /// <param name="Threads">libtorch intra-op threads during the runs.</param>
-public sealed record ChainTiming(IReadOnlyList<double> AtomMs, double ChainMs, int Runs, int Threads);
+/// <param name="ChainMinMs">Fastest whole-chain run.</param>
+/// <param name="ChainMaxMs">Slowest whole-chain run.</param>
+public sealed record ChainTiming(IReadOnlyList<double> AtomMs, double ChainMs, int Runs, int Threads, double ChainMinMs, double ChainMaxMs);
 
 /// <summary>
 /// Times an atom chain locally: one warm-up run, then <c>runs</c> timed runs, medians per atom and for
@@ -49,7 +51,7 @@ public static class AtomChainTimer
                 });
                 whole[run] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }
-            return new ChainTiming(atoms.Select(Median).ToArray(), Median(whole), runs, threads);
+            return new ChainTiming(atoms.Select(Median).ToArray(), Median(whole), runs, threads, whole.Min(), whole.Max());
         }
         finally
         {
