@@ -17,7 +17,7 @@ internal static class ClientCommand
 
     public static Command Create()
     {
-        var gateways = new Option<string[]>("--gateway") { Description = "gateway HOST:PORT (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var gateways = new Option<string[]>("--gateway") { Description = "gateway HOST:PORT (repeatable; with neither this nor a PostgreSQL connection: 127.0.0.1:30000, the gateway of a silo started with its defaults)", AllowMultipleArgumentsPerToken = true };
         var postgres = new Option<string?>("--postgres")
         {
             // No DefaultValueFactory: help would print the environment's connection string, password and all.
@@ -33,10 +33,10 @@ internal static class ClientCommand
         var speed = new Option<double>("--speed-factor") { Description = "EMULATION: with --emulate, how many times slower the local atoms are made (not a planner input: the planner plans with the speed the client measures of its own atom passes)", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--inference-threads") { Description = "libtorch threads for local atoms: the count the predictor was profiled at (default: libtorch's, one per core)" };
         var emulate = new Option<bool>("--emulate") { Description = "EMULATION: really slow local atoms by --speed-factor and shape the uplink" };
-        var uplink = new Option<double?>("--emulate-uplink-mbps") { Description = "EMULATION: uplink bandwidth, Mbps" };
+        var uplink = new Option<double?>("--emulate-uplink-mbps") { Description = "EMULATION: uplink bandwidth, Mbps, with --emulate (absent: transfers are delayed by the uplink latency only)" };
         var deployment = new Option<string?>("--deployment") { Description = "deployment id (default: DEVICE/FOLDER)" };
-        var pin = new Option<string?>("--pin") { Description = "pin the deployment's plan: one device per atom, comma-separated (edge1,edge2,...); waits until it is live" };
-        var keyFile = new Option<FileInfo?>("--cluster-key-file") { Description = "cluster credential (adamec keygen credential) when the silos require one; an initiator credential also sets --device" };
+        var pin = new Option<string?>("--pin") { Description = "pin the deployment's plan: one device per atom, comma-separated (edge1,edge2,...); waits until it is live (absent: the planner places the atoms)" };
+        var keyFile = new Option<FileInfo?>("--cluster-key-file") { Description = "cluster credential (adamec keygen credential) when the silos require one; an initiator credential also sets --device (absent: calls carry no credential, which a cluster with a key refuses)" };
         var backend = new Option<string>("--backend") { Description = "what runs this client's local atoms: torch (TorchSharp), onnx (ONNX Runtime) or auto (torch where libtorch loads, else onnx)", DefaultValueFactory = _ => AdaMec.Runtime.Execution.ExecutionBackends.Auto };
         backend.AcceptOnlyFromAmong([.. AdaMec.Runtime.Execution.ExecutionBackends.Names]);
         var check = new Option<bool>("--check") { Description = "compare every response with the local chain; each line gains maxRelDiff" };

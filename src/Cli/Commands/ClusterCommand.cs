@@ -13,11 +13,11 @@ internal static class ClusterCommand
 
     public static Command Create()
     {
-        var gateways = new Option<string[]>("--gateway") { Description = "gateway HOST:PORT (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: find gateways in the membership table" };
+        var gateways = new Option<string[]>("--gateway") { Description = "gateway HOST:PORT (repeatable; this or --postgres is required)", AllowMultipleArgumentsPerToken = true };
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: find gateways in the membership table (this or --gateway is required)" };
         var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "adamec" };
         var json = new Option<bool>("--json") { Description = "one JSON object: { devices, deployments, links }" };
-        var keyFile = new Option<FileInfo?>("--cluster-key-file") { Description = "operator credential (adamec keygen credential --role operator) when the silos require one" };
+        var keyFile = new Option<FileInfo?>("--cluster-key-file") { Description = "operator credential (adamec keygen credential --role operator) when the silos require one (absent: calls carry no credential)" };
         var status = new Command("status", "live devices (silos) with memory and resident atoms, deployments with their plans, pin and planner silo, links between devices")
         {
             gateways, postgres, clusterId, json, keyFile,

@@ -13,11 +13,11 @@ internal static class ClusterProbeCommand
 
     public static Command Create()
     {
-        var gateways = new Option<string[]>("--gateway") { Description = "gateway HOST:PORT (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: find gateways in the membership table" };
+        var gateways = new Option<string[]>("--gateway") { Description = "gateway HOST:PORT (repeatable; this or --postgres is required)", AllowMultipleArgumentsPerToken = true };
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string: find gateways in the membership table (this or --gateway is required)" };
         var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "adamec" };
         var from = new Option<string?>("--from") { Description = "sending device of the one link to probe (with --to); absent: every link between silos" };
-        var to = new Option<string?>("--to") { Description = "receiving device of the one link to probe (with --from)" };
+        var to = new Option<string?>("--to") { Description = "receiving device of the one link to probe (with --from; absent: every link between silos)" };
         var repeat = new Option<int>("--repeat") { Description = "probe this many times, one after the other (each replaces the previous probe's samples); prints every estimate", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "one JSON object: { links: [ { from, to, mbps, latencyMs, source, samples, ageS } ] }" };
         var probe = new Command("probe", "probe links between silos now and print the new estimates (a probe replaces a link's earlier probe samples)")

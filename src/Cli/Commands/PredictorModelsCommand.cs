@@ -21,7 +21,7 @@ internal static class PredictorModelsCommand
         var models = new Option<string>("--models") { Description = "Comma-separated zoo models or 'all'.", DefaultValueFactory = _ => "all" };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads for the measurement (default: the predictor's profiling threads, else 1)." };
         var repeats = new Option<int>("--repeats") { Description = "Rounds of timed forward passes, one pass of every model per round (median reported per model).", DefaultValueFactory = _ => 21 };
-        var memoryMb = new Option<double?>("--memory-mb") { Description = "Predict for a device with this much memory (applies f_mem)." };
+        var memoryMb = new Option<double?>("--memory-mb") { Description = "Predict for a device with this much memory (applies f_mem; absent: no memory correction)." };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
         var zooSamples = new Option<string?>("--zoo-samples") { Description = "CSV of the zoo's own operators timed in isolation (profile --include-zoo): adds their sum per model, the best any per-operator predictor can do." };
         var perKind = new Option<bool>("--per-kind") { Description = "Also time every operator inside the model and print, per operator kind, the in-model time next to the prediction (and the isolated timing with --zoo-samples)." };

@@ -11,7 +11,7 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var atoms = new Option<DirectoryInfo>("--atoms") { Description = "Folder written by `adamec partition`", Required = true };
-        var weights = new Option<FileInfo?>("--weights") { Description = "The state-dict file the atoms were cut from, if not zoo-seeded" };
+        var weights = new Option<FileInfo?>("--weights") { Description = "The state-dict file the atoms were cut from (absent: the zoo's seeded weights the manifest names)" };
         var tolerance = new Option<double>("--tolerance") { Description = "Largest relative difference allowed", DefaultValueFactory = _ => AtomVerifier.DefaultTolerance };
         var backend = new Option<string>("--backend")
         {
