@@ -66,31 +66,71 @@ public sealed class TokenBucketLinkTests(ITestOutputHelper output)
             return new PacedLink(sender, await accept, mbps);
         }
 
-        /// <summary>Sends <paramref name="bytes"/> through the bucket; ms until the receiver acknowledged all of them.</summary>
-        public async Task<double> TransferAsync(int bytes)
+        /// <summary>
+        /// Sends <paramref name="bytes"/> through the bucket; ms until the receiver acknowledged all of them.
+        /// Sender and receiver block on threads of their own: on the thread pool, a test host whose other
+        /// tests hold its threads stalls a transfer for the ~0.5 s the pool takes to add one, which is
+        /// the machine's noise, not the link's.
+        /// </summary>
+        public Task<double> TransferAsync(int bytes)
         {
-            var receive = Task.Run(async () =>
+            Exception? received = null;
+            var receiver = new Thread(() =>
             {
-                var buffer = new byte[65_536];
-                var left = bytes;
-                while (left > 0) left -= await _receiver.ReceiveAsync(buffer.AsMemory(0, Math.Min(left, buffer.Length)), SocketFlags.None);
-                await _receiver.SendAsync(new byte[1], SocketFlags.None);
-            });
-            var started = Stopwatch.GetTimestamp();
-            // Tokens saved while idle, up to the bucket's depth.
-            _tokensAt = Math.Max(_tokensAt, _clock.Elapsed.TotalSeconds - BucketBytes / _bytesPerSecond);
-            for (var sent = 0; sent < bytes; sent += Chunk)
+                try
+                {
+                    var buffer = new byte[65_536];
+                    var left = bytes;
+                    while (left > 0) left -= _receiver.Receive(buffer, 0, Math.Min(left, buffer.Length), SocketFlags.None);
+                    _receiver.Send(new byte[1]);
+                }
+                catch (SocketException e)
+                {
+                    received = e;
+                }
+            }) { IsBackground = true, Name = "paced-link receiver" };
+            var done = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var sender = new Thread(() =>
             {
-                var count = Math.Min(Chunk, bytes - sent);
-                _tokensAt += count / _bytesPerSecond;
-                var wait = _tokensAt - _clock.Elapsed.TotalSeconds;
-                if (wait > 0) await Task.Delay(TimeSpan.FromSeconds(wait));
-                await _sender.SendAsync(_payload.AsMemory(0, count), SocketFlags.None);
+                try
+                {
+                    receiver.Start();
+                    var started = Stopwatch.GetTimestamp();
+                    // Tokens saved while idle, up to the bucket's depth.
+                    _tokensAt = Math.Max(_tokensAt, _clock.Elapsed.TotalSeconds - BucketBytes / _bytesPerSecond);
+                    for (var sent = 0; sent < bytes; sent += Chunk)
+                    {
+                        var count = Math.Min(Chunk, bytes - sent);
+                        _tokensAt += count / _bytesPerSecond;
+                        WaitUntil(_tokensAt);
+                        _sender.Send(_payload, 0, count, SocketFlags.None);
+                    }
+                    var ack = new byte[1];
+                    _sender.Receive(ack);
+                    var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    receiver.Join();
+                    if (received is not null) done.SetException(received);
+                    else done.SetResult(ms);
+                }
+                catch (SocketException e)
+                {
+                    done.SetException(e);
+                }
+            }) { IsBackground = true, Name = "paced-link sender" };
+            sender.Start();
+            return done.Task;
+        }
+
+        /// <summary>Sleeps whole milliseconds, then spins the rest: a chunk at 40 Mbps is due every 0.8 ms.</summary>
+        private void WaitUntil(double seconds)
+        {
+            while (true)
+            {
+                var wait = seconds - _clock.Elapsed.TotalSeconds;
+                if (wait <= 0) return;
+                if (wait >= 0.002) Thread.Sleep(TimeSpan.FromSeconds(wait - 0.001));
+                else Thread.SpinWait(64);
             }
-            var ack = new byte[1];
-            await _sender.ReceiveAsync(ack, SocketFlags.None);
-            await receive;
-            return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         }
 
         public void Dispose()
