@@ -62,10 +62,13 @@ public sealed class ScenarioReplayTests : IDisposable
         Assert.Null(drop.Note);
         Assert.InRange(drop.T, LinkDropAt, LinkDropAt + 3); // never early; late only by the time applying it takes
 
-        var before = timeline.Plans.Last(p => p.T < drop.T);
-        Assert.Contains("edge-b", before.Assignment); // the fast link made offloading worth it
-        var replan = timeline.Plans.FirstOrDefault(p => p.T > drop.T && p.Trigger.Contains("link", StringComparison.Ordinal));
-        Assert.True(replan is not null, "no re-plan after the link drop; plans: " + string.Join("; ", timeline.Plans.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.T:0.0} {p.Trigger}"))));
+        var plans = string.Join("; ", timeline.Plans.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.T:0.0} {p.Trigger} [{string.Join(",", p.Assignment)}]")));
+        // The event's time is taken once it has been applied, and the re-plan it causes may be recorded
+        // before that: what ran before the drop is the last plan before its scheduled time.
+        var before = timeline.Plans.Last(p => p.T < LinkDropAt);
+        Assert.True(before.Assignment.Contains("edge-b"), "the fast link made offloading worth it, yet before the drop: " + plans);
+        var replan = timeline.Plans.FirstOrDefault(p => p.T >= LinkDropAt && p.Trigger.Contains("link", StringComparison.Ordinal));
+        Assert.True(replan is not null, "no re-plan after the link drop; plans: " + plans);
         var after = timeline.Plans[^1];
         Assert.True(after.Assignment.Count(d => d == "edge-b") < before.Assignment.Count(d => d == "edge-b"),
             $"edge-b ran {before.Assignment.Count(d => d == "edge-b")} atoms before the drop and {after.Assignment.Count(d => d == "edge-b")} after");

@@ -96,9 +96,12 @@ public static class ScenarioReplay
             foreach (var change in trace.Events)
             {
                 var due = change.T * scale;
-                var wait = due - Now();
-                if (wait > 0) await Task.Delay(TimeSpan.FromSeconds(wait), cancellationToken);
+                // A timer may fire a millisecond before the replay's clock says it is due: never apply early.
+                for (var wait = due - Now(); wait > 0; wait = due - Now())
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Max(wait, 0.001)), cancellationToken);
                 var scaled = Scale(change, scale);
+                // Stamped when it starts: applying it may already cause the re-plan it is the trigger of.
+                var at = Now();
                 string? note = null;
                 try
                 {
@@ -110,7 +113,7 @@ public static class ScenarioReplay
                     note = $"not applied: {e.Message}";
                 }
                 if (change is RequirementChanged r) requirement = r.Ms;
-                var entry = TimelineEvent.From(change, Now(), note);
+                var entry = TimelineEvent.From(change, at, note);
                 lock (events) events.Add(entry);
                 report(new ReplayEventApplied(entry.T, entry));
             }
