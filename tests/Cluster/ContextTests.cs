@@ -40,12 +40,13 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
         var (directory, manifest) = Models.Shared.Get("alexnet");
         await using var client = fixture.Client(o => o.DeviceId = "phone-gap");
         using var deployment = await client.DeployAsync(directory, 10_000, "gap-" + Guid.NewGuid().ToString("N")[..6]);
-        // Links declared far slower than loopback is: the plan predicts ~600 ms a request that takes a few ms.
-        await Link("phone-gap", "edge1").DeclareAsync(1000, 300);
-        await Link("edge1", "phone-gap").DeclareAsync(1000, 300);
+        // Links declared far slower than loopback is: the plan predicts ~2 s a request that takes a few ms
+        // (the first ones, with atoms still cold on a loaded machine, took up to 0.85 s).
+        await Link("phone-gap", "edge1").DeclareAsync(1000, 1000);
+        await Link("edge1", "phone-gap").DeclareAsync(1000, 1000);
         await deployment.PinAsync(Enumerable.Repeat("edge1", manifest.Atoms.Count).ToArray());
         var settled = await deployment.WaitForAsync(s => !s.Migrating && s.Live.Assignment.All(d => d == "edge1"), Settle);
-        Assert.True(settled.Live.PredictedLatencyMs >= 600, $"predicted {settled.Live.PredictedLatencyMs} ms");
+        Assert.True(settled.Live.PredictedLatencyMs >= 2000, $"predicted {settled.Live.PredictedLatencyMs} ms");
 
         var input = Models.Input(manifest);
         using var timeout = new CancellationTokenSource(Settle);
@@ -60,7 +61,7 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
         var numbers = System.Text.RegularExpressions.Regex.Match(gap.Trigger, @"^prediction gap: predicted ([0-9.]+) ms, measured ([0-9.]+) ms");
         Assert.True(numbers.Success, gap.Trigger);
         var (predicted, measured) = (double.Parse(numbers.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), double.Parse(numbers.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
-        Assert.True(predicted >= 600 && measured < predicted * 0.8, gap.Trigger);
+        Assert.True(predicted >= 2000 && measured < predicted * 0.8, gap.Trigger);
         Assert.Contains("recalibrating devices edge1, links phone-gap->edge1,edge1->phone-gap", gap.Trigger, StringComparison.Ordinal);
         Assert.Equal(settled.Live.Assignment, gap.NewPlan); // the pin holds
         // The same numbers as typed fields (the trigger text rounds them to 0.1 ms).
@@ -93,7 +94,7 @@ public sealed class ContextTests(ThreeSiloCluster fixture)
         Assert.Equal(AdaMecErrorCode.InvalidContext, (await Assert.ThrowsAsync<AdaMecException>(() => link.DeclareAsync(10, double.PositiveInfinity))).Code);
         var device = fixture.Grains.GetGrain<IDeviceGrain>("edge1");
         var error = await Assert.ThrowsAsync<AdaMecException>(() => device.SetBudgetsAsync(new DeviceBudgets(-1, null)));
-        Assert.Contains("memory budget", error.Message, StringComparison.Ordinal);
+        Assert.Contains("budgets of device edge1: memoryBudgetBytes", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<AdaMecException>(() => device.SetBudgetsAsync(new DeviceBudgets(null, double.NaN)));
 
         var (directory, _) = Models.Shared.Get("alexnet");

@@ -63,9 +63,9 @@ public sealed class DurableContextTests(CollectingCluster fixture) : IClassFixtu
         var budgets = (await device.GetStatusAsync()).Budgets;
         var memory = await Assert.ThrowsAsync<AdaMecException>(() => device.SetBudgetsAsync(new DeviceBudgets(-1, null)));
         Assert.Equal(AdaMecErrorCode.InvalidContext, memory.Code);
-        Assert.Contains("memory budget of edge1", memory.Message, StringComparison.Ordinal);
+        Assert.Contains("budgets of device edge1: memoryBudgetBytes", memory.Message, StringComparison.Ordinal);
         var compute = await Assert.ThrowsAsync<AdaMecException>(() => device.SetBudgetsAsync(new DeviceBudgets(null, double.NaN)));
-        Assert.Contains("compute budget of edge1", compute.Message, StringComparison.Ordinal);
+        Assert.Contains("budgets of device edge1: computeBudgetFlops", compute.Message, StringComparison.Ordinal);
         var lease = await Assert.ThrowsAsync<AdaMecException>(() => device.SubscribeAsync(new ContextSubscription("d", TimeSpan.Zero)));
         Assert.Contains("subscription to device edge1: lease:", lease.Message, StringComparison.Ordinal);
         Assert.Equal(budgets, (await device.GetStatusAsync()).Budgets);

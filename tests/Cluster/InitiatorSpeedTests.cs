@@ -1,3 +1,4 @@
+using AdaMec.Core.Context;
 using AdaMec.Client;
 using AdaMec.Interfaces;
 
@@ -41,7 +42,8 @@ public sealed class InitiatorSpeedTests(ThreeSiloCluster fixture)
             await deployment.InferAsync(input);
             reported = (await deployment.GetStatusAsync()).Initiator;
         }
-        Assert.InRange(reported.SpeedSamples, 3, 15);
+        // Passes behind the reading: at least the meter's minimum; its window spans at least a second of passes.
+        Assert.InRange(reported.SpeedSamples, DeviceSpeedMeter.MinSamples, DeviceSpeedMeter.MaxWindow);
         Assert.True(double.IsFinite(reported.Speed) && reported.Speed > 0, $"speed {reported.Speed}");
         Assert.NotEqual(0, reported.AvailableMemoryBytes); // own cgroup or /proc/meminfo: a number, or -1 where neither reads
 

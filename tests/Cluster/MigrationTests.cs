@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AdaMec.Interfaces;
 
 namespace AdaMec.Cluster.Tests;
@@ -109,15 +110,21 @@ public sealed class MigrationTests(ThreeSiloCluster fixture)
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, "fifo-" + Guid.NewGuid().ToString("N")[..6]);
         var n = manifest.Atoms.Count;
-        // Offload one atom at a time, in chain order, so residency order is known.
+        var device = fixture.Grains.GetGrain<IDeviceGrain>("edge3");
+        // The deploy's own plan may already have offloaded atoms to edge3 (in any order): start from
+        // all on the phone, with edge3's copies released.
         var plan = Enumerable.Repeat("mobile", n).ToArray();
+        await deployment.PinAsync(plan.ToArray());
+        await deployment.WaitUntilSettledAsync(Settle);
+        for (var wait = Stopwatch.StartNew(); (await device.GetStatusAsync()).ResidentAtoms.Any(k => k.StartsWith(deployment.Id + "/", StringComparison.Ordinal)); await Task.Delay(100))
+            Assert.True(wait.Elapsed < Settle, "edge3 kept atoms the plan no longer uses");
+        // Offload one atom at a time, in chain order, so residency order is known.
         for (var i = 0; i < n; i++)
         {
             plan[i] = "edge3";
             await deployment.PinAsync(plan.ToArray());
             await deployment.WaitUntilSettledAsync(Settle);
         }
-        var device = fixture.Grains.GetGrain<IDeviceGrain>("edge3");
         var mine = (await device.GetStatusAsync()).ResidentAtoms.Where(k => k.StartsWith(deployment.Id + "/", StringComparison.Ordinal)).ToArray();
         Assert.Equal(n, mine.Length);
 
