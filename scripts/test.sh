@@ -53,7 +53,7 @@ awk '/^(Passed|Failed)!/ || /Total tests:/ {next}
        split(substr($0, RSTART, RLENGTH), a, /[^0-9]+/); f+=a[2]; p+=a[3]; s+=a[4] }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' artifacts/test-output.log
 # Name every failed test with its error's first line, last: a CI log often keeps only the tail.
-awk '/^  Failed [A-Za-z]/ {name=$2; want=1; next}
+awk '/^  Failed [A-Za-z]/ {name=substr($0, 10); sub(/ \[[^]]*\]$/, "", name); want=1; next}
      want && /^  Error Message:/ {getline; sub(/^ +/, ""); printf "FAILED %s: %s\n", name, substr($0, 1, 200); want=0}' \
   artifacts/test-output.log
 exit "$status"

@@ -42,10 +42,24 @@ public static class ManagementNetwork
         HostCommand.Run("ip", "-n", netns, "link", "set", DeviceInterface, "up");
     }
 
-    /// <summary>True when the bridge exists.</summary>
+    /// <summary>The host end of device <paramref name="index"/>'s veth to the bridge of testbed <paramref name="tag"/>.</summary>
+    public static string HostVeth(string tag, int index) => $"am{tag}m{index}";
+
+    /// <summary>
+    /// Deletes a device's veth from its host end, which takes the namespace end with it; no error when it is gone.
+    /// Not left to the namespace's deletion: the kernel frees a namespace only once its last process has exited
+    /// and then in the background, so a veth of a device whose silo was just killed outlived `down`.
+    /// </summary>
+    public static void RemoveDevice(string hostVeth)
+    {
+        if (Exists(hostVeth) && !HostCommand.TryRun("ip", ["link", "del", hostVeth], out _, out var error) && Exists(hostVeth))
+            throw new TestbedException($"cannot delete veth {hostVeth}: {error}");
+    }
+
+    /// <summary>True when the bridge (or any interface of that name) exists in the host's namespace.</summary>
     public static bool Exists(string bridge) => Directory.Exists(Path.Combine("/sys/class/net", bridge));
 
-    /// <summary>Deletes the bridge; no error when it is gone (the device veths go with their namespaces).</summary>
+    /// <summary>Deletes the bridge; no error when it is gone.</summary>
     public static void Remove(string bridge)
     {
         if (Exists(bridge) && !HostCommand.TryRun("ip", ["link", "del", bridge], out _, out var error) && Exists(bridge))

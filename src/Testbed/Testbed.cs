@@ -95,7 +95,7 @@ public sealed class Testbed
         state.Write(statePath);
         ManagementNetwork.AddBridge(state.Management.Bridge, state.Management.Subnet);
         for (var i = 0; i < state.Devices.Count; i++)
-            ManagementNetwork.AddDevice(state.Management.Bridge, $"am{state.Tag}m{i}", state.Devices[i].Place.Namespace, ManagementAddress(state.Management, i));
+            ManagementNetwork.AddDevice(state.Management.Bridge, ManagementNetwork.HostVeth(state.Tag, i), state.Devices[i].Place.Namespace, ManagementAddress(state.Management, i));
         log?.Invoke($"management network: bridge {state.Management.Bridge} {state.Management.Subnet}.1/24, not shaped, for the membership database only");
 
         var folder = state.PostgresFolder;
@@ -308,12 +308,19 @@ public sealed class Testbed
             removed.Add($"PostgreSQL server in {postgres.Folder}");
         }
 
-        foreach (var device in state.Devices)
+        for (var i = 0; i < state.Devices.Count; i++)
         {
+            var device = state.Devices[i];
             foreach (var pid in cgroups.Exists(device.Place.Cgroup) ? cgroups.Processes(device.Place.Cgroup) : [])
             {
                 Kill(pid);
                 removed.Add($"process {pid} of {device.Place.Id}");
+            }
+
+            if (state.Management is not null && ManagementNetwork.Exists(ManagementNetwork.HostVeth(state.Tag, i)))
+            {
+                ManagementNetwork.RemoveDevice(ManagementNetwork.HostVeth(state.Tag, i));
+                removed.Add($"veth {ManagementNetwork.HostVeth(state.Tag, i)}");
             }
 
             if (NetworkFabric.Exists(device.Place.Namespace))
