@@ -69,11 +69,13 @@ public sealed class MixedBackendTests(MixedBackendCluster fixture) : IClassFixtu
         Assert.Equal(ExecutionBackends.Onnx, client.Backend.Name);
     }
 
-    // The small zoo models keep the suite fast; all six were measured once (docs/measurements.md).
     [Theory]
+    [InlineData("alexnet")]
+    [InlineData("vgg16")]
     [InlineData("resnet18")]
-    [InlineData("mobilenet_v2")]
     [InlineData("googlenet")]
+    [InlineData("mobilenet_v2")]
+    [InlineData("tiny_yolo")]
     public async Task Inference_TorchSiloOnnxSiloOnnxPhone_EqualsTheLocalTorchSharpModelWithinOneInTenThousand(string model)
     {
         var (directory, manifest) = Models.Shared.Get(model, onnx: true);
