@@ -34,7 +34,7 @@ internal static class ScenarioBenchCommand
         });
         var inProcess = new Option<bool>("--in-process") { Description = "Replay on the in-process EMULATION even where the real testbed could run" };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON (and write it to --out)" };
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for scenario-bench.json" };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "also write scenario-bench.json (the --json report) to this folder (absent: nothing is written)" };
         var command = new Command("scenario", "Replay one scenario trace under AdaMec (dp) and the baselines (neurosurgeon, ionn, onetime, local), one after the other: latency, requirement met, time-to-benefit, bytes moved, atom memory per device")
         {
             trace, model, duration, strategies, inProcess, json, output,
