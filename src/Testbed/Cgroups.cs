@@ -51,6 +51,19 @@ public abstract class Cgroups
     /// <summary>Processes of the cgroup the kernel's out-of-memory killer killed (v1 memory.oom_control, v2 memory.events).</summary>
     public abstract long OomKills(string path);
 
+    /// <summary>
+    /// The most memory charged to the cgroup at once (page cache included) since it was made or since
+    /// <see cref="ResetPeakMemory"/>: v1 memory.max_usage_in_bytes, v2 memory.peak; null where the kernel has no such file.
+    /// </summary>
+    public abstract long? PeakMemoryBytes(string path);
+
+    /// <summary>
+    /// Starts the peak afresh from the usage now (v1: 0 written to memory.max_usage_in_bytes). False where the kernel
+    /// cannot: v2's memory.peak resets only for the file handle that wrote it, so there the peak counts from the
+    /// cgroup's creation.
+    /// </summary>
+    public abstract bool ResetPeakMemory(string path);
+
     protected static long StatLine(string file, string key)
     {
         foreach (var line in File.ReadLines(file))
@@ -155,6 +168,18 @@ public abstract class Cgroups
 
         public override long OomKills(string path) => StatLine(Path.Combine(_memory, path, "memory.oom_control"), "oom_kill");
 
+        public override long? PeakMemoryBytes(string path)
+        {
+            var file = Path.Combine(_memory, path, "memory.max_usage_in_bytes");
+            return File.Exists(file) ? ReadLong(file) : null;
+        }
+
+        public override bool ResetPeakMemory(string path)
+        {
+            Write(Path.Combine(_memory, path), "memory.max_usage_in_bytes", "0");
+            return true;
+        }
+
         public override void Add(string path, int pid)
         {
             Write(Path.Combine(_cpu, path), "cgroup.procs", Invariant($"{pid}"));
@@ -212,6 +237,14 @@ public abstract class Cgroups
             Math.Max(0, ReadLong(Path.Combine(_root, path, "memory.current")) - StatLine(Path.Combine(_root, path, "memory.stat"), "inactive_file"));
 
         public override long OomKills(string path) => StatLine(Path.Combine(_root, path, "memory.events"), "oom_kill");
+
+        public override long? PeakMemoryBytes(string path)
+        {
+            var file = Path.Combine(_root, path, "memory.peak");
+            return File.Exists(file) ? ReadLong(file) : null;
+        }
+
+        public override bool ResetPeakMemory(string path) => false;
 
         public override void Add(string path, int pid) => Write(Path.Combine(_root, path), "cgroup.procs", Invariant($"{pid}"));
 

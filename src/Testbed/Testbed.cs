@@ -262,6 +262,30 @@ public sealed class Testbed
         return new MemoryCut(device, target, hard, before, working, started.Elapsed, _cgroups.OomKills(cgroup) - kills);
     }
 
+    /// <summary>
+    /// The most memory each device's cgroup held at once since it was made or since <see cref="ResetPeakMemory"/>
+    /// (v1 memory.max_usage_in_bytes, v2 memory.peak; page cache included); a device whose kernel has no such file is left out.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> PeakMemory()
+    {
+        var peaks = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var device in State.Devices)
+            if (_cgroups.Exists(device.Place.Cgroup) && _cgroups.PeakMemoryBytes(device.Place.Cgroup) is { } peak) peaks[device.Place.Id] = peak;
+        return peaks;
+    }
+
+    /// <summary>The cgroup hierarchy the testbed uses: <c>v1</c> or <c>v2</c>.</summary>
+    public string CgroupVersion => _cgroups.Version;
+
+    /// <summary>Starts every device's memory peak afresh (cgroup v1); false where the cgroups cannot (v2: the peak then counts from <c>up</c>).</summary>
+    public bool ResetPeakMemory()
+    {
+        var reset = true;
+        foreach (var device in State.Devices)
+            if (_cgroups.Exists(device.Place.Cgroup)) reset &= _cgroups.ResetPeakMemory(device.Place.Cgroup);
+        return reset;
+    }
+
     /// <summary>A device's working set and out-of-memory kills now (from its cgroup).</summary>
     public (long WorkingSetBytes, long OomKills) Memory(string device)
     {

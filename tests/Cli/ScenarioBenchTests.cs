@@ -70,6 +70,8 @@ public sealed class ScenarioBenchTests : IDisposable
         foreach (var name in new[] { "strategy", "requests", "ok", "meanMs", "p95Ms", "metFraction", "timeToBenefitMs", "bytesMoved", "bytesMovedTotal", "peakAtomMemoryBytes" })
             Assert.True(first.TryGetProperty(name, out _), $"results[0] has no '{name}'");
         Assert.Equal("requirement", first.GetProperty("timeToBenefitMs")[0].GetProperty("kind").GetString());
+        // In-process devices share one process: no kernel figure per device, and the field says so with null.
+        Assert.Equal(JsonValueKind.Null, first.GetProperty("peakMeasuredMemoryBytes").ValueKind);
         Assert.Equal(report.Results.Count, ScenarioComparisonReport.FromJson(report.ToJson()).Results.Count);
 
         var table = ScenarioBenchCommand.Table(report);

@@ -49,6 +49,34 @@ public sealed class TestbedTests(ITestOutputHelper output) : IDisposable
     }
 
     [SkippableFact]
+    public void PeakMemory_ProcessAllocatesInADevicesCgroup_PeakCoversItAndAResetStartsAfresh()
+    {
+        SkipUnlessPossible();
+        var testbed = Testbed.Up(Shipped("link"), "link.json", _state);
+        var edge = testbed.State.Devices.Single(d => d.Place.Id == "edge-b").Place;
+        // The process joins the cgroup first and allocates when told: what it allocates is charged to edge-b.
+        var start = new System.Diagnostics.ProcessStartInfo("python3", ["-c", "import sys, time; sys.stdin.readline(); b = bytearray(80_000_000); time.sleep(0.5)"]) { RedirectStandardInput = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        Cgroups.Detect(out _)!.Add(edge.Cgroup, process.Id);
+        var before = testbed.PeakMemory()["edge-b"];
+        process.StandardInput.WriteLine();
+        Assert.True(process.WaitForExit(20_000), "the allocating process did not end");
+
+        var peak = testbed.PeakMemory();
+        var reset = testbed.ResetPeakMemory();
+        var after = testbed.PeakMemory()["edge-b"];
+        output.WriteLine($"edge-b peak {before / 1e6:0.0} MB before the allocation, {peak["edge-b"] / 1e6:0.0} MB after, {after / 1e6:0.0} MB after the reset ({testbed.CgroupVersion})");
+
+        Assert.Equal(testbed.State.Devices.Select(d => d.Place.Id).Order(StringComparer.Ordinal), peak.Keys);
+        Assert.True(peak["edge-b"] >= before + 80_000_000, $"edge-b's peak {peak["edge-b"]} bytes does not cover an 80 MB allocation ({before} before)");
+        if (testbed.CgroupVersion == "v1")
+        {
+            Assert.True(reset);
+            Assert.True(after < 40_000_000, $"edge-b's peak is {after} bytes after the reset, with nothing running");
+        }
+    }
+
+    [SkippableFact]
     public void Limits_CpuAndMemoryChanged_TheKernelHoldsTheNewValues()
     {
         SkipUnlessPossible();

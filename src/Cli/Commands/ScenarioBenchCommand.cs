@@ -100,13 +100,14 @@ internal static class ScenarioBenchCommand
     {
         ArgumentNullException.ThrowIfNull(report);
         var mode = report.Mode == "in-process" ? "EMULATION in-process" : report.Mode;
-        var table = new CliTable("strategy", "mode", "ok/requests", "mean ms", "p95 ms", "met %", "time-to-benefit ms per event", "MB moved", "peak atom MB per device");
+        var table = new CliTable("strategy", "mode", "ok/requests", "mean ms", "p95 ms", "met %", "time-to-benefit ms per event", "MB moved", "peak atom MB per device", "measured peak MB per device");
         foreach (var r in report.Results)
         {
             table.Add(r.Strategy == "dp" ? "dp (AdaMec)" : r.Strategy, mode, $"{r.Ok}/{r.Requests}", r.MeanMs, r.P95Ms, (r.MetFraction * 100).ToString("0.0", CultureInfo.InvariantCulture),
                 string.Join(" ", r.TimeToBenefitMs.Select(b => b.Ms is { } ms ? ms.ToString("0", CultureInfo.InvariantCulture) : "-")),
                 r.BytesMoved / 1e6,
-                string.Join(" ", r.PeakAtomMemoryBytes.Select(p => $"{p.Key}={p.Value / 1e6:0.#}")));
+                string.Join(" ", r.PeakAtomMemoryBytes.Select(p => $"{p.Key}={p.Value / 1e6:0.#}")),
+                r.PeakMeasuredMemoryBytes is { } measured ? string.Join(" ", measured.Select(p => $"{p.Key}={p.Value / 1e6:0}")) : "-");
         }
         return table;
     }

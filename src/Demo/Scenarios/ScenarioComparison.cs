@@ -33,15 +33,31 @@ public static class ScenarioComparison
         var results = new List<StrategyResult>();
         string mode = "";
         IReadOnlyList<string> limitations = [];
+        string? measuredNote = null;
         foreach (var strategy in strategies)
         {
             await using var stage = stages();
+            var peaks = stage as IDeviceMemoryPeaks;
+            var reset = false;
             var timeline = await ScenarioReplay.RunAsync(stage, settings with { Strategy = strategy, DeploymentId = "bench-" + strategy },
-                p => report?.Invoke(strategy, p), cancellationToken);
+                p =>
+                {
+                    // Each strategy's peak covers its own replay: started afresh once the deploy is done.
+                    if (p is ReplayStarted && peaks is not null) reset = peaks.ResetPeakMemory();
+                    report?.Invoke(strategy, p);
+                },
+                cancellationToken);
             mode = stage.Mode;
             limitations = stage.Limitations;
-            results.Add(Summarise(strategy, timeline, memory));
+            var result = Summarise(strategy, timeline, memory);
+            if (peaks is not null)
+            {
+                result = result with { PeakMeasuredMemoryBytes = new SortedDictionary<string, long>(peaks.PeakMemoryBytes().ToDictionary(), StringComparer.Ordinal) };
+                measuredNote = peaks.PeakMemorySource(reset);
+            }
+            results.Add(result);
         }
+        if (measuredNote is not null) limitations = [.. limitations, measuredNote];
         return new ScenarioComparisonReport(settings.Trace.Name, mode, settings.Model, settings.Trace.DurationS * settings.TimeScale, limitations, results);
     }
 
@@ -134,7 +150,14 @@ public sealed record StrategyResult(
     IReadOnlyList<EventBenefit> TimeToBenefitMs,
     long BytesMoved,
     long BytesMovedTotal,
-    IReadOnlyDictionary<string, long> PeakAtomMemoryBytes);
+    IReadOnlyDictionary<string, long> PeakAtomMemoryBytes)
+{
+    /// <summary>
+    /// Per device: the most memory its processes held at once during the replay, measured by the kernel (the real
+    /// testbed's cgroups: runtime, atoms, tensors, page cache); null where the stage cannot measure it (in-process).
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? PeakMeasuredMemoryBytes { get; init; }
+}
 
 /// <summary>Time-to-benefit after one event.</summary>
 /// <param name="T">When the event was applied, seconds from the start.</param>

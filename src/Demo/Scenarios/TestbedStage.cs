@@ -25,7 +25,7 @@ public sealed record TestbedStageOptions(string StatePath, string SiloDll, strin
 /// kernel or to the processes: tc for links, cgroup files for limits, signals for leave, crash and freeze. This
 /// process is the orchestrator: an Orleans client in the host's namespace for the planner and device grains.
 /// </summary>
-public sealed partial class TestbedStage(TestbedStageOptions options) : IScenarioStage
+public sealed partial class TestbedStage(TestbedStageOptions options) : IScenarioStage, IDeviceMemoryPeaks
 {
     // The phone deploys (loads every atom, the planner plans, atoms move) before its first answer.
     private static readonly TimeSpan FirstAnswerTimeout = TimeSpan.FromMinutes(5);
@@ -60,6 +60,17 @@ public sealed partial class TestbedStage(TestbedStageOptions options) : IScenari
 
     /// <summary>The testbed once <see cref="StartAsync"/> made it (status, tests).</summary>
     public AdaMec.Testbed.Testbed? Testbed => _testbed;
+
+    /// <inheritdoc />
+    public bool ResetPeakMemory() => _testbed?.ResetPeakMemory() ?? false;
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, long> PeakMemoryBytes() => _testbed?.PeakMemory() ?? new Dictionary<string, long>();
+
+    /// <inheritdoc />
+    public string PeakMemorySource(bool reset) => (_testbed?.CgroupVersion ?? "") == "v2"
+        ? "measured peak memory per device = cgroup v2 memory.peak of the device's processes (page cache included), since the testbed made the cgroup"
+        : "measured peak memory per device = cgroup v1 memory.max_usage_in_bytes of the device's processes (page cache included)" + (reset ? ", reset when the replay starts (after the deploy)" : ", since the testbed made the cgroup");
 
     /// <summary>The orchestrator's Orleans client once connected (grain queries beyond the stage's own).</summary>
     public IClusterClient? Cluster => _orchestrator?.Cluster;
