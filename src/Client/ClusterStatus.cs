@@ -101,6 +101,13 @@ public sealed record DeploymentStatus(string Id, int Version, IReadOnlyList<stri
     /// </summary>
     public double? TimeToBenefitMs { get; init; }
 
+    /// <summary>
+    /// Per device (the initiator included), its own predicted ms per atom that the newest plan used
+    /// (<see cref="AtomLatencyReport"/>: basis "f_mem" when the manifest carries the memory correction and
+    /// the device knows its memory, else "speed"), with its thread count and the memory predicted for.
+    /// </summary>
+    public IReadOnlyList<AtomLatencyReport> AtomLatencies { get; init; } = [];
+
     /// <summary>The newest plan decisions (at most <see cref="ClusterStatus.HistoryShown"/>), oldest first, with their time-to-benefit and atoms switched.</summary>
     public IReadOnlyList<PlanRecord> History { get; init; } = [];
 
@@ -182,6 +189,7 @@ public static class ClusterStatus
                     InitiatorSpeedSamples = status.Initiator?.SpeedSamples ?? 0,
                     InitiatorAvailableMemoryBytes = status.Initiator?.AvailableMemoryBytes ?? -1,
                     InitiatorEmulationSpeedFactor = status.Initiator?.EmulationSpeedFactor ?? 1,
+                    AtomLatencies = status.AtomLatencies,
                     TimeToBenefitMs = history.LastOrDefault(r => r.TimeToBenefitMs is not null)?.TimeToBenefitMs,
                     History = history.TakeLast(HistoryShown).ToArray(),
                 });

@@ -44,7 +44,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         _requirementMs = requirementMs;
         _logger = client.Loggers.CreateLogger<Deployment>();
         _latency = new LatencyReporter(client.Cluster, id, _logger);
-        _self = new InitiatorReporter(client.Cluster, id, client.Options.DeviceId, client.Self, _logger);
+        _self = new InitiatorReporter(client.Cluster, id, client.Options.DeviceId, client.Self, manifest, _logger);
         _plan = new LivePlan(id, 0, client.Options.DeviceId, Enumerable.Repeat(client.Options.DeviceId, manifest.Atoms.Count).ToArray(), 0, false);
     }
 
@@ -80,7 +80,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
             new InitiatorInfo(options.DeviceId, _client.Self.EmulationFactor, options.MemoryBudgetBytes, options.ComputeBudgetFlops)
             {
                 Backend = _client.Backend.Name,
-                Context = _client.Self.Read(), // the planner plans with what this device measures of itself
+                Context = _client.Self.Read(Manifest), // the planner plans with what this device measures of itself
             },
             _requirementMs, _reference)).WaitAsync(cancellationToken);
         // A planner deployed afresh (its silo left) counts versions from the start again.

@@ -1,3 +1,4 @@
+using AdaMec.Core.Atoms;
 using AdaMec.Interfaces;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
@@ -9,7 +10,7 @@ namespace AdaMec.Client;
 /// once per <see cref="Period"/>, on the request path as <see cref="LatencyReporter"/> does: none while
 /// idle. The planner applies the device signal thresholds and re-plans on a change beyond them.
 /// </summary>
-internal sealed partial class InitiatorReporter(IClusterClient cluster, string deployment, string initiator, InitiatorSelf self, ILogger logger)
+internal sealed partial class InitiatorReporter(IClusterClient cluster, string deployment, string initiator, InitiatorSelf self, AtomManifest manifest, ILogger logger)
 {
     /// <summary>Shortest time between two reports.</summary>
     internal static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
@@ -28,7 +29,7 @@ internal sealed partial class InitiatorReporter(IClusterClient cluster, string d
         }
         try
         {
-            var context = self.Read();
+            var context = self.Read(manifest);
             // Bookkeeping, not part of the request: no span in the request's trace.
             using var quiet = SuppressInstrumentationScope.Begin();
             await cluster.GetGrain<IPlannerGrain>(deployment).ReportInitiatorAsync(initiator, context);

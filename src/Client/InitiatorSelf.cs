@@ -1,3 +1,4 @@
+using AdaMec.Core.Atoms;
 using AdaMec.Core.Context;
 using AdaMec.Interfaces;
 
@@ -19,13 +20,28 @@ internal sealed class InitiatorSelf(AdaMecClientOptions options, ResourceProbe p
     /// <summary>Times one local pass of an atom predicted at <paramref name="predictedMs"/> (emulated slowdown included).</summary>
     public void Record(double predictedMs, double measuredMs) => _meter.Record(predictedMs, measuredMs);
 
-    /// <summary>Reads resources now (a few small file reads) and returns what the planner is told.</summary>
-    public InitiatorContext Read()
+    /// <summary>
+    /// Reads resources now (a few small file reads) and returns what the planner is told; with
+    /// <paramref name="manifest"/>, also the app's own predicted latency of each of its atoms under its
+    /// memory and speed now, as a device grain predicts its own (<see cref="AtomLatencyEstimator"/>).
+    /// </summary>
+    public InitiatorContext Read(AtomManifest? manifest = null)
     {
         var sample = probe.Sample();
-        _meter.Configure(sample.EffectiveCores, options.InferenceThreads ?? Environment.ProcessorCount, EmulationFactor);
+        var threads = options.InferenceThreads ?? Environment.ProcessorCount;
+        _meter.Configure(sample.EffectiveCores, threads, EmulationFactor);
         var speed = _meter.Current;
-        return new InitiatorContext(speed.Speed, speed.Source.ToString().ToLowerInvariant(), speed.Samples, _meter.PriorSpeed,
-            sample.AvailableMemoryBytes, sample.MemoryLimitBytes, sample.CpuQuotaCores, EmulationFactor);
+        var source = speed.Source.ToString().ToLowerInvariant();
+        AtomLatencyReport? atoms = null;
+        if (manifest is not null)
+        {
+            var (atomMs, basis) = AtomLatencyEstimator.Predict(manifest.Atoms.Select(a => a.PredictedMs).ToArray(), manifest.MemoryModel, speed.Speed, sample.AvailableMemoryBytes);
+            atoms = new AtomLatencyReport(options.DeviceId, atomMs, basis, threads, manifest.MemoryModel?.ProfiledThreads ?? 0, sample.AvailableMemoryBytes, speed.Speed, source);
+        }
+        return new InitiatorContext(speed.Speed, source, speed.Samples, _meter.PriorSpeed,
+            sample.AvailableMemoryBytes, sample.MemoryLimitBytes, sample.CpuQuotaCores, EmulationFactor)
+        {
+            Atoms = atoms,
+        };
     }
 }

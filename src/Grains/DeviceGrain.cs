@@ -48,6 +48,8 @@ internal sealed partial class DeviceGrain(
     private long _pendingFree;
     private int _trims;
     private int _pendingUntilTrim;
+    // The memory model last asked about, parsed (a planner asks with the same one on every re-plan).
+    private (string Deployment, string Json, AdaMec.Core.Atoms.AtomMemoryModel Model)? _memoryModel;
 
     private string DeviceId => device.Value.Id;
 
@@ -110,6 +112,41 @@ internal sealed partial class DeviceGrain(
         LogRecalibrated(logger, DeviceId, _sample.AvailableMemoryBytes, _sample.CpuQuotaCores);
         return await GetStatusAsync();
     }
+
+    public Task<AtomLatencyReport> PredictAtomsAsync(AtomLatencyQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.PredictedMs is null || query.PredictedMs.Count == 0)
+            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"atom latency query to device {DeviceId}: predictedMs must list the deployment's atoms");
+        if (query.PredictedMs.Any(ms => !double.IsFinite(ms) || ms < 0))
+            throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"atom latency query to device {DeviceId}: predictedMs must be finite numbers >= 0");
+        AdaMec.Core.Atoms.AtomMemoryModel? model = null;
+        if (query.MemoryModelJson is { } json)
+        {
+            // Parsed once per deployment and manifest: the planner asks on every re-plan.
+            if (_memoryModel is { } cached && cached.Deployment == query.Deployment && cached.Json == json) model = cached.Model;
+            else
+            {
+                try
+                {
+                    model = AdaMec.Core.Atoms.AtomMemoryModel.Parse(json, query.PredictedMs.Count);
+                }
+                catch (AdaMec.Core.Atoms.AtomFileException e)
+                {
+                    throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"atom latency query to device {DeviceId}: {e.Message}");
+                }
+                _memoryModel = (query.Deployment, json, model);
+            }
+        }
+        var speed = speedMeter.Current;
+        var available = _sample.AvailableMemoryBytes;
+        var (atomMs, basis) = AtomLatencyEstimator.Predict(query.PredictedMs, model, speed.Speed, available);
+        return Task.FromResult(new AtomLatencyReport(DeviceId, atomMs, basis, Threads, model?.ProfiledThreads ?? 0, available, speed.Speed,
+            speed.Source.ToString().ToLowerInvariant()));
+    }
+
+    /// <summary>Threads an atom's forward pass runs with here.</summary>
+    private int Threads => device.Value.InferenceThreads ?? Environment.ProcessorCount;
 
     public async Task SetBudgetsAsync(DeviceBudgets budgets)
     {
@@ -193,8 +230,7 @@ internal sealed partial class DeviceGrain(
         var trims = _trims;
         _sample = await Task.Run(_probe.Sample);
         if (trims >= _pendingUntilTrim) _pendingFree = 0; // read after the evicted atoms were unloaded and trimmed
-        var threads = device.Value.InferenceThreads ?? Environment.ProcessorCount;
-        speedMeter.Configure(_sample.EffectiveCores, threads, emulation.Value.Enabled ? device.Value.SpeedFactor : 1);
+        speedMeter.Configure(_sample.EffectiveCores, Threads, emulation.Value.Enabled ? device.Value.SpeedFactor : 1);
         if (!first) return;
         _memoryRef = _sample.AvailableMemoryBytes;
         _quotaRef = _sample.CpuQuotaCores;

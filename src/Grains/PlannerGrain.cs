@@ -53,6 +53,8 @@ internal sealed partial class PlannerGrain(
     private string[] _specJson = [];
     private InitiatorInfo? _initiator;
     private InitiatorContext? _initiatorContext; // the initiator's latest report of itself (not persisted: it reports again)
+    private (string Sha, AtomLatencyQuery Query)? _atomQuery; // what devices are asked for their per-atom predictions
+    private IReadOnlyList<AtomLatencyReport> _atomLatencies = []; // the per-atom figures the newest plan was made with
     private InitiatorContext? _initiatorSignalled; // the report the last re-plan signal compared against (hysteresis)
     private IInitiatorCallback? _callback;
     private IGrainTimer? _work;
@@ -172,6 +174,7 @@ internal sealed partial class PlannerGrain(
             Pin = machine.Pin?.ToArray(),
             PlannerSilo = silo.SiloAddress.ToString(),
             Initiator = _initiatorContext,
+            AtomLatencies = _atomLatencies,
         });
     }
 
@@ -270,6 +273,11 @@ internal sealed partial class PlannerGrain(
         if (c.SpeedSource is not ("measured" or "quota" or "prior")) throw Invalid("SpeedSource", "must be measured, quota or prior", c.SpeedSource);
         if (c.SpeedSamples < 0) throw Invalid("SpeedSamples", "must be >= 0", c.SpeedSamples);
         if (c.AvailableMemoryBytes < -1) throw Invalid("AvailableMemoryBytes", "must be >= 0 or -1 (unknown)", c.AvailableMemoryBytes);
+        if (c.Atoms is { } atoms)
+        {
+            if (atoms.AtomMs is null || atoms.AtomMs.Any(ms => !double.IsFinite(ms) || ms < 0)) throw Invalid("Atoms.AtomMs", "must be finite numbers >= 0", atoms.AtomMs?.Count);
+            if (!double.IsFinite(atoms.Speed) || atoms.Speed <= 0) throw Invalid("Atoms.Speed", "must be finite and > 0", atoms.Speed);
+        }
         return c;
 
         static AdaMecException Invalid(string field, string rule, object? value) =>
@@ -521,6 +529,16 @@ internal sealed partial class PlannerGrain(
             catch (Exception e) when (e is not OutOfMemoryException) { /* leaving while we asked: plan without it */ }
         }
         var calibration = SpeedCalibration(statuses.Select(s => s.Status));
+        // Each device's own per-atom prediction (f_mem at its memory now, its speed); one that cannot
+        // answer is planned on with predictedMs × its speed, as before.
+        var query = AtomQuery(machine);
+        var predictions = statuses.Select(s => (s.Device, Task: GrainFactory.GetGrain<IDeviceGrain>(s.Device).PredictAtomsAsync(query))).ToArray();
+        var reports = new Dictionary<string, AtomLatencyReport>(StringComparer.Ordinal);
+        foreach (var (device, task) in predictions)
+        {
+            try { reports[device] = await task; }
+            catch (Exception e) when (e is not OutOfMemoryException) { LogAtomPredictionFailed(logger, e, Deployment, device); }
+        }
         foreach (var (device, status) in statuses)
         {
             var own = status.ResidentAtoms
@@ -533,15 +551,23 @@ internal sealed partial class PlannerGrain(
                 ? status.SpeedSource == "prior" ? status.PriorSpeed * calibration : status.Speed
                 : status.SpeedFactor;
             var available = status.AvailableMemoryBytes < 0 ? -1 : Math.Max(0, status.AvailableMemoryBytes - status.MemoryFloorBytes);
-            devices.Add(new DeviceContext(device, speed, status.Budgets.MemoryBudgetBytes, status.Budgets.ComputeBudgetFlops, available, own));
+            devices.Add(new DeviceContext(device, speed, status.Budgets.MemoryBudgetBytes, status.Budgets.ComputeBudgetFlops, available, own)
+            {
+                AtomMs = reports.TryGetValue(device, out var report) ? Rescaled(report, speed) : null,
+            });
         }
         // The initiator's own report, on the same footing as a device's: measured speed as is, an
         // unmeasured one scaled by what measured devices show against their priors.
         if (_initiatorContext is { } me)
         {
             var speed = me.SpeedSource == "prior" ? me.PriorSpeed * calibration : me.Speed;
-            devices.Add(new DeviceContext(initiator, speed, null, null, me.AvailableMemoryBytes, Enumerable.Range(0, machine.Live.Count).ToArray()));
+            devices.Add(new DeviceContext(initiator, speed, null, null, me.AvailableMemoryBytes, Enumerable.Range(0, machine.Live.Count).ToArray())
+            {
+                AtomMs = me.Atoms is { } mine ? Rescaled(mine, speed) : null,
+            });
+            if (me.Atoms is { } reported) reports[initiator] = reported;
         }
+        _atomLatencies = reports.Values.OrderBy(r => r.Device, StringComparer.Ordinal).ToArray();
         var all = devices.Select(d => d.DeviceId).Where(d => d != initiator).Prepend(initiator).ToArray();
         var links = new List<LinkContext>();
         foreach (var task in all.SelectMany(from => all.Where(to => to != from).Select(to => GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(from, to)).EnsureMeasuredAsync())).ToArray())
@@ -557,6 +583,27 @@ internal sealed partial class PlannerGrain(
         await SubscribeAsync(keys.Where(k => !_subscribed.Contains(k)).ToArray());
         return new ContextSnapshot(devices, links);
     }
+
+    /// <summary>What devices are asked for their per-atom predictions: the manifest's predictedMs and memory model (built once per manifest).</summary>
+    private AtomLatencyQuery AtomQuery(DeploymentMachine machine)
+    {
+        var sha = manifestState.State.ManifestSha256;
+        if (_atomQuery is { } cached && cached.Sha == sha) return cached.Query;
+        var memory = ParseManifest(manifestState.State.ManifestJson).MemoryModel;
+        var query = new AtomLatencyQuery(Deployment, machine.Model.Atoms.Select(a => a.PredictedMs).ToArray(),
+            memory is null ? null : JsonSerializer.Serialize(memory, AdaMecJson.Compact));
+        _atomQuery = (sha, query);
+        return query;
+    }
+
+    /// <summary>
+    /// A report's figures at the speed the planner plans the device with: the same when the device
+    /// measured its speed; scaled by the calibration when it only has a prior. Null when unusable.
+    /// </summary>
+    private static double[]? Rescaled(AtomLatencyReport report, double speed) =>
+        report.Speed > 0 && double.IsFinite(report.Speed) && speed > 0 && double.IsFinite(speed)
+            ? report.AtomMs.Select(ms => ms * speed / report.Speed).ToArray()
+            : null;
 
     /// <summary>
     /// How measured devices (and devices whose measurement was scaled by a quota change) run against what their CPU quota alone predicts (the median; 1 when none
@@ -813,6 +860,9 @@ internal sealed partial class PlannerGrain(
 
     [LoggerMessage(122, LogLevel.Warning, "Deployment {Deployment}: recalibrating {Target} failed; planning with what it said before")]
     private static partial void LogRecalibrationFailed(ILogger logger, Exception exception, string deployment, string target);
+
+    [LoggerMessage(123, LogLevel.Warning, "Deployment {Deployment}: device {Device} did not predict its atoms; planning it with predictedMs times its speed")]
+    private static partial void LogAtomPredictionFailed(ILogger logger, Exception exception, string deployment, string device);
 
     [LoggerMessage(120, LogLevel.Debug, "Deployment {Deployment}: cancelling the membership watch threw")]
     private static partial void LogStopFailed(ILogger logger, Exception exception, string deployment);

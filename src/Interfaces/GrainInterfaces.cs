@@ -94,6 +94,14 @@ public interface IDeviceGrain : IGrainWithStringKey
     [Alias("Recalibrate")]
     Task<DeviceStatus> RecalibrateAsync();
 
+    /// <summary>
+    /// This device's predicted latency of each atom of a deployment under its available memory now (the
+    /// manifest's f_mem, paper formula 6, when it carries one) and its measured speed, with its thread
+    /// count. A malformed query fails with <c>InvalidContext</c> naming the field.
+    /// </summary>
+    [Alias("PredictAtoms")]
+    Task<AtomLatencyReport> PredictAtomsAsync(AtomLatencyQuery query);
+
     /// <summary>Overrides the budgets (non-negative, finite); subscribed planners re-plan.</summary>
     [Alias("SetBudgets")]
     Task SetBudgetsAsync(DeviceBudgets budgets);

@@ -56,7 +56,14 @@ public sealed record InitiatorContext(
     [property: Id(4)] long AvailableMemoryBytes,
     [property: Id(5)] long MemoryLimitBytes,
     [property: Id(6)] double CpuQuotaCores,
-    [property: Id(7)] double EmulationSpeedFactor);
+    [property: Id(7)] double EmulationSpeedFactor)
+{
+    /// <summary>
+    /// The initiator's own predicted latency of each atom (chain order) under its memory and speed now,
+    /// as a device reports it (<see cref="AtomLatencyReport"/>); null from clients that do not predict.
+    /// </summary>
+    [Id(8)] public AtomLatencyReport? Atoms { get; init; }
+}
 
 /// <summary>Deploys one model for one initiator.</summary>
 /// <param name="ManifestJson">The atoms folder's manifest.json, verbatim (atom specs, shapes, SHA-256).</param>
@@ -152,7 +159,49 @@ public sealed record PlannerStatus(
 
     /// <summary>The initiator's latest report of its own speed and memory; null until one arrives.</summary>
     [Id(8)] public InitiatorContext? Initiator { get; init; }
+
+    /// <summary>
+    /// Per device (the initiator included), the per-atom latencies the newest plan was made with, as the
+    /// device (or the initiator) predicted them; empty before the first plan on reported figures.
+    /// </summary>
+    [Id(9)] public IReadOnlyList<AtomLatencyReport> AtomLatencies { get; init; } = [];
 }
+
+/// <summary>
+/// Asks a device for its predicted latency of each atom of a deployment under its context now
+/// (<see cref="IDeviceGrain.PredictAtomsAsync"/>).
+/// </summary>
+/// <param name="Deployment">The deployment id.</param>
+/// <param name="PredictedMs">The manifest's predictedMs per atom, chain order.</param>
+/// <param name="MemoryModelJson">The manifest's <c>memoryModel</c> block (JSON), or null when it has none.</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.AtomLatencyQuery")]
+public sealed record AtomLatencyQuery(
+    [property: Id(0)] string Deployment,
+    [property: Id(1)] IReadOnlyList<double> PredictedMs,
+    [property: Id(2)] string? MemoryModelJson);
+
+/// <summary>
+/// A device's (or the initiator's) predicted latency of each atom of a deployment, under its available
+/// memory now (paper formula 6 when the manifest carries f_mem) and its measured speed.
+/// </summary>
+/// <param name="Device">The device (or initiator) id.</param>
+/// <param name="AtomMs">Predicted ms per atom, chain order.</param>
+/// <param name="Basis">"f_mem" (formula 6 at <paramref name="AvailableMemoryBytes"/>, times the speed) or "speed" (predictedMs times the speed).</param>
+/// <param name="Threads">Threads an atom's forward pass runs with on this device.</param>
+/// <param name="ProfiledThreads">Threads the predictor's profile was taken with (0: unknown); the measured speed carries the difference.</param>
+/// <param name="AvailableMemoryBytes">The memory the prediction is for; -1 when unknown.</param>
+/// <param name="Speed">The speed the figures are scaled by (see <see cref="DeviceStatus.Speed"/>).</param>
+/// <param name="SpeedSource">"measured", "quota" or "prior".</param>
+[GenerateSerializer, Immutable, Alias("AdaMec.AtomLatencyReport")]
+public sealed record AtomLatencyReport(
+    [property: Id(0)] string Device,
+    [property: Id(1)] IReadOnlyList<double> AtomMs,
+    [property: Id(2)] string Basis,
+    [property: Id(3)] int Threads,
+    [property: Id(4)] int ProfiledThreads,
+    [property: Id(5)] long AvailableMemoryBytes,
+    [property: Id(6)] double Speed,
+    [property: Id(7)] string SpeedSource);
 
 /// <summary>Budgets of one device. Absent means unlimited.</summary>
 [GenerateSerializer, Immutable, Alias("AdaMec.DeviceBudgets")]

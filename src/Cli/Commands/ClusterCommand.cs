@@ -68,6 +68,20 @@ internal static class ClusterCommand
             history.Write(CliConsole.Out);
             Console.WriteLine();
         }
+        // Each device's own per-atom prediction the newest plan used (f_mem at its memory now, or predictedMs × speed).
+        var atoms = new CliTable("deployment", "device", "basis", "threads", "available MB", "speed", "atom ms");
+        foreach (var d in report.Deployments)
+        {
+            foreach (var a in d.AtomLatencies)
+                atoms.Add(d.Id, a.Device, a.Basis, a.ProfiledThreads > 0 ? string.Create(CultureInfo.InvariantCulture, $"{a.Threads} (profiled {a.ProfiledThreads})") : a.Threads.ToString(CultureInfo.InvariantCulture),
+                    a.AvailableMemoryBytes < 0 ? "-" : a.AvailableMemoryBytes / 1e6, string.Create(CultureInfo.InvariantCulture, $"{a.Speed:0.00} {a.SpeedSource}"),
+                    string.Join(" ", a.AtomMs.Select(ms => ms.ToString("0.0", CultureInfo.InvariantCulture))));
+        }
+        if (report.Deployments.Any(d => d.AtomLatencies.Count > 0))
+        {
+            atoms.Write(CliConsole.Out);
+            Console.WriteLine();
+        }
         var links = new CliTable("from", "to", "Mbps", "latency ms", "source", "samples", "age s");
         foreach (var l in report.Links)
             links.Add(l.From, l.To, l.Mbps, l.LatencyMs, l.Source, l.Samples, Math.Round(l.AgeS, 1).ToString(CultureInfo.InvariantCulture));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AdaMec.Cli.Rendering;
 using AdaMec.Core.Atoms;
+using AdaMec.Prediction.Learning;
 using AdaMec.Runtime.Atoms;
 using AdaMec.Runtime.Zoo;
 
@@ -27,6 +28,13 @@ internal static class PartitionCommand
             var name = parse.GetValue(model)!;
             var source = LatencySources.Resolve(parse.GetValue(latency)!, parse.GetValue(predictor), ModelZoo.Graph(name));
             var manifest = ModelPartitioning.Partition(name, parse.GetValue(output)!.FullName, source, statedict: parse.GetValue(weights)?.FullName, onnx: !parse.GetValue(noOnnx));
+            // A predictor with f_mem: devices get its weights and each operator's inputs, and predict
+            // every atom under the memory they have (formula 6) without the learners.
+            if (source is LearnedLatencyModel learned && AtomMemoryModels.Attach(manifest, learned) is { MemoryModel: not null } withMemory)
+            {
+                manifest = withMemory;
+                manifest.Save(parse.GetValue(output)!.FullName);
+            }
             if (parse.GetValue(json)) CliJson.Write(Json(manifest, parse.GetValue(output)!.FullName));
             else Print(manifest, parse.GetValue(output)!.FullName);
             return 0;
@@ -59,7 +67,7 @@ internal static class PartitionCommand
         {
             table.Add(atom.Id, atom.Operators.Count, atom.Flops / 1e6, atom.WeightBytes / 1e6, atom.OutputBytes / 1e3, atom.PredictedMs);
         }
-        Console.WriteLine($"{manifest.Model}: {manifest.Atoms.Count} atoms in {directory} (latency source: {manifest.Partition.LatencyModel})");
+        Console.WriteLine($"{manifest.Model}: {manifest.Atoms.Count} atoms in {directory} (latency source: {manifest.Partition.LatencyModel}{(manifest.MemoryModel is null ? "" : "; with f_mem for devices")})");
         table.Write(CliConsole.Out);
         Console.WriteLine();
         PrintGranularities(manifest.Partition);

@@ -33,6 +33,13 @@ public sealed record AtomManifest
 
     public required IReadOnlyList<AtomSpec> Atoms { get; init; }
 
+    /// <summary>
+    /// f_pre per operator and the memory correction f_mem as plain weights, so devices predict each
+    /// atom under the memory they have (<see cref="AtomMemoryModel"/>); absent when the partitioning
+    /// predictor had no f_mem (devices then scale <see cref="AtomSpec.PredictedMs"/> by their speed).
+    /// </summary>
+    public AtomMemoryModel? MemoryModel { get; init; }
+
     public long TotalWeightBytes => Atoms.Sum(a => a.WeightBytes);
 
     public void Save(string directory)
@@ -110,6 +117,7 @@ public sealed record AtomManifest
             expectedInput = atom.OutputShape;
         }
         if (expectedInput != OutputShape) throw new AtomFileException(Atoms[^1].Id, $"chain ends with {expectedInput}, manifest says {OutputShape}");
+        MemoryModel?.Validate(Atoms);
     }
 
     public AtomSpec Atom(string id) =>

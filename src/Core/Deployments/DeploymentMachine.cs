@@ -549,8 +549,13 @@ public sealed class DeploymentMachine
             .DistinctBy(l => (l.From, l.To))
             .Select(l => new PlanningLink(l.From, l.To, l.Mbps, l.LatencyMs))
             .ToArray();
-        var atoms = model.Atoms.Select(a => new PlanningAtom(a.Id, a.Flops, a.WeightBytes, a.MemoryBytes, a.OutputBytes,
-            speed.ToDictionary(s => s.Key, s => a.PredictedMs * s.Value, StringComparer.Ordinal))).ToArray();
+        // Per-atom figures a device (or the initiator) predicted for itself, where it sent usable ones.
+        var reportedMs = context.Devices
+            .Where(d => speed.ContainsKey(d.DeviceId) && d.AtomMs is { } ms && ms.Count == model.Atoms.Count && ms.All(v => double.IsFinite(v) && v >= 0))
+            .DistinctBy(d => d.DeviceId)
+            .ToDictionary(d => d.DeviceId, d => d.AtomMs!, StringComparer.Ordinal);
+        var atoms = model.Atoms.Select((a, i) => new PlanningAtom(a.Id, a.Flops, a.WeightBytes, a.MemoryBytes, a.OutputBytes,
+            speed.ToDictionary(s => s.Key, s => reportedMs.TryGetValue(s.Key, out var ms) ? ms[i] : a.PredictedMs * s.Value, StringComparer.Ordinal))).ToArray();
         var current = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < _live.Length; i++) current[model.Atoms[i].Id] = speed.ContainsKey(_live[i]) ? _live[i] : initiator.DeviceId;
         var problem = PlanningProblem.Create(model.InputBytes, RequirementMs, devices, links, atoms, current);

@@ -58,7 +58,15 @@ public sealed record DeviceContext(
     double? MemoryBudgetBytes,
     double? ComputeBudgetFlops,
     long AvailableMemoryBytes,
-    IReadOnlyList<int> OwnResidentAtoms);
+    IReadOnlyList<int> OwnResidentAtoms)
+{
+    /// <summary>
+    /// The device's own predicted ms per atom (chain order) under its memory and speed now (formula 6
+    /// when the manifest carries f_mem); the planner uses these instead of predictedMs × <see cref="SpeedFactor"/>.
+    /// Null, or a list of the wrong length or with a value that is not a finite number &gt;= 0: not used.
+    /// </summary>
+    public IReadOnlyList<double>? AtomMs { get; init; }
+}
 
 /// <summary>One directed link's estimate.</summary>
 public sealed record LinkContext(string From, string To, double Mbps, double LatencyMs);

@@ -149,6 +149,20 @@ public sealed class MemoryCorrection : IDisposable
     public double BiasMs(OperatorNode node, double baseMs, double budgetBytes) =>
         baseMs * (Math.Exp(LogSlowdown(node, baseMs, budgetBytes)) - 1);
 
+    /// <summary>
+    /// The network as plain numbers for <see cref="AdaMec.Core.Context.MemoryCorrectionEvaluator"/>: what
+    /// devices and the initiator evaluate without TorchSharp (carried in an atom manifest).
+    /// </summary>
+    public AdaMec.Core.Atoms.MemoryCorrectionWeights ExportWeights()
+    {
+        lock (_gate)
+        {
+            var (hiddenWeight, hiddenBias, outputWeight, outputBias) = _net.Weights();
+            return new AdaMec.Core.Atoms.MemoryCorrectionWeights(Hidden, _scaling.Mean.ToArray(), _scaling.Std.ToArray(), _low, _high,
+                hiddenWeight, hiddenBias, outputWeight, outputBias[0], IsIdentity);
+        }
+    }
+
     public void Save(Stream stream)
     {
         var state = new State(Hidden, _scaling.Mean, _scaling.Std, _low, _high,
@@ -203,6 +217,11 @@ public sealed class MemoryCorrection : IDisposable
         }
 
         public int Hidden { get; }
+
+        /// <summary>Hidden weights (row per hidden unit), hidden biases, output weights, output bias.</summary>
+        public (float[], float[], float[], float[]) Weights() =>
+            (_hidden.weight!.data<float>().ToArray(), _hidden.bias!.data<float>().ToArray(),
+             _output.weight!.data<float>().ToArray(), _output.bias!.data<float>().ToArray());
 
         public override Tensor forward(Tensor input) => _output.call(nn.functional.relu(_hidden.call(input)));
     }
