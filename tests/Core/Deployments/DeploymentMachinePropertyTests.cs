@@ -114,7 +114,7 @@ public sealed class DeploymentMachineTests
         var machine = new DeploymentMachine("d", new DeploymentMachineOptions(), time);
         machine.Deploy(Model, Phone, 100, ["e1"]);
         machine.SetPin(["e1", "e1"]);
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
         Assert.Equal(["e1", "e1"], machine.Live);
 
         var effects = machine.Deploy(Model with { ManifestSha256 = "m2", Atoms = Model.Atoms.Select(a => a with { Sha256 = a.Sha256 + "'" }).ToArray() }, Phone, 100, ["e1"]);
@@ -137,11 +137,11 @@ public sealed class DeploymentMachineTests
         var time = new FakeTimeProvider();
         var machine = new DeploymentMachine("d", new DeploymentMachineOptions { ContextReplanInterval = TimeSpan.FromSeconds(2) }, time);
         machine.Deploy(Model, Phone, 100, ["e1"]);
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
 
         machine.ContextChanged(ContextKind.Link, "phone->e1", "link phone->e1 1 Mbps");
         Assert.IsType<ReplanWork>(machine.NextWork());
-        Run(machine, machine.NextWork());
+        MachineDriver.Run(machine, machine.NextWork());
         machine.ContextChanged(ContextKind.Link, "phone->e1", "link phone->e1 2 Mbps");
 
         var idle = Assert.IsType<IdleWork>(machine.NextWork());
@@ -157,8 +157,8 @@ public sealed class DeploymentMachineTests
         var machine = new DeploymentMachine("d", new DeploymentMachineOptions { MaxRetries = 2, RetryDelay = TimeSpan.FromSeconds(1) }, time);
         machine.Deploy(Model, Phone, 100, ["e1"]);
         machine.SetPin(["e1", "phone"]);
-        Run(machine, machine.NextWork()); // deploy re-plan
-        Run(machine, machine.NextWork()); // pin re-plan
+        MachineDriver.Run(machine, machine.NextWork()); // deploy re-plan
+        MachineDriver.Run(machine, machine.NextWork()); // pin re-plan
         var delays = new List<TimeSpan>();
         for (var attempt = 1; attempt <= 3; attempt++)
         {
@@ -187,41 +187,10 @@ public sealed class DeploymentMachineTests
         for (var i = 0; i < 5; i++)
         {
             machine.RequestReplan($"r{i}");
-            Settle(machine, time);
+            MachineDriver.Settle(machine, time);
         }
 
         Assert.Equal(6, machine.Sequence);
         Assert.Equal(["r2", "r3", "r4"], machine.History.Select(h => h.Trigger));
-    }
-
-    private static void Settle(DeploymentMachine machine, FakeTimeProvider time)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var work = machine.NextWork();
-            if (work is IdleWork { WakeAt: null }) return;
-            if (work is IdleWork { WakeAt: { } wake }) time.Advance(wake - time.GetUtcNow());
-            else Run(machine, work);
-        }
-    }
-
-    private static void Run(DeploymentMachine machine, DeploymentWork work)
-    {
-        switch (work)
-        {
-            case ReplanWork replan:
-                var devices = machine.Devices.Select(d => new DeviceContext(d, 1, null, null, 1_000_000_000, [])).ToArray();
-                var all = machine.Devices.Append(machine.Initiator.DeviceId).ToArray();
-                var links = all.SelectMany(f => all.Where(t => t != f).Select(t => new LinkContext(f, t, 100, 1))).ToArray();
-                var request = machine.PreparePlan(replan, new ContextSnapshot(devices, links));
-                machine.Decided(request, Planner.Decide(request.Problem, request.Strategy));
-                break;
-            case OffloadWork offload:
-                machine.AtomResident(offload.Atom, offload.To, 1000);
-                break;
-            case ReleaseWork release:
-                machine.SourceReleased(release.Atom, release.Device);
-                break;
-        }
     }
 }

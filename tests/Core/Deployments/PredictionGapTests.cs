@@ -40,7 +40,7 @@ public sealed class PredictionGapTests
         Assert.Equal(startedAt, work.ChangedAt);
         Assert.Equal(["e1", "e2"], work.Recalibrate!.Devices);
         Assert.Equal([("phone", "e1"), ("e1", "e2"), ("e2", "phone")], work.Recalibrate.Links);
-        Run(machine, work);
+        MachineDriver.Run(machine, work);
         var record = machine.History[^1];
         Assert.StartsWith(FormattableString.Invariant($"prediction gap: predicted {predicted:0.0} ms, measured {predicted * 1.5:0.0} ms (+50%"), record.Trigger, StringComparison.Ordinal);
         Assert.Contains("recalibrating devices e1,e2, links phone->e1,e1->e2,e2->phone", record.Trigger, StringComparison.Ordinal);
@@ -82,7 +82,7 @@ public sealed class PredictionGapTests
         Assert.IsType<IdleWork>(machine.NextWork());
 
         machine.SetPin(["e2", "e2", "e2"]);
-        Run(machine, machine.NextWork()); // decided; atoms not moved yet
+        MachineDriver.Run(machine, machine.NextWork()); // decided; atoms not moved yet
         Assert.True(machine.Migrating);
         Assert.Equal(0, Report(machine, time, predicted * 3, seconds: 10));
     }
@@ -93,13 +93,13 @@ public sealed class PredictionGapTests
         var (machine, time) = Pinned(["e1", "e1", "phone"]);
         var predicted = machine.PredictedLatencyMs;
         Report(machine, time, predicted * 2, seconds: 6);
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
         var recalibrations = machine.History.Count(h => h.Trigger.StartsWith("prediction gap", StringComparison.Ordinal));
 
         Report(machine, time, machine.PredictedLatencyMs * 2, seconds: 50);
         Assert.Equal(recalibrations, machine.History.Count(h => h.Trigger.StartsWith("prediction gap", StringComparison.Ordinal)));
         Report(machine, time, machine.PredictedLatencyMs * 2, seconds: 15);
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
 
         Assert.Equal(1, recalibrations);
         Assert.Equal(2, machine.History.Count(h => h.Trigger.StartsWith("prediction gap", StringComparison.Ordinal)));
@@ -124,39 +124,8 @@ public sealed class PredictionGapTests
         var machine = new DeploymentMachine("d", Options, time);
         machine.Deploy(Model, new DeploymentInitiator("phone", 1, null, null), 1000, ["e1", "e2"]);
         machine.SetPin(pin);
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
         Assert.Equal(pin, machine.Live);
         return (machine, time);
-    }
-
-    private static void Settle(DeploymentMachine machine, FakeTimeProvider time)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var work = machine.NextWork();
-            if (work is IdleWork { WakeAt: null }) return;
-            if (work is IdleWork { WakeAt: { } wake }) time.Advance(wake - time.GetUtcNow());
-            else Run(machine, work);
-        }
-    }
-
-    private static void Run(DeploymentMachine machine, DeploymentWork work)
-    {
-        switch (work)
-        {
-            case ReplanWork replan:
-                var devices = machine.Devices.Select(d => new DeviceContext(d, 1, null, null, 1_000_000_000, [])).ToArray();
-                var all = machine.Devices.Append(machine.Initiator.DeviceId).ToArray();
-                var links = all.SelectMany(f => all.Where(t => t != f).Select(t => new LinkContext(f, t, 100, 1))).ToArray();
-                var request = machine.PreparePlan(replan, new ContextSnapshot(devices, links));
-                machine.Decided(request, Planner.Decide(request.Problem, request.Strategy));
-                break;
-            case OffloadWork offload:
-                machine.AtomResident(offload.Atom, offload.To, 1000);
-                break;
-            case ReleaseWork release:
-                machine.SourceReleased(release.Atom, release.Device);
-                break;
-        }
     }
 }

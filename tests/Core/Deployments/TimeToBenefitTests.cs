@@ -23,18 +23,18 @@ public sealed class TimeToBenefitTests
         var time = new FakeTimeProvider();
         var machine = new DeploymentMachine("d", new DeploymentMachineOptions(), time);
         machine.Deploy(Model, Phone, 100, ["e1"]);
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
         var changedAt = time.GetUtcNow();
         machine.SetPin(["e1", "e1"]);
         time.Advance(TimeSpan.FromMilliseconds(10));
-        Run(machine, Assert.IsType<ReplanWork>(machine.NextWork()));
+        MachineDriver.Run(machine, Assert.IsType<ReplanWork>(machine.NextWork()));
         time.Advance(TimeSpan.FromMilliseconds(100));
-        Run(machine, Assert.IsType<OffloadWork>(machine.NextWork())); // atom 0 switches at +110 ms
+        MachineDriver.Run(machine, Assert.IsType<OffloadWork>(machine.NextWork())); // atom 0 switches at +110 ms
         var firstSwitch = machine.Version;
         time.Advance(TimeSpan.FromMilliseconds(40));
         machine.RequestsServed(firstSwitch, 1, 1); // a request on the half-moved plan: atom 0's benefit only
         time.Advance(TimeSpan.FromMilliseconds(60));
-        Run(machine, Assert.IsType<OffloadWork>(machine.NextWork())); // atom 1 switches at +210 ms
+        MachineDriver.Run(machine, Assert.IsType<OffloadWork>(machine.NextWork())); // atom 1 switches at +210 ms
         var record = machine.History[^1];
         Assert.True(record.Completed);
         Assert.Null(record.TimeToBenefitMs);
@@ -62,9 +62,9 @@ public sealed class TimeToBenefitTests
         var machine = new DeploymentMachine("d", new DeploymentMachineOptions(), time);
         machine.Deploy(Model, Phone, 100, ["e1"]);
         machine.SetPin(["e1", "phone"]);
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
         machine.SetPin(null);
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
         var observed = time.GetUtcNow() - TimeSpan.FromMilliseconds(300);
 
         machine.ContextChanged(ContextKind.Budgets, "e1", "budgets of e1", observed);
@@ -81,9 +81,9 @@ public sealed class TimeToBenefitTests
         var time = new FakeTimeProvider();
         var machine = new DeploymentMachine("d", new DeploymentMachineOptions(), time);
         machine.Deploy(Model, Phone, 100, ["e1"]);
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
         machine.SetPin([.. machine.Live]);
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
 
         machine.RequestsServed(machine.Version, 1, 1);
 
@@ -97,10 +97,10 @@ public sealed class TimeToBenefitTests
         var time = new FakeTimeProvider();
         var machine = new DeploymentMachine("d", new DeploymentMachineOptions(), time);
         machine.Deploy(Model, Phone, 100, ["e1"]);
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
         machine.SetPin(["e1", "e1"]);
         time.Advance(TimeSpan.FromMilliseconds(50));
-        Settle(machine, time);
+        MachineDriver.Settle(machine, time);
 
         var restored = DeploymentMachine.Restore("d", new DeploymentMachineOptions(), time, Model, machine.Save(), ["e1"]);
         time.Advance(TimeSpan.FromMilliseconds(25));
@@ -109,36 +109,5 @@ public sealed class TimeToBenefitTests
         var record = restored.History.Last(h => h.Switches.Count > 0);
         Assert.Equal(75, record.TimeToBenefitMs);
         Assert.All(record.Switches, s => Assert.Equal(75, s.ServedMs));
-    }
-
-    private static void Settle(DeploymentMachine machine, FakeTimeProvider time)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var work = machine.NextWork();
-            if (work is IdleWork { WakeAt: null }) return;
-            if (work is IdleWork { WakeAt: { } wake }) time.Advance(wake - time.GetUtcNow());
-            else Run(machine, work);
-        }
-    }
-
-    private static void Run(DeploymentMachine machine, DeploymentWork work)
-    {
-        switch (work)
-        {
-            case ReplanWork replan:
-                var devices = machine.Devices.Select(d => new DeviceContext(d, 1, null, null, 1_000_000_000, [])).ToArray();
-                var all = machine.Devices.Append(machine.Initiator.DeviceId).ToArray();
-                var links = all.SelectMany(f => all.Where(t => t != f).Select(t => new LinkContext(f, t, 100, 1))).ToArray();
-                var request = machine.PreparePlan(replan, new ContextSnapshot(devices, links));
-                machine.Decided(request, Planner.Decide(request.Problem, request.Strategy));
-                break;
-            case OffloadWork offload:
-                machine.AtomResident(offload.Atom, offload.To, 1000);
-                break;
-            case ReleaseWork release:
-                machine.SourceReleased(release.Atom, release.Device);
-                break;
-        }
     }
 }

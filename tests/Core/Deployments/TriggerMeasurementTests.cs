@@ -20,13 +20,13 @@ public sealed class TriggerMeasurementTests
         var time = new FakeTimeProvider();
         var machine = new DeploymentMachine("d", new DeploymentMachineOptions(), time);
         machine.Deploy(Model, Phone, 10_000, ["e1"]);
-        Settle(machine, time, edgeSpeed: 1);
+        MachineDriver.Settle(machine, time, edgeSpeed: 1, linkMbps: 1000);
         Assert.All(machine.Live, d => Assert.Equal("e1", d));
         Assert.Null(machine.History[^1].Measurement);
 
         time.Advance(TimeSpan.FromSeconds(30));
         machine.ContextChanged(ContextKind.Compute, "e1", "speed of e1 1.00x -> 100.00x", measurement: new TriggerMeasurement("e1", "speed", 1, 100));
-        Settle(machine, time, edgeSpeed: 100);
+        MachineDriver.Settle(machine, time, edgeSpeed: 100, linkMbps: 1000);
 
         var record = machine.History[^1];
         Assert.All(record.NewPlan, d => Assert.Equal("phone", d));
@@ -39,10 +39,10 @@ public sealed class TriggerMeasurementTests
         var time = new FakeTimeProvider();
         var machine = new DeploymentMachine("d", new DeploymentMachineOptions(), time);
         machine.Deploy(Model, Phone, 10_000, ["e1"]);
-        Settle(machine, time, edgeSpeed: 1);
+        MachineDriver.Settle(machine, time, edgeSpeed: 1, linkMbps: 1000);
         // The first measured change re-plans at once; changes within the interval after it wait and coalesce.
         machine.ContextChanged(ContextKind.Memory, "e1", "first", measurement: new TriggerMeasurement("e1", "availableMemoryMb", 900, 800));
-        Run(machine, Assert.IsType<ReplanWork>(machine.NextWork()), 1);
+        MachineDriver.Run(machine, Assert.IsType<ReplanWork>(machine.NextWork()), edgeSpeed: 1, linkMbps: 1000);
 
         machine.ContextChanged(ContextKind.Memory, "e1", "second", measurement: new TriggerMeasurement("e1", "availableMemoryMb", 800, 500));
         machine.ContextChanged(ContextKind.Memory, "e1", "third", measurement: new TriggerMeasurement("e1", "availableMemoryMb", 500, 300));
@@ -59,9 +59,9 @@ public sealed class TriggerMeasurementTests
         var time = new FakeTimeProvider();
         var machine = new DeploymentMachine("d", new DeploymentMachineOptions(), time);
         machine.Deploy(Model, Phone, 10_000, ["e1"]);
-        Settle(machine, time, edgeSpeed: 1);
+        MachineDriver.Settle(machine, time, edgeSpeed: 1, linkMbps: 1000);
         machine.SetPin(["phone", "phone"]);
-        Settle(machine, time, edgeSpeed: 1);
+        MachineDriver.Settle(machine, time, edgeSpeed: 1, linkMbps: 1000);
 
         Assert.Null(machine.History[^1].Measurement);
     }
@@ -84,36 +84,5 @@ public sealed class TriggerMeasurementTests
             work = machine.NextWork();
         }
         return Assert.IsType<ReplanWork>(work);
-    }
-
-    private static void Settle(DeploymentMachine machine, FakeTimeProvider time, double edgeSpeed)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var work = machine.NextWork();
-            if (work is IdleWork { WakeAt: null }) return;
-            if (work is IdleWork { WakeAt: { } wake }) time.Advance(wake - time.GetUtcNow());
-            else Run(machine, work, edgeSpeed);
-        }
-    }
-
-    private static void Run(DeploymentMachine machine, DeploymentWork work, double edgeSpeed)
-    {
-        switch (work)
-        {
-            case ReplanWork replan:
-                var devices = machine.Devices.Select(d => new DeviceContext(d, edgeSpeed, null, null, 1_000_000_000, [])).ToArray();
-                var all = machine.Devices.Append(machine.Initiator.DeviceId).ToArray();
-                var links = all.SelectMany(f => all.Where(t => t != f).Select(t => new LinkContext(f, t, 1000, 1))).ToArray();
-                var request = machine.PreparePlan(replan, new ContextSnapshot(devices, links));
-                machine.Decided(request, Planner.Decide(request.Problem, request.Strategy));
-                break;
-            case OffloadWork offload:
-                machine.AtomResident(offload.Atom, offload.To, 1000);
-                break;
-            case ReleaseWork release:
-                machine.SourceReleased(release.Atom, release.Device);
-                break;
-        }
     }
 }
