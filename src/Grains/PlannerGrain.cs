@@ -422,6 +422,11 @@ internal sealed partial class PlannerGrain(
             if (effects.Recorded is { } entry)
                 LogReplanned(logger, Deployment, entry.Trigger, entry.Strategy, entry.DecisionTimeMs, string.Join(",", entry.NewPlan), entry.PredictedLatencyMs, entry.Feasible);
             await ApplyAsync(effects);
+            // An active device the gather missed (a silo just joined answers a moment later) gets another re-plan.
+            var initiator = machine.Initiator.DeviceId;
+            var missing = machine.Devices.Where(d => d != initiator
+                && (!context.Devices.Any(c => c.DeviceId == d) || !context.Links.Any(l => l.From == initiator && l.To == d))).ToArray();
+            if (missing.Length > 0) await ApplyAsync(machine.ContextMissing(missing));
             return effects.Recorded ?? machine.LastRecord;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -526,7 +531,7 @@ internal sealed partial class PlannerGrain(
                      .Select(d => (d, GrainFactory.GetGrain<IDeviceGrain>(d).GetStatusAsync())).ToArray())
         {
             try { statuses.Add((device, await task)); }
-            catch (Exception e) when (e is not OutOfMemoryException) { /* leaving while we asked: plan without it */ }
+            catch (Exception e) when (e is not OutOfMemoryException) { LogDeviceUnanswered(logger, e, Deployment, device); /* leaving while we asked: plan without it */ }
         }
         var calibration = SpeedCalibration(statuses.Select(s => s.Status));
         // Each device's own per-atom prediction (f_mem at its memory now, its speed); one that cannot
@@ -555,6 +560,7 @@ internal sealed partial class PlannerGrain(
             {
                 AtomMs = reports.TryGetValue(device, out var report) ? Rescaled(report, speed) : null,
             });
+            LogDeviceContext(logger, Deployment, device, speed, status.SpeedSource, calibration, available, status.Budgets.MemoryBudgetBytes ?? -1, status.Budgets.ComputeBudgetFlops ?? -1);
         }
         // The initiator's own report, on the same footing as a device's: measured speed as is, an
         // unmeasured one scaled by what measured devices show against their priors.
@@ -576,8 +582,9 @@ internal sealed partial class PlannerGrain(
             {
                 var link = await task;
                 links.Add(new LinkContext(link.From, link.To, link.Mbps, link.LatencyMs));
+                LogLinkContext(logger, Deployment, link.From, link.To, link.Mbps, link.Source, link.Samples);
             }
-            catch (Exception e) when (e is not OutOfMemoryException) { /* its silo is leaving: the link counts as missing */ }
+            catch (Exception e) when (e is not OutOfMemoryException) { LogLinkUnanswered(logger, e, Deployment); /* its silo is leaving: the link counts as missing */ }
         }
         var keys = devices.Select(d => d.DeviceId).Where(d => d != initiator).Concat(all.SelectMany(from => all.Where(to => to != from).Select(to => GrainKeys.Link(from, to))));
         await SubscribeAsync(keys.Where(k => !_subscribed.Contains(k)).ToArray());
@@ -863,6 +870,18 @@ internal sealed partial class PlannerGrain(
 
     [LoggerMessage(123, LogLevel.Warning, "Deployment {Deployment}: device {Device} did not predict its atoms; planning it with predictedMs times its speed")]
     private static partial void LogAtomPredictionFailed(ILogger logger, Exception exception, string deployment, string device);
+
+    [LoggerMessage(127, LogLevel.Information, "Deployment {Deployment}: device {Device} did not answer the context gather; planning without it")]
+    private static partial void LogDeviceUnanswered(ILogger logger, Exception exception, string deployment, string device);
+
+    [LoggerMessage(128, LogLevel.Debug, "Deployment {Deployment}: context of {Device}: speed {Speed:0.00}x ({Source}, peers' calibration {Calibration:0.00}), available {Available} bytes, budgets memory {MemoryBudget} compute {ComputeBudget}")]
+    private static partial void LogDeviceContext(ILogger logger, string deployment, string device, double speed, string source, double calibration, long available, double memoryBudget, double computeBudget);
+
+    [LoggerMessage(129, LogLevel.Debug, "Deployment {Deployment}: context of link {From}->{To}: {Mbps:0.0} Mbps ({Source}, {Samples} samples)")]
+    private static partial void LogLinkContext(ILogger logger, string deployment, string from, string to, double mbps, string source, int samples);
+
+    [LoggerMessage(130, LogLevel.Information, "Deployment {Deployment}: a link did not answer the context gather; it counts as missing")]
+    private static partial void LogLinkUnanswered(ILogger logger, Exception exception, string deployment);
 
     [LoggerMessage(120, LogLevel.Debug, "Deployment {Deployment}: cancelling the membership watch threw")]
     private static partial void LogStopFailed(ILogger logger, Exception exception, string deployment);

@@ -39,6 +39,7 @@ public sealed class DeploymentMachine
     private readonly Dictionary<(int Atom, string Device), DateTimeOffset> _releases = [];
     private readonly List<Pending> _pending = [];
     private readonly Dictionary<ContextKind, DateTimeOffset> _lastContextReplan = [];
+    private readonly Dictionary<string, int> _unanswered = new(StringComparer.Ordinal); // re-plans that found an active device silent, since it joined
     private GapStreak? _gap;
     private DateTimeOffset? _recalibratedAt;
     private DeploymentModel? _model;
@@ -207,6 +208,7 @@ public sealed class DeploymentMachine
         ResetDevices(now);
         if (_model is null) return DeploymentEffects.None;
 
+        foreach (var device in left.Concat(joined)) _unanswered.Remove(device);
         var gone = new HashSet<string>(left, StringComparer.Ordinal);
         var changed = FallBack(i => gone.Contains(_live[i]));
         // A device that left took its copies; one that joined (again) is a fresh silo.
@@ -218,6 +220,28 @@ public sealed class DeploymentMachine
         if (pending is not null) pending.Work = pending.Work with { Trigger = pending.Work.Trigger + " " + change };
         else Queue(ReplanCause.Membership, null, "membership: " + change, _time.GetUtcNow());
         return new DeploymentEffects(changed ? LivePlan() : null, changed);
+    }
+
+    /// <summary>
+    /// A re-plan's context gather found active devices that did not answer, or no link from the initiator to them, so
+    /// the plan was made without them. A silo is an active member a moment before calls can be placed on it: the
+    /// re-plan on its join may miss it, and without another re-plan nothing ever offers it atoms (the planner
+    /// subscribes only to devices that answered). So another membership re-plan is queued with backoff
+    /// (<see cref="DeploymentMachineOptions.RetryDelay"/>, doubling), at most <see cref="DeploymentMachineOptions.MaxRetries"/>
+    /// times per device until its membership changes again.
+    /// </summary>
+    /// <param name="devices">Devices the gather missed; those not active members are ignored.</param>
+    public DeploymentEffects ContextMissing(IEnumerable<string> devices)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        if (_model is null) return DeploymentEffects.None;
+        var missing = devices.Where(d => _devices.Contains(d) && d != Initiator.DeviceId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        foreach (var device in missing) _unanswered[device] = _unanswered.GetValueOrDefault(device) + 1;
+        var retry = missing.Where(d => _unanswered[d] <= _options.MaxRetries).ToArray();
+        if (retry.Length == 0 || _pending.Any(p => p.Work.Cause == ReplanCause.Membership)) return DeploymentEffects.None;
+        var attempt = retry.Max(d => _unanswered[d]);
+        Queue(ReplanCause.Membership, null, $"membership: {string.Join(",", retry)} did not answer the last re-plan (try {attempt + 1})", _time.GetUtcNow() + Backoff(attempt));
+        return DeploymentEffects.None;
     }
 
     /// <summary>
