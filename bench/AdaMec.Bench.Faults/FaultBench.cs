@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AdaMec.Client;
 using AdaMec.Interfaces;
+using Microsoft.Extensions.Logging;
 
 namespace AdaMec.Bench.Faults;
 
@@ -100,7 +101,11 @@ public static class FaultBench
             {
                 DeviceId = "phone", ClusterId = cluster.ClusterId, PostgresConnection = cluster.Postgres.ConnectionString, SpeedFactor = 4, Emulation = true,
             };
-            await using var client = await AdaMecClient.ConnectAsync(options, cancellationToken: cancellationToken);
+            using var clientLog = FileLog.FromEnvironment("client");
+            await using var client = await AdaMecClient.ConnectAsync(options, clientLog is null ? null : logging => logging.AddProvider(clientLog), cancellationToken);
+            // With a log folder: the client process's thread pool once a second (a starved pool delays every callback the phone serves).
+            using var sampler = clientLog is null ? null : new Timer(_ => clientLog.Write(string.Create(CultureInfo.InvariantCulture,
+                $"{DateTime.UtcNow:HH:mm:ss.fff} threadpool: {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} queued, {ThreadPool.CompletedWorkItemCount} done")), null, 1000, 1000);
             using var deployment = await client.DeployAsync(atoms, 1000, DeploymentId, cancellationToken);
             var count = deployment.Manifest.Atoms.Count;
             // Each edge holds a third of the model: every fault hits atoms in use.

@@ -116,7 +116,11 @@ public sealed class FaultCluster : IAsyncDisposable
         start.Environment["ADAMEC_Silo__Connection"] = Postgres.ConnectionString;
         start.Environment["ADAMEC_Logging__LogLevel__Default"] = Environment.GetEnvironmentVariable("ADAMEC_FAULTS_SILO_LOG_LEVEL") ?? "Warning";
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start adamec-silo");
-        var run = new SiloRun(process, DateTime.UtcNow);
+        // ADAMEC_FAULTS_LOG_DIR keeps every incarnation's whole log (the report shows only the last lines).
+        var logFile = Environment.GetEnvironmentVariable("ADAMEC_FAULTS_LOG_DIR") is { Length: > 0 } folder
+            ? Path.Combine(Directory.CreateDirectory(folder).FullName, string.Create(CultureInfo.InvariantCulture, $"{device}-{DateTime.UtcNow:HHmmss}.log"))
+            : null;
+        var run = new SiloRun(process, DateTime.UtcNow, logFile);
         process.OutputDataReceived += (_, e) => run.Append(e.Data);
         process.ErrorDataReceived += (_, e) => run.Append(e.Data);
         process.BeginOutputReadLine();
@@ -251,7 +255,7 @@ public sealed class FaultCluster : IAsyncDisposable
     }
 
     /// <summary>One incarnation of a silo process and what it logged (kept to the last 200 kB).</summary>
-    private sealed class SiloRun(Process process, DateTime started)
+    private sealed class SiloRun(Process process, DateTime started, string? file)
     {
         private readonly StringBuilder _log = new();
 
@@ -264,6 +268,7 @@ public sealed class FaultCluster : IAsyncDisposable
             if (line is null) return;
             lock (_log)
             {
+                if (file is not null) File.AppendAllText(file, line + "\n");
                 _log.AppendLine(line);
                 if (_log.Length > 200_000) _log.Remove(0, _log.Length - 100_000);
             }

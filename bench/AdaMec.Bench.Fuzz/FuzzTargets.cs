@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AdaMec.Client;
 using AdaMec.Core.Atoms;
 using AdaMec.Core.Deployments;
 using AdaMec.Core.Planning;
@@ -26,11 +27,13 @@ public static class FuzzTargets
     [
         Manifest(), AtomSpec(), Weights(), SampleCsvFile(), PlanningFile(), ScenarioTrace(), Credential(), Configuration(),
         AtomLoad(), Forward(), ContextReports(), DeviceBudgets(), LinkReports(), PlannerRequests(),
+        InitiatorReport(), DeviceAdmission(), PlanNotification(), SegmentResult(),
     ];
 
     /// <summary>Target names, for option help and errors.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["manifest", "atom-spec", "weights-file", "sample-csv", "planning-file", "scenario-trace", "credential", "configuration", "atom-load", "forward-request", "context-reports", "device-budgets", "link-reports", "planner-requests"];
+        ["manifest", "atom-spec", "weights-file", "sample-csv", "planning-file", "scenario-trace", "credential", "configuration", "atom-load", "forward-request", "context-reports", "device-budgets", "link-reports", "planner-requests",
+         "initiator-report", "device-admit", "plan-notification", "segment-result"];
 
     private static string Text(byte[] data) => Encoding.UTF8.GetString(data);
 
@@ -329,6 +332,155 @@ public static class FuzzTargets
             catch (DeploymentException e) { return e.Message; }
         });
     }
+
+    /// <summary>What an initiator reports of itself to its planner (<c>IPlannerGrain.ReportInitiatorAsync</c>, and the deploy's context).</summary>
+    public static FuzzTarget InitiatorReport()
+    {
+        var seeds = new[]
+        {
+            new InitiatorContext(1.8, "measured", 120, 1, 3_000_000_000, -1, -1, 1),
+            new InitiatorContext(4, "prior", 0, 4, -1, 2_000_000_000, 0.5, 4),
+        };
+        string[] sources = ["measured", "quota", "prior", "Measured", "", "x"];
+        return new RecordTarget<InitiatorContext>("initiator-report", "ContextReportValidation.Initiator (PlannerGrain.ReportInitiatorAsync)", seeds, (c, m) =>
+        {
+            var d = Mutations.Doubles[m.Length % Mutations.Doubles.Length];
+            var number = Mutations.Longs[m.Length % Mutations.Longs.Length];
+            return (m.Value % 8) switch
+            {
+                0 => c with { Speed = d },
+                1 => c with { PriorSpeed = d },
+                2 => c with { SpeedSource = m.Length % 2 == 0 ? sources[m.Length / 2 % sources.Length] : Mutations.Strings[m.Length % Mutations.Strings.Length]! },
+                3 => c with { SpeedSamples = Mutations.Int32s[m.Length % Mutations.Int32s.Length] },
+                4 => c with { AvailableMemoryBytes = number },
+                5 => c with { MemoryLimitBytes = number },
+                6 => c with { CpuQuotaCores = d },
+                _ => c with { EmulationSpeedFactor = d },
+            };
+        }, c => (c.SpeedSource?.Length ?? 0) * 2L + 64, c =>
+        {
+            if (ContextReportValidation.Initiator(c) is { } problem) return problem;
+            // Accepted: the planner divides by the speeds and compares memory; they must be usable numbers.
+            return double.IsFinite(c.Speed / c.PriorSpeed) ? null : throw new InvalidOperationException("an accepted initiator report has unusable speeds");
+        });
+    }
+
+    /// <summary>An atom's admission on a device (<c>DeviceGrain.AdmitAsync</c>): its key and byte counts.</summary>
+    public static FuzzTarget DeviceAdmission()
+    {
+        var seeds = new[] { new AdmitCase("phone/alexnet/3@edge1", 61_000_000, 60_000_000), new AdmitCase("d/0@edge1", 0, 0) };
+        return new RecordTarget<AdmitCase>("device-admit", "ContextReportValidation.Admission (DeviceGrain.AdmitAsync)", seeds, (c, m) =>
+        {
+            var number = Mutations.Longs[m.Length % Mutations.Longs.Length];
+            return (m.Value % 4) switch
+            {
+                0 => c with { Key = Mutations.Strings[m.Length % Mutations.Strings.Length]! },
+                1 => c with { MemoryBytes = number },
+                2 => c with { BytesReceived = number },
+                _ => c with { Key = c.Key is { Length: > 0 } key ? key[..(m.Length % key.Length)] + "@edge1" : c.Key },
+            };
+        }, c => (c.Key?.Length ?? 0) * 2L + 32, c =>
+        {
+            if (ContextReportValidation.Admission(c.Key, "edge1", c.MemoryBytes, c.BytesReceived) is { } problem) return problem;
+            // Accepted: the device sums these; a sum of many must not overflow.
+            return checked(c.MemoryBytes * 1024 + c.BytesReceived * 1024) >= 0 ? null : throw new InvalidOperationException("an accepted admission has negative bytes");
+        });
+    }
+
+    /// <summary>A plan the app is sent (<c>IInitiatorCallback.PlanChangedAsync</c>, deploy answers, refreshes), as the client checks it.</summary>
+    public static FuzzTarget PlanNotification()
+    {
+        var count = FuzzManifest.Value.Atoms.Count;
+        var seeds = new[]
+        {
+            new LivePlan("phone/alexnet", 7, "phone", Enumerable.Range(0, count).Select(i => i % 2 == 0 ? "edge1" : "phone").ToArray(), 31.5, true),
+            new LivePlan("phone/alexnet", 0, "phone", Enumerable.Repeat("phone", count).ToArray(), double.PositiveInfinity, false),
+        };
+        return new RecordTarget<LivePlan>("plan-notification", "ClusterInputValidation.Plan (Deployment.PlanChangedAsync)", seeds, (p, m) =>
+        {
+            var text = Mutations.Strings[m.Length % Mutations.Strings.Length];
+            return (m.Value % 6) switch
+            {
+                0 => p with { Deployment = text! },
+                1 => p with { Version = Mutations.Int32s[m.Length % Mutations.Int32s.Length] },
+                2 => p with { Initiator = text! },
+                3 => p with { PredictedLatencyMs = Mutations.Doubles[m.Length % Mutations.Doubles.Length] },
+                4 => p with { Assignment = (m.Length % 5) switch
+                {
+                    0 => null!,
+                    1 => [],
+                    2 => Enumerable.Repeat("edge1", count + 1).ToArray(),
+                    3 => Enumerable.Repeat("edge1", 100_000).ToArray(),
+                    _ => Enumerable.Repeat("edge2", count).ToArray(),
+                } },
+                _ => p with { Assignment = p.Assignment is { Count: > 0 } a ? a.Select((x, i) => i == m.Length % a.Count ? text! : x).ToArray() : p.Assignment },
+            };
+        }, p => (p.Assignment?.Sum(d => 8L + (d?.Length ?? 0) * 2L) ?? 0) + (p.Deployment?.Length ?? 0) * 2L + (p.Initiator?.Length ?? 0) * 2L, p =>
+        {
+            if (ClusterInputValidation.Plan(p, "phone/alexnet", "phone", count) is { } problem) return problem;
+            // Accepted: requests index it by atom and send to its devices.
+            return p.Assignment.Count == count && p.Assignment.All(d => !string.IsNullOrWhiteSpace(d)) ? null : throw new InvalidOperationException("an accepted plan cannot be followed");
+        });
+    }
+
+    /// <summary>A segment's result delivered to the app (<c>IInitiatorCallback.DeliverAsync</c>), as the client checks it before using it.</summary>
+    public static FuzzTarget SegmentResult()
+    {
+        var manifest = FuzzManifest.Value;
+        var count = manifest.Atoms.Count;
+        var route = Enumerable.Range(0, count).Select(i => i < count / 2 ? "edge1" : "edge2").ToArray();
+        var seeds = new[]
+        {
+            new SegmentCase(0, route, new ForwardResult(new byte[manifest.Atoms[^1].OutputBytes], count, 12.5, route) { FromDevice = "edge2", SentAtUtcTicks = 638_000_000_000_000_000 }),
+            new SegmentCase(1, route[1..], new ForwardResult(new byte[manifest.Atoms[2].InputBytes], 2, 3, [route[1]]) { FromDevice = "edge1", Failure = "atom x is not resident" }),
+        };
+        return new RecordTarget<SegmentCase>("segment-result", "ClusterInputValidation.Segment (Deployment.DeliverAsync)", seeds, (c, m) =>
+        {
+            var r = c.Result;
+            var text = Mutations.Strings[m.Length % Mutations.Strings.Length];
+            var result = (m.Value % 7) switch
+            {
+                0 => r with { NextAtomIndex = Mutations.Int32s[m.Length % Mutations.Int32s.Length] },
+                1 => r with { Output = (m.Length % 5) switch
+                {
+                    0 => null!,
+                    1 => [],
+                    2 => new byte[Math.Max(0, (r.Output?.Length ?? 0) - 1)],
+                    3 => new byte[(r.Output?.Length ?? 0) + 4],
+                    _ => new byte[1 << 20],
+                } },
+                2 => r with { Devices = (m.Length % 4) switch
+                {
+                    0 => null!,
+                    1 => [],
+                    2 => [.. r.Devices ?? [], "edge1"],
+                    _ => r.Devices is { Count: > 0 } d ? d.Select((x, i) => i == m.Length % d.Count ? text! : x).ToArray() : r.Devices!,
+                } },
+                3 => r with { Failure = m.Length % 3 == 0 ? null : text },
+                4 => r with { FromDevice = text! },
+                5 => r with { ServerMs = Mutations.Doubles[m.Length % Mutations.Doubles.Length] },
+                _ => r with { SentAtUtcTicks = Mutations.Longs[m.Length % Mutations.Longs.Length] },
+            };
+            return c with { Result = result };
+        }, c => c.Result.Output?.LongLength ?? 0, c =>
+        {
+            if (ClusterInputValidation.Segment(c.Result, c.Start, c.Route, manifest) is { } problem) return problem;
+            // Accepted: the request goes on from NextAtomIndex with Output as that atom's input.
+            var next = c.Result.NextAtomIndex;
+            var expected = next < count ? manifest.Atoms[next].InputBytes : manifest.Atoms[^1].OutputBytes;
+            return c.Result.Output.LongLength == expected && next >= c.Start && next <= count && (next > c.Start || c.Result.Failure is not null)
+                ? null
+                : throw new InvalidOperationException("an accepted segment result cannot be continued from");
+        });
+    }
+
+    private static readonly Lazy<AtomManifest> FuzzManifest = new(() => AtomManifest.Parse(Text(FuzzCorpus.Files("manifest")[0]), "manifest.json"));
+
+    /// <summary>An admission: atom key and byte counts.</summary>
+    public sealed record AdmitCase(string Key, long MemoryBytes, long BytesReceived);
+
+    /// <summary>A segment sent to atom <paramref name="Start"/> along <paramref name="Route"/>, and the result delivered for it.</summary>
+    public sealed record SegmentCase(int Start, IReadOnlyList<string> Route, ForwardResult Result);
 
     /// <summary>A load request and the grain key it is sent to.</summary>
     public sealed record LoadCase(string Key, AtomLoadRequest Request);

@@ -60,6 +60,9 @@ public static class AdaMecClientHostingExtensions
                 o.ServiceId = options.ServiceId;
             });
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
+            // A silo declared dead leaves the gateway list only when the client reads it again: a frozen
+            // gateway keeps its socket open and silently swallows every call routed through it until then.
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = options.GatewayListRefreshPeriod);
             if (options.PostgresConnection is { } connection)
             {
                 client.UseAdoNetClustering(o =>

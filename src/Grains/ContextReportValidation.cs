@@ -63,4 +63,60 @@ public static class ContextReportValidation
         if (report.PlanVersion < 0) return $"planVersion: must be >= 0, got {report.PlanVersion}";
         return null;
     }
+
+    /// <summary>Most bytes one atom may say it holds on a device, or had moved to it (1 TiB): more is no board's, and a sum of such would overflow.</summary>
+    public const long MaxAtomBytes = 1L << 40;
+
+    /// <summary>Longest atom key an admission may name (characters): a deployment id, an index and a device id at their limits.</summary>
+    public const int MaxAtomKeyLength = 1024;
+
+    /// <summary>
+    /// An atom's admission on a device (<c>DeviceGrain.AdmitAsync</c>): the key names an atom of
+    /// <paramref name="device"/> (deployment/index@device, at most <see cref="MaxAtomKeyLength"/> characters),
+    /// memory bytes and bytes received each 0 to <see cref="MaxAtomBytes"/>.
+    /// </summary>
+    public static string? Admission(string? atomKey, string device, long memoryBytes, long bytesReceived)
+    {
+        if (string.IsNullOrEmpty(atomKey)) return "atomKey: missing";
+        if (atomKey.Length > MaxAtomKeyLength) return $"atomKey: {atomKey.Length} characters, over {MaxAtomKeyLength}";
+        string keyDevice;
+        try { keyDevice = GrainKeys.ParseAtom(atomKey).Device; }
+        catch (ArgumentException) { return $"atomKey: '{atomKey}' is not an atom key (deployment/index@device)"; }
+        if (keyDevice != device) return $"atomKey: '{atomKey}' is an atom of device '{keyDevice}', not of '{device}'";
+        if (memoryBytes is < 0 or > MaxAtomBytes) return $"memoryBytes: must be 0 to {MaxAtomBytes}, got {memoryBytes}";
+        if (bytesReceived is < 0 or > MaxAtomBytes) return $"bytesReceived: must be 0 to {MaxAtomBytes}, got {bytesReceived}";
+        return null;
+    }
+
+    /// <summary>Slowest and fastest speed (measured / predicted latency) a report may give: any ratio of two stays a finite number.</summary>
+    public const double MinSpeed = 1e-6, MaxSpeed = 1e6;
+
+    /// <summary>
+    /// What an initiator reports of itself (<c>IPlannerGrain.ReportInitiatorAsync</c>, and the deploy
+    /// request's context): speeds <see cref="MinSpeed"/> to <see cref="MaxSpeed"/>, a known source, counts >= 0, memory and quota >= 0 or
+    /// -1 (unknown / no limit), the emulation factor in the speeds' range.
+    /// </summary>
+    public static string? Initiator(InitiatorContext? context)
+    {
+        if (context is null) return "context: missing";
+        if (context.Speed is not (>= MinSpeed and <= MaxSpeed)) return $"speed: must be {MinSpeed} to {MaxSpeed}, got {context.Speed}";
+        if (context.PriorSpeed is not (>= MinSpeed and <= MaxSpeed)) return $"priorSpeed: must be {MinSpeed} to {MaxSpeed}, got {context.PriorSpeed}";
+        if (context.SpeedSource is not ("measured" or "quota" or "prior")) return $"speedSource: must be measured, quota or prior, got {Quote(context.SpeedSource)}";
+        if (context.SpeedSamples < 0) return $"speedSamples: must be >= 0, got {context.SpeedSamples}";
+        if (context.AvailableMemoryBytes < -1) return $"availableMemoryBytes: must be >= 0 or -1 (unknown), got {context.AvailableMemoryBytes}";
+        if (context.MemoryLimitBytes < -1) return $"memoryLimitBytes: must be >= 0 or -1 (no limit), got {context.MemoryLimitBytes}";
+        if (!double.IsFinite(context.CpuQuotaCores) || (context.CpuQuotaCores < 0 && context.CpuQuotaCores != -1))
+            return $"cpuQuotaCores: must be a finite number >= 0 or -1 (no quota), got {context.CpuQuotaCores}";
+        if (context.EmulationSpeedFactor is not (>= MinSpeed and <= MaxSpeed))
+            return $"emulationSpeedFactor: must be {MinSpeed} to {MaxSpeed}, got {context.EmulationSpeedFactor}";
+        if (context.Atoms is { } atoms)
+        {
+            if (atoms.AtomMs is null || atoms.AtomMs.Any(ms => !double.IsFinite(ms) || ms < 0))
+                return $"atoms.atomMs: must be finite numbers >= 0 ({atoms.AtomMs?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "missing"})";
+            if (atoms.Speed is not (>= MinSpeed and <= MaxSpeed)) return $"atoms.speed: must be {MinSpeed} to {MaxSpeed}, got {atoms.Speed}";
+        }
+        return null;
+
+        static string Quote(string? text) => text is null ? "nothing" : text.Length > 40 ? $"'{text[..40]}...'" : $"'{text}'";
+    }
 }

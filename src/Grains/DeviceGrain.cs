@@ -165,7 +165,9 @@ internal sealed partial class DeviceGrain(
 
     public Task<IReadOnlyList<string>> AdmitAsync(string atomKey, long memoryBytes, long bytesReceived)
     {
-        ArgumentException.ThrowIfNullOrEmpty(atomKey);
+        // Checked before anything is counted: a negative or absurd count would corrupt the device's totals and its eviction.
+        if (ContextReportValidation.Admission(atomKey, DeviceId, memoryBytes, bytesReceived) is { } invalid)
+            throw new AdaMecException(AdaMecErrorCode.InvalidRequest, $"device {DeviceId}: admission refused: {invalid}");
         _received += bytesReceived;
         if (!_resident.Any(r => r.Key == atomKey)) _resident.AddLast((atomKey, memoryBytes));
         // Resident atoms live in this process only: the list must outlive idle collection, so the
