@@ -89,6 +89,14 @@ public sealed class AdaMecClientOptions
     /// <value>The default value is 10 seconds.</value>
     public TimeSpan SegmentTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How often the client re-reads the gateway list (1 s to 10 min; with PostgreSQL membership, one
+    /// small query). A silo declared dead leaves the list at the next read: until then calls whose
+    /// gateway it was go unanswered (a frozen board keeps its sockets open). Orleans' default is 1 minute.
+    /// </summary>
+    /// <value>The default value is 5 seconds.</value>
+    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>EMULATION: slow local atoms down by <see cref="SpeedFactor"/> and shape the uplink. Off by default.</summary>
     public bool Emulation { get; set; }
 
@@ -119,6 +127,8 @@ public sealed class AdaMecClientOptions
             failures.Add($"ResponseTimeout must be 1 s to 10 min, got {ResponseTimeout}");
         if (SegmentTimeout < TimeSpan.FromMilliseconds(100) || SegmentTimeout > TimeSpan.FromMinutes(10))
             failures.Add($"SegmentTimeout must be 100 ms to 10 min, got {SegmentTimeout}");
+        if (GatewayListRefreshPeriod < TimeSpan.FromSeconds(1) || GatewayListRefreshPeriod > TimeSpan.FromMinutes(10))
+            failures.Add($"GatewayListRefreshPeriod must be 1 s to 10 min, got {GatewayListRefreshPeriod}");
         if (connecting && PostgresConnection is null && Gateways.Count == 0)
             failures.Add("give at least one gateway (HOST:PORT) or a PostgreSQL connection string");
         return failures;

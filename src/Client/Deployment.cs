@@ -83,6 +83,8 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
                 Context = _client.Self.Read(Manifest), // the planner plans with what this device measures of itself
             },
             _requirementMs, _reference)).WaitAsync(cancellationToken);
+        if (PlanProblem(plan) is { } invalid)
+            throw new AdaMecException(AdaMecErrorCode.InvalidRequest, $"deployment {Id}: the planner answered the deploy with a plan this app cannot use: {invalid}");
         // A planner deployed afresh (its silo left) counts versions from the start again.
         Volatile.Write(ref _plan, plan);
         PlanChanged?.Invoke(this, plan);
@@ -131,7 +133,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
                 for (var k = 0; k < result.Devices.Count; k++) ranOn[i + k] = result.Devices[k];
                 bytes = result.Output;
                 i = result.NextAtomIndex;
-                failure = result.Failure;
+                failure = result.Failure is null ? null : ClusterInputValidation.Failure(result.Failure);
                 if (failure is null) continue;
                 device = plan.Assignment[i];
             }
@@ -158,8 +160,10 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         _client.Metrics.InferenceDuration.Record(latency, new KeyValuePair<string, object?>(AdaMecTelemetry.Tags.Deployment, Id), new KeyValuePair<string, object?>("adamec.model", Manifest.Model));
         activity?.SetTag(AdaMecTelemetry.Tags.PlanVersion, startVersion);
         activity?.SetTag("adamec.retries", retries);
-        await _latency.AddAsync(latency, _requirementMs, startVersion);
-        await _self.TickAsync();
+        await _latency.AddAsync(latency, _requirementMs, startVersion); // one-way
+        // Not awaited: the report is a call the planner answers in a turn of its own, and a planner busy
+        // moving atoms (or behind a frozen gateway) must not hold up a request that has its result.
+        _ = _self.TickAsync();
         return new InferenceResult(id, bytes, latency, ranOn, startVersion, retries, ranLocally)
         {
             FellBack = fellBack,
@@ -196,6 +200,12 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
             var timeout = _client.Options.SegmentTimeout;
             var result = await segment.Completion.Task.WaitAsync(timeout, cancellationToken);
             if (result is null) return (null, segment.AbandonReason);
+            // Checked before any of it is used: a result that fails is dropped and its atoms run here from the input this request still holds.
+            if (ClusterInputValidation.Segment(result, index, route, Manifest) is { } invalid)
+            {
+                LogResultRefused(_logger, id, index, result.FromDevice ?? "", invalid);
+                return (null, $"the segment's result was refused: {invalid}");
+            }
             await RecordArrivalAsync(result);
             return (result, null);
         }
@@ -308,35 +318,53 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
 
     Task IInitiatorCallback.PlanChangedAsync(LivePlan plan)
     {
-        Adopt(plan);
+        // The sender hears a refusal; requests keep the plan they have.
+        if (!Adopt(plan, out var invalid)) throw new AdaMecException(AdaMecErrorCode.InvalidRequest, $"deployment {Id}: plan refused: {invalid}");
         return Task.CompletedTask;
     }
 
     Task IInitiatorCallback.DeliverAsync(ForwardResult result)
     {
-        ArgumentNullException.ThrowIfNull(result);
+        if (result is null) return Task.CompletedTask; // one-way: nobody to tell; the segment's wait ends on its own
         if (_pending.TryGetValue(result.Segment, out var segment)) segment.Completion.TrySetResult(result);
         else LogLateDelivery(_logger, result.RequestId, result.FromDevice);
         return Task.CompletedTask;
     }
 
-    private void Adopt(LivePlan plan)
+    /// <summary>Why <paramref name="plan"/> cannot be this deployment's plan, or null.</summary>
+    private string? PlanProblem(LivePlan? plan) => ClusterInputValidation.Plan(plan, Id, _client.Options.DeviceId, Manifest.Atoms.Count);
+
+    private void Adopt(LivePlan plan) => Adopt(plan, out _);
+
+    /// <summary>Takes <paramref name="plan"/> if it is usable and not older than the one held; false (with the problem) when refused.</summary>
+    private bool Adopt(LivePlan plan, out string? invalid)
     {
+        if ((invalid = PlanProblem(plan)) is not null)
+        {
+            LogPlanRefused(_logger, Id, invalid);
+            return false;
+        }
         while (true)
         {
             var current = Volatile.Read(ref _plan);
-            if (plan.Version < current.Version && current.Version != 0) return;
+            if (plan.Version < current.Version && current.Version != 0) return true;
             if (Interlocked.CompareExchange(ref _plan, plan, current) == current) break;
         }
         foreach (var segment in _pending.Values) segment.AbandonIfDropped(plan);
         PlanChanged?.Invoke(this, plan);
+        return true;
     }
+
+    /// <summary>How long a request waits for the planner's plan after a segment failed.</summary>
+    private static readonly TimeSpan PlanRefreshTimeout = TimeSpan.FromSeconds(2);
 
     private async Task<LivePlan> RefreshPlanAsync(CancellationToken cancellationToken)
     {
         try
         {
-            Adopt(await Planner.GetPlanAsync().WaitAsync(cancellationToken));
+            // Bounded: behind a frozen gateway the call would wait out the whole response timeout, and this
+            // request only needs to know whether a newer plan exists; without an answer it runs the atom here.
+            Adopt(await Planner.GetPlanAsync().WaitAsync(PlanRefreshTimeout, cancellationToken));
         }
         catch (AdaMecException e) when (e.Code == AdaMecErrorCode.UnknownDeployment)
         {
@@ -434,6 +462,12 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
             Completion.TrySetResult(null);
         }
     }
+
+    [LoggerMessage(5, LogLevel.Warning, "Deployment {Deployment}: a plan from the cluster was refused: {Problem}")]
+    private static partial void LogPlanRefused(ILogger logger, string deployment, string problem);
+
+    [LoggerMessage(6, LogLevel.Warning, "Request {Request}: the result of the segment from atom {Atom} (delivered by {Device}) was refused: {Problem}; its atoms run here")]
+    private static partial void LogResultRefused(ILogger logger, Guid request, int atom, string device, string problem);
 
     [LoggerMessage(2, LogLevel.Warning, "Deployment {Deployment}: could not refresh the plan; finishing locally")]
     private static partial void LogRefreshFailed(ILogger logger, Exception exception, string deployment);

@@ -266,23 +266,10 @@ internal sealed partial class PlannerGrain(
     }
 
     /// <summary>A report the planner can plan with, or an error naming the field.</summary>
-    private static InitiatorContext ValidInitiatorContext(InitiatorContext c)
-    {
-        if (!double.IsFinite(c.Speed) || c.Speed <= 0) throw Invalid("Speed", "must be finite and > 0", c.Speed);
-        if (!double.IsFinite(c.PriorSpeed) || c.PriorSpeed <= 0) throw Invalid("PriorSpeed", "must be finite and > 0", c.PriorSpeed);
-        if (c.SpeedSource is not ("measured" or "quota" or "prior")) throw Invalid("SpeedSource", "must be measured, quota or prior", c.SpeedSource);
-        if (c.SpeedSamples < 0) throw Invalid("SpeedSamples", "must be >= 0", c.SpeedSamples);
-        if (c.AvailableMemoryBytes < -1) throw Invalid("AvailableMemoryBytes", "must be >= 0 or -1 (unknown)", c.AvailableMemoryBytes);
-        if (c.Atoms is { } atoms)
-        {
-            if (atoms.AtomMs is null || atoms.AtomMs.Any(ms => !double.IsFinite(ms) || ms < 0)) throw Invalid("Atoms.AtomMs", "must be finite numbers >= 0", atoms.AtomMs?.Count);
-            if (!double.IsFinite(atoms.Speed) || atoms.Speed <= 0) throw Invalid("Atoms.Speed", "must be finite and > 0", atoms.Speed);
-        }
-        return c;
-
-        static AdaMecException Invalid(string field, string rule, object? value) =>
-            new(AdaMecErrorCode.InvalidContext, FormattableString.Invariant($"initiator context {field} {rule}, got {value}"));
-    }
+    private static InitiatorContext ValidInitiatorContext(InitiatorContext c) =>
+        ContextReportValidation.Initiator(c) is { } invalid
+            ? throw new AdaMecException(AdaMecErrorCode.InvalidContext, $"initiator context {invalid}")
+            : c;
 
     public async Task AtomEvictedAsync(AtomEviction eviction)
     {

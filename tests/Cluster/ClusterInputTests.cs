@@ -9,7 +9,7 @@ namespace AdaMec.Cluster.Tests;
 /// <summary>
 /// What the app takes from the cluster (plans, segment results) is checked before it is used, and a
 /// device grain refuses an admission with negative or absurd byte counts: each with an error naming
-/// the field; the segment wait is learned from answered segments.
+/// the field.
 /// </summary>
 [Collection(SharedCluster.Name)]
 public sealed class ClusterInputTests(ThreeSiloCluster fixture) : IDisposable
@@ -61,22 +61,6 @@ public sealed class ClusterInputTests(ThreeSiloCluster fixture) : IDisposable
         Assert.StartsWith("failure:", ClusterInputValidation.Segment(whole with { NextAtomIndex = 0, Devices = [], Output = new byte[manifest.Atoms[0].InputBytes] }, 0, route, manifest));
         Assert.StartsWith("failure:", ClusterInputValidation.Segment(whole with { Failure = "x" }, 0, route, manifest));
         Assert.StartsWith("serverMs:", ClusterInputValidation.Segment(whole with { ServerMs = double.NaN }, 0, route, manifest));
-    }
-
-    [Fact]
-    public void SegmentTimer_AfterWarmUp_LearnsTheWaitBetweenFloorAndCap()
-    {
-        var timer = new SegmentTimer(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
-        for (var i = 0; i < SegmentTimer.WarmUp - 1; i++) timer.Observe(TimeSpan.FromMilliseconds(100));
-        Assert.Equal(TimeSpan.FromSeconds(10), timer.Timeout); // not warm yet: the cap
-
-        timer.Observe(TimeSpan.FromMilliseconds(100));
-        Assert.Equal(TimeSpan.FromSeconds(1), timer.Timeout); // 100 ms segments: the floor
-
-        for (var i = 0; i < 50; i++) timer.Observe(TimeSpan.FromMilliseconds(i % 2 == 0 ? 1500 : 2500));
-        Assert.InRange(timer.Timeout.TotalSeconds, 2.5, 10); // slow, noisy segments: above them
-        for (var i = 0; i < 50; i++) timer.Observe(TimeSpan.FromSeconds(60));
-        Assert.Equal(TimeSpan.FromSeconds(10), timer.Timeout); // never above the cap
     }
 
     [Fact]
