@@ -50,8 +50,13 @@ public sealed partial class InferenceExecutor : IHostedService, IDisposable
     /// <summary>Work items waiting for a worker now.</summary>
     public int Queued => _queue.Reader.Count;
 
+    /// <summary>Work items a worker is running now.</summary>
+    public int Running => Volatile.Read(ref _running);
+
     /// <summary>The queue's capacity.</summary>
     public int Capacity => _options.QueueCapacity;
+
+    private int _running;
 
     /// <summary>Starts the workers (idempotent).</summary>
     public Task StartAsync(CancellationToken cancellationToken)
@@ -114,7 +119,9 @@ public sealed partial class InferenceExecutor : IHostedService, IDisposable
                 // A dedicated thread: blocking here costs no request thread.
                 if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) return;
             }
-            item.Execute();
+            Interlocked.Increment(ref _running);
+            try { item.Execute(); }
+            finally { Interlocked.Decrement(ref _running); }
         }
     }
 
