@@ -26,6 +26,25 @@ public sealed class InferenceExecutorTests
     }
 
     [Fact]
+    public async Task Running_WhileAnItemRuns_OneThenZero()
+    {
+        using var executor = Start();
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+
+        var work = executor.RunAsync(() => { started.Set(); release.Wait(); return 1; });
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+        var whileRunning = executor.Running;
+        release.Set();
+        await work;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (executor.Running != 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
+
+        Assert.Equal(1, whileRunning);
+        Assert.Equal(0, executor.Running);
+    }
+
+    [Fact]
     public async Task RunAsync_WorkThrows_TheCallerSeesTheException()
     {
         using var executor = Start();
