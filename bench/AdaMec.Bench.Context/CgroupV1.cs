@@ -3,11 +3,11 @@ using System.Globalization;
 namespace AdaMec.Bench.Context;
 
 /// <summary>
-/// A cgroup v1 of the bench's own, made as a child of this process's cgroup for the controller (so a
-/// limit set on the bench still binds), with real silo processes moved into it. Dispose waits for the
-/// processes in it to be gone and removes the folder.
+/// A cgroup v1 of this process's own (the bench's, or a test's), made as a child of this process's cgroup
+/// for the controller (so a limit set on the process still binds), with real silo processes moved into it.
+/// Dispose moves nothing: it waits for the processes in it to be gone and removes the folder.
 /// </summary>
-internal sealed class CgroupV1 : IDisposable
+public sealed class CgroupV1 : IDisposable
 {
     private const string Mount = "/sys/fs/cgroup";
 
@@ -54,7 +54,9 @@ internal sealed class CgroupV1 : IDisposable
 
     public void Write(string file, string value) => File.WriteAllText(System.IO.Path.Combine(Path, file), value);
 
-    public long ReadLong(string file) => long.Parse(File.ReadAllText(System.IO.Path.Combine(Path, file)).Trim(), CultureInfo.InvariantCulture);
+    public string Read(string file) => File.ReadAllText(System.IO.Path.Combine(Path, file)).Trim();
+
+    public long ReadLong(string file) => long.Parse(Read(file), CultureInfo.InvariantCulture);
 
     /// <summary>The number after <paramref name="key"/> in memory.stat.</summary>
     public long Stat(string key) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using AdaMec.Bench.Context;
 using AdaMec.Client;
 using AdaMec.Grains;
 using AdaMec.Interfaces;
@@ -74,10 +75,14 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
 
             // Room for less than the floor the device keeps free: its resident atoms no longer fit. The
             // kernel refuses a limit under what it cannot reclaim (the atoms are anonymous memory, there is
-            // no swap), so the limit goes just over the working set: usage less the file cache nobody maps
-            // (the atom files just read, which the kernel drops under the new limit: counted as used, that
-            // drop alone made room and the device had nothing to evict), keeping the mapped code it runs.
-            var working = memory.ReadLong("memory.usage_in_bytes") - memory.Stat("total_cache") + memory.Stat("total_mapped_file");
+            // no swap), so the limit goes half the floor over the working set as the device itself counts
+            // it: usage less the inactive file cache, which the kernel drops first. Counted otherwise the
+            // cut missed in both directions: with the whole cache left out and the mapped files put back,
+            // shared memory (counted as cache, not droppable without swap) was missing and the cut came
+            // within 1 MiB of what the process held (the kernel killed the silo, or it stalled re-reading
+            // its code); with shared memory added, mapped files the kernel counts as inactive made the
+            // device read 50 MiB more free than the cut meant, and it had nothing to evict.
+            var working = memory.ReadLong("memory.usage_in_bytes") - memory.Stat("total_inactive_file");
             var gap = before.MemoryFloorBytes / 2;
             var squeezed = Lower(memory, working + gap);
             var at = DateTimeOffset.UtcNow;
@@ -121,8 +126,8 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
     {
         using var cpuA = CgroupV1.Create("cpu", "adamec-cpu-a");
         using var cpuB = CgroupV1.Create("cpu", "adamec-cpu-b");
-        SetQuota(cpuA, 1);
-        SetQuota(cpuB, 1);
+        cpuA.SetQuota(1);
+        cpuB.SetQuota(1);
         var cluster = "cg-cpu-" + Guid.NewGuid().ToString("N")[..6];
         var (primary, gateway) = (LoopbackPorts.Free(), LoopbackPorts.Free());
         using var a = SiloProcess.Start(SiloArgs("edge-a", cluster, primary, gateway, primary: null), cpuA);
@@ -145,7 +150,7 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
             var onBusy = (await deployment.GetStatusAsync()).Live.Assignment.Count(x => x == busy);
             var historyBefore = (await deployment.GetHistoryAsync()).Count;
 
-            SetQuota(silos[busy].Cpu, 0.5);
+            silos[busy].Cpu.SetQuota(0.5);
             var halved = Stopwatch.StartNew();
             var at = DateTimeOffset.UtcNow;
             var slower = await UntilAsync(async () => await device.GetStatusAsync() is { } s && s.Speed > before.Speed * 1.25 ? s : null, $"{busy} to report a slower speed", silos[busy].Silo);
@@ -182,8 +187,8 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
         // and the order devices join in would favour it.
         using var slowCpu = CgroupV1.Create("cpu", "adamec-cpu-slow");
         using var fastCpu = CgroupV1.Create("cpu", "adamec-cpu-fast");
-        SetQuota(slowCpu, 0.25);
-        SetQuota(fastCpu, 1);
+        slowCpu.SetQuota(0.25);
+        fastCpu.SetQuota(1);
         var cluster = "cg-two-" + Guid.NewGuid().ToString("N")[..6];
         var (primary, gateway) = (LoopbackPorts.Free(), LoopbackPorts.Free());
         using var slow = SiloProcess.Start(SiloArgs("edge-1", cluster, primary, gateway, primary: null), slowCpu);
@@ -240,13 +245,6 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
     }
 
     private static bool Settled(PlannerStatus s) => !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target);
-
-    /// <summary>A CFS quota of <paramref name="cores"/> per 100 ms period.</summary>
-    private static void SetQuota(CgroupV1 cpu, double cores)
-    {
-        cpu.Write("cpu.cfs_period_us", "100000");
-        cpu.Write("cpu.cfs_quota_us", ((long)(cores * 100_000)).ToString(CultureInfo.InvariantCulture));
-    }
 
     private static long Lower(CgroupV1 memory, long limit)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using AdaMec.Bench.Context;
 
 namespace AdaMec.Cli.Tests;
 
