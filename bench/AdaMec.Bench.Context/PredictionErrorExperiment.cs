@@ -12,6 +12,7 @@ namespace AdaMec.Bench.Context;
 internal sealed class PredictionErrorExperiment : IContextBenchExperiment
 {
     private const string Edge = "edge";
+    private const int WarmUpRequests = 30;
 
     public string Name => "prediction";
 
@@ -32,8 +33,17 @@ internal sealed class PredictionErrorExperiment : IContextBenchExperiment
         var rows = new List<IReadOnlyDictionary<string, object?>>();
         await using (var requests = RequestLoop.Start(deployment, cluster.InputBytes))
         {
-            // Warm-up (first passes load and tune kernels): not part of either quota's window.
+            // Warm-up, not part of either quota's window: the first passes load and tune kernels, and the
+            // first quota change runs code (the device's re-read, its signal, the re-plan) the JIT then
+            // tiers up on a background thread that, under the halved quota, takes the inference thread's
+            // CPU for a second or two. Both quotas once, so each measurement sees the device as it runs on.
             await requests.UntilAsync(10, cancellationToken);
+            foreach (var cores in new[] { full / 2, full })
+            {
+                cluster[Edge].Cpu.SetQuota(cores);
+                await cluster.UntilAsync(async () => await device.GetStatusAsync() is { } s && Math.Abs(s.CpuQuotaCores - cores) < 0.01 ? s : null, $"{Edge} to read its {cores} core quota", cancellationToken);
+                await requests.UntilAsync(requests.Answered + WarmUpRequests, cancellationToken);
+            }
             foreach (var cores in new[] { full, full / 2 })
             {
                 cluster[Edge].Cpu.SetQuota(cores);
