@@ -241,8 +241,8 @@ internal sealed partial class DeviceGrain(
 
     /// <summary>
     /// Under the free-memory floor, evicts the oldest atoms until the memory they held would lift free
-    /// memory above it (their native memory is released as they unload and the allocator is trimmed;
-    /// the next sample reads again).
+    /// memory above it, and no further: the bytes they held count as free until a sample taken after
+    /// their release (DrainAsync: unload, full collection, allocator trimmed) shows what really left.
     /// </summary>
     private void CheckMemoryPressure()
     {
@@ -339,35 +339,59 @@ internal sealed partial class DeviceGrain(
         _draining = true;
         try
         {
-            while (_outbox.TryDequeue(out var item))
+            // Atoms evicted while this turn awaits (a sample turn interleaves) are picked up by the outer
+            // loop: the timer firing meanwhile returns at once, and the count of trims must not say they
+            // were released before they were.
+            while (_outbox.Count > 0)
             {
-                var (deployment, index, _) = GrainKeys.ParseAtom(item.Key);
-                try
+                while (_outbox.TryDequeue(out var item))
                 {
-                    await GrainFactory.GetGrain<IAtomGrain>(item.Key).EvictAsync();
+                    var (deployment, index, _) = GrainKeys.ParseAtom(item.Key);
+                    try
+                    {
+                        await GrainFactory.GetGrain<IAtomGrain>(item.Key).EvictAsync();
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        LogEvictFailed(logger, e, DeviceId, item.Key);
+                    }
+                    try
+                    {
+                        await GrainFactory.GetGrain<IPlannerGrain>(deployment).AtomEvictedAsync(new AtomEviction(deployment, index, DeviceId, item.Reason));
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        LogEvictionNoticeFailed(logger, e, DeviceId, item.Key, deployment);
+                    }
                 }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    LogEvictFailed(logger, e, DeviceId, item.Key);
-                }
-                try
-                {
-                    await GrainFactory.GetGrain<IPlannerGrain>(deployment).AtomEvictedAsync(new AtomEviction(deployment, index, DeviceId, item.Reason));
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    LogEvictionNoticeFailed(logger, e, DeviceId, item.Key, deployment);
-                }
+                // The unloaded atoms' memory must leave the process, or the cgroup still counts it and
+                // the next sample evicts again: see CollectGarbage.
+                var before = await Task.Run(_probe.Sample);
+                await Task.Run(CollectGarbage, CancellationToken.None); // a release is never abandoned halfway
+                var collected = await Task.Run(_probe.Sample);
+                await Task.Run(AdaMec.Runtime.Execution.NativeAllocator.ReleaseFreedMemory);
+                var trimmed = await Task.Run(_probe.Sample);
+                LogReleased(logger, DeviceId, before.AvailableMemoryBytes, collected.AvailableMemoryBytes, trimmed.AvailableMemoryBytes);
             }
-            // The silo keeps freed native memory for reuse (NativeAllocator): hand the unloaded atoms'
-            // memory back, or the cgroup would still count it and the next sample evict again.
-            await Task.Run(AdaMec.Runtime.Execution.NativeAllocator.ReleaseFreedMemory);
             _trims++;
         }
         finally
         {
             _draining = false;
         }
+    }
+
+    /// <summary>
+    /// An evicted atom's weights arrived as a managed array, garbage once loaded but kept committed by
+    /// the GC until a full collection; tensors left to finalizers free their native memory only then,
+    /// and glibc keeps freed native memory for reuse (NativeAllocator) until malloc_trim. So the drain
+    /// collects (aggressive: the GC decommits what it frees), lets the finalizers run, then trims.
+    /// Trimming alone left the cgroup's usage where it was and the device evicted on.
+    /// </summary>
+    private static void CollectGarbage()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
     }
 
     private async Task TellSubscribersAsync(ContextSignal signal)
@@ -393,6 +417,9 @@ internal sealed partial class DeviceGrain(
 
     [LoggerMessage(40, LogLevel.Warning, "Device {Device} has {AvailableBytes} bytes free, under its floor of {FloorBytes}: evicting from {Resident} resident atom(s), oldest first")]
     private static partial void LogMemoryPressure(ILogger logger, string device, long availableBytes, long floorBytes, int resident);
+
+    [LoggerMessage(48, LogLevel.Information, "Device {Device} unloaded evicted atoms: {BeforeBytes} bytes free, {CollectedBytes} after a full collection, {TrimmedBytes} after trimming the allocator")]
+    private static partial void LogReleased(ILogger logger, string device, long beforeBytes, long collectedBytes, long trimmedBytes);
 
     [LoggerMessage(41, LogLevel.Warning, "Device {Device} could not unload evicted atom {Atom}")]
     private static partial void LogEvictFailed(ILogger logger, Exception exception, string device, string atom);
