@@ -50,6 +50,12 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
     private const long MiB = 1024 * 1024;
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
 
+    // Further cuts when the device still reads its floor free: each this much lower, never closer than
+    // OomHeadroom to the anonymous and shared memory (the kernel kills the silo rather than swap).
+    private const long CutStep = 8 * MiB;
+    private const long OomHeadroom = 24 * MiB;
+    private const int MaxCuts = 5;
+
     [CgroupFact]
     public async Task MemoryLimit_LoweredUnderWhatResidentAtomsNeed_ReplansWithin3sAtomsFitAndNoRequestIsLost()
     {
@@ -82,33 +88,61 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
             // within 1 MiB of what the process held (the kernel killed the silo, or it stalled re-reading
             // its code); with shared memory added, mapped files the kernel counts as inactive made the
             // device read 50 MiB more free than the cut meant, and it had nothing to evict.
-            var working = memory.ReadLong("memory.usage_in_bytes") - memory.Stat("total_inactive_file");
-            var gap = before.MemoryFloorBytes / 2;
-            var squeezed = Lower(memory, working + gap);
-            var at = DateTimeOffset.UtcNow;
-            output.WriteLine($"working set {working / MiB} MiB, {before.ResidentAtoms.Count} atoms resident ({before.ResidentBytes / MiB} MiB); limit lowered to {squeezed / MiB} MiB (floor {before.MemoryFloorBytes / MiB} MiB)");
+            // The process's memory swings by tens of MB (collections, activations, reclaimed cache), so a
+            // cut can still leave the floor free at the device's first reading after it: then the
+            // precondition does not hold yet, and the limit goes down again in small steps, never closer
+            // than OomHeadroom to what the kernel cannot reclaim (anonymous and shared memory). The 3 s
+            // count from the last cut before the re-plan.
+            var floor = before.MemoryFloorBytes;
+            var cuts = new List<Cut>();
+            DeviceStatus? firstReading = null;
+            while (firstReading is null)
+            {
+                var working = memory.ReadLong("memory.usage_in_bytes") - memory.Stat("total_inactive_file");
+                var unreclaimable = memory.Stat("total_rss") + memory.Stat("total_shmem");
+                var resident = (await device.GetStatusAsync()).ResidentBytes;
+                var target = working + floor / 2;
+                if (cuts.Count > 0) target = Math.Min(target, cuts[^1].Limit - CutStep);
+                if (target < unreclaimable + OomHeadroom)
+                    throw new InvalidOperationException($"cut {cuts.Count + 1}: a limit of {target / MiB} MiB would come within {OomHeadroom / MiB} MiB of the {unreclaimable / MiB} MiB the kernel cannot reclaim; cuts so far: {string.Join("; ", cuts)}");
+                var squeezed = Lower(memory, target);
+                cuts.Add(new Cut(DateTimeOffset.UtcNow, squeezed, working, resident, unreclaimable));
+                output.WriteLine($"cut {cuts.Count}: {cuts[^1]} (floor {floor / MiB} MiB)");
+                // The device's first reading of the new limit: under the floor, or already acting on it
+                // (an eviction, or a re-plan from an earlier cut's reading).
+                var reading = await UntilAsync(async () => await device.GetStatusAsync() is { } s && s.MemoryLimitBytes == squeezed ? s : null, "the device to read the new limit", silo);
+                output.WriteLine($"  device read {reading.AvailableMemoryBytes / MiB} MiB free, {reading.ResidentAtoms.Count} atoms resident");
+                if (reading.AvailableMemoryBytes < floor || reading.Evicted.Count > before.Evicted.Count || (await deployment.GetHistoryAsync()).Count > historyBefore)
+                    firstReading = reading;
+                else if (cuts.Count >= MaxCuts)
+                    throw new InvalidOperationException($"after {cuts.Count} cuts the device still reads {reading.AvailableMemoryBytes / MiB} MiB free, over its {floor / MiB} MiB floor: {string.Join("; ", cuts)}");
+            }
 
             // Either signal may come first: the device's memory reading (the planner moves the atoms off
             // before the device evicts them) or its eviction of atoms the live plan still uses.
             var replan = await UntilAsync(async () => (await deployment.GetHistoryAsync()).Skip(historyBefore).FirstOrDefault(r =>
                 r.Trigger.Contains("evict", StringComparison.Ordinal) || r.Trigger.Contains("available memory of edge", StringComparison.Ordinal)), "a re-plan for the memory limit", silo);
-            var delay = replan.At - at;
+            var last = cuts.Last(c => c.At <= replan.At);
+            var delay = replan.At - last.At;
             await deployment.WaitForAsync(s => !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), Settle);
-            // The issue's criterion: the resident atoms fit the new limit, next to what the process needs
-            // besides them (measured before the squeeze) and the floor the device keeps free. Not the
-            // device's own free-memory reading: how much freed memory the native allocator hands back to
-            // the kernel varies from run to run.
-            var baseline = working - before.ResidentBytes;
-            var after = await UntilAsync(async () => await device.GetStatusAsync() is { } s && baseline + s.ResidentBytes + s.MemoryFloorBytes <= s.MemoryLimitBytes ? s : null, "the resident atoms to fit the new limit", silo);
+            // The issue's criterion: the resident atoms fit the limit, next to what the process needs
+            // besides them (measured at the cut, as the cut was computed) and the floor the device keeps
+            // free. Not the device's own free-memory reading: how much freed memory the native allocator
+            // hands back to the kernel varies from run to run.
+            var cut = cuts[^1];
+            var baseline = cut.Working - cut.Resident;
+            var after = await UntilAsync(async () => await device.GetStatusAsync() is { } s && baseline + s.ResidentBytes + floor <= cut.Limit ? s : null, "the resident atoms to fit the new limit", silo);
             var answered = requests.Answered;
             await requests.UntilAsync(answered + 3);
             await requests.StopAsync();
 
-            output.WriteLine($"re-planned {delay.TotalMilliseconds:0} ms after the limit ({replan.Trigger}); evicted {after.Evicted.Count}; " +
+            // How the device got there: one eviction round per line (free memory it read, atoms resident then).
+            foreach (var line in silo.Log().Split('\n').Where(l => l.Contains("under its floor", StringComparison.Ordinal) || l.Contains("unloaded evicted atoms", StringComparison.Ordinal))) output.WriteLine("  silo: " + line.Trim());
+            output.WriteLine($"re-planned {delay.TotalMilliseconds:0} ms after cut {cuts.IndexOf(last) + 1} of {cuts.Count} ({replan.Trigger}); evicted {after.Evicted.Count}; " +
                 $"{after.ResidentAtoms.Count} atoms resident ({after.ResidentBytes / MiB} MiB), {after.AvailableMemoryBytes / MiB} MiB free of a {after.MemoryLimitBytes / MiB} MiB limit; " +
                 $"usage {memory.ReadLong("memory.usage_in_bytes") / MiB} MiB; {requests.Answered} requests, {requests.FellBack} fell back, {requests.Failures.Count} failed");
             Assert.True(delay < TimeSpan.FromSeconds(3), $"re-planned {delay.TotalMilliseconds:0} ms after the limit was lowered");
-            Assert.Equal(squeezed, after.MemoryLimitBytes);
+            Assert.Equal(cut.Limit, after.MemoryLimitBytes);
             Assert.NotEmpty(after.Evicted);
             Assert.True(after.ResidentBytes < before.ResidentBytes);
             Assert.False(silo.Process.HasExited, "the silo was killed (out of memory?)");
@@ -242,6 +276,13 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
             output.WriteLine($"--- edge-1 (slow)\n{slow.Log()}\n--- edge-2 (fast)\n{fast.Log()}");
             throw;
         }
+    }
+
+    /// <summary>One lowering of the memory limit, with what the cgroup and the device held then.</summary>
+    private sealed record Cut(DateTimeOffset At, long Limit, long Working, long Resident, long Unreclaimable)
+    {
+        public override string ToString() => FormattableString.Invariant(
+            $"limit {Limit / MiB} MiB at {At:HH:mm:ss.fff}, working set {Working / MiB} MiB, atoms {Resident / MiB} MiB, anon+shmem {Unreclaimable / MiB} MiB");
     }
 
     private static bool Settled(PlannerStatus s) => !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target);
