@@ -77,7 +77,6 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
 
             await using var requests = Requests.Start(deployment, model.InputBytes);
             await requests.UntilAsync(3);
-            var historyBefore = (await deployment.GetHistoryAsync()).Count;
 
             // Room for less than the floor the device keeps free: its resident atoms no longer fit. The
             // kernel refuses a limit under what it cannot reclaim (the atoms are anonymous memory, there is
@@ -92,12 +91,14 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
             // cut can still leave the floor free at the device's first reading after it: then the
             // precondition does not hold yet, and the limit goes down again in small steps, never closer
             // than OomHeadroom to what the kernel cannot reclaim (anonymous and shared memory). The 3 s
-            // count from the last cut before the re-plan.
+            // count from the last cut.
             var floor = before.MemoryFloorBytes;
             var cuts = new List<Cut>();
-            DeviceStatus? firstReading = null;
-            while (firstReading is null)
+            while (true)
             {
+                // A later reading of the last cut may have put the atoms under the floor meanwhile: then
+                // that cut established it, and no further cut is made.
+                if (cuts.Count > 0 && (await device.GetStatusAsync()).Evicted.Count > before.Evicted.Count) break;
                 var working = memory.ReadLong("memory.usage_in_bytes") - memory.Stat("total_inactive_file");
                 var unreclaimable = memory.Stat("total_rss") + memory.Stat("total_shmem");
                 var resident = (await device.GetStatusAsync()).ResidentBytes;
@@ -105,31 +106,30 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
                 if (cuts.Count > 0) target = Math.Min(target, cuts[^1].Limit - CutStep);
                 if (target < unreclaimable + OomHeadroom)
                     throw new InvalidOperationException($"cut {cuts.Count + 1}: a limit of {target / MiB} MiB would come within {OomHeadroom / MiB} MiB of the {unreclaimable / MiB} MiB the kernel cannot reclaim; cuts so far: {string.Join("; ", cuts)}");
+                var history = (await deployment.GetHistoryAsync()).Count;
                 var squeezed = Lower(memory, target);
-                cuts.Add(new Cut(DateTimeOffset.UtcNow, squeezed, working, resident, unreclaimable));
+                cuts.Add(new Cut(DateTimeOffset.UtcNow, squeezed, working, resident, unreclaimable, history));
                 output.WriteLine($"cut {cuts.Count}: {cuts[^1]} (floor {floor / MiB} MiB)");
-                // The device's first reading of the new limit: under the floor, or already acting on it
-                // (an eviction, or a re-plan from an earlier cut's reading).
+                // The device's first reading of the new limit: under the floor, or already evicting.
                 var reading = await UntilAsync(async () => await device.GetStatusAsync() is { } s && s.MemoryLimitBytes == squeezed ? s : null, "the device to read the new limit", silo);
                 output.WriteLine($"  device read {reading.AvailableMemoryBytes / MiB} MiB free, {reading.ResidentAtoms.Count} atoms resident");
-                if (reading.AvailableMemoryBytes < floor || reading.Evicted.Count > before.Evicted.Count || (await deployment.GetHistoryAsync()).Count > historyBefore)
-                    firstReading = reading;
-                else if (cuts.Count >= MaxCuts)
+                if (reading.AvailableMemoryBytes < floor || reading.Evicted.Count > before.Evicted.Count) break;
+                if (cuts.Count >= MaxCuts)
                     throw new InvalidOperationException($"after {cuts.Count} cuts the device still reads {reading.AvailableMemoryBytes / MiB} MiB free, over its {floor / MiB} MiB floor: {string.Join("; ", cuts)}");
             }
+            var cut = cuts[^1];
 
             // Either signal may come first: the device's memory reading (the planner moves the atoms off
-            // before the device evicts them) or its eviction of atoms the live plan still uses.
-            var replan = await UntilAsync(async () => (await deployment.GetHistoryAsync()).Skip(historyBefore).FirstOrDefault(r =>
-                r.Trigger.Contains("evict", StringComparison.Ordinal) || r.Trigger.Contains("available memory of edge", StringComparison.Ordinal)), "a re-plan for the memory limit", silo);
-            var last = cuts.Last(c => c.At <= replan.At);
-            var delay = replan.At - last.At;
+            // before the device evicts them) or its eviction of atoms the live plan still uses. Only a
+            // re-plan after the cut that put the atoms out of fit counts.
+            var replan = await UntilAsync(async () => (await deployment.GetHistoryAsync()).Skip(cut.History).FirstOrDefault(r => r.At >= cut.At &&
+                (r.Trigger.Contains("evict", StringComparison.Ordinal) || r.Trigger.Contains("available memory of edge", StringComparison.Ordinal))), "a re-plan for the memory limit", silo);
+            var delay = replan.At - cut.At;
             await deployment.WaitForAsync(s => !s.Migrating && s.Live.Assignment.SequenceEqual(s.Target), Settle);
             // The issue's criterion: the resident atoms fit the limit, next to what the process needs
             // besides them (measured at the cut, as the cut was computed) and the floor the device keeps
             // free. Not the device's own free-memory reading: how much freed memory the native allocator
             // hands back to the kernel varies from run to run.
-            var cut = cuts[^1];
             var baseline = cut.Working - cut.Resident;
             var after = await UntilAsync(async () => await device.GetStatusAsync() is { } s && baseline + s.ResidentBytes + floor <= cut.Limit ? s : null, "the resident atoms to fit the new limit", silo);
             var answered = requests.Answered;
@@ -138,7 +138,7 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
 
             // How the device got there: one eviction round per line (free memory it read, atoms resident then).
             foreach (var line in silo.Log().Split('\n').Where(l => l.Contains("under its floor", StringComparison.Ordinal) || l.Contains("unloaded evicted atoms", StringComparison.Ordinal))) output.WriteLine("  silo: " + line.Trim());
-            output.WriteLine($"re-planned {delay.TotalMilliseconds:0} ms after cut {cuts.IndexOf(last) + 1} of {cuts.Count} ({replan.Trigger}); evicted {after.Evicted.Count}; " +
+            output.WriteLine($"re-planned {delay.TotalMilliseconds:0} ms after cut {cuts.Count} ({replan.Trigger}); evicted {after.Evicted.Count}; " +
                 $"{after.ResidentAtoms.Count} atoms resident ({after.ResidentBytes / MiB} MiB), {after.AvailableMemoryBytes / MiB} MiB free of a {after.MemoryLimitBytes / MiB} MiB limit; " +
                 $"usage {memory.ReadLong("memory.usage_in_bytes") / MiB} MiB; {requests.Answered} requests, {requests.FellBack} fell back, {requests.Failures.Count} failed");
             Assert.True(delay < TimeSpan.FromSeconds(3), $"re-planned {delay.TotalMilliseconds:0} ms after the limit was lowered");
@@ -279,7 +279,7 @@ public sealed class CgroupContextTests(PartitionedResNet model, ITestOutputHelpe
     }
 
     /// <summary>One lowering of the memory limit, with what the cgroup and the device held then.</summary>
-    private sealed record Cut(DateTimeOffset At, long Limit, long Working, long Resident, long Unreclaimable)
+    private sealed record Cut(DateTimeOffset At, long Limit, long Working, long Resident, long Unreclaimable, int History)
     {
         public override string ToString() => FormattableString.Invariant(
             $"limit {Limit / MiB} MiB at {At:HH:mm:ss.fff}, working set {Working / MiB} MiB, atoms {Resident / MiB} MiB, anon+shmem {Unreclaimable / MiB} MiB");
