@@ -251,12 +251,13 @@ internal sealed partial class DeviceGrain(
         if (available < 0) return; // unknown: nothing to act on
         var floor = FloorBytes;
         if (available + _pendingFree >= floor) return;
-        LogMemoryPressure(logger, DeviceId, available, floor, _resident.Count);
+        var (resident, pending) = (_resident.Count, _pendingFree);
         while (_resident.First is { } oldest && available + _pendingFree < floor)
         {
             _pendingFree += oldest.Value.Bytes;
             Evict(oldest, "memory pressure");
         }
+        LogMemoryPressure(logger, DeviceId, available, floor, resident - _resident.Count, resident, _pendingFree - pending);
         _pendingUntilTrim = _trims + 1;
     }
 
@@ -415,8 +416,8 @@ internal sealed partial class DeviceGrain(
     [LoggerMessage(4, LogLevel.Information, "Device {Device} evicts {Atom} (FIFO) to stay within {BudgetBytes} bytes")]
     private static partial void LogEvictingOverBudget(ILogger logger, string device, string atom, long budgetBytes);
 
-    [LoggerMessage(40, LogLevel.Warning, "Device {Device} has {AvailableBytes} bytes free, under its floor of {FloorBytes}: evicting from {Resident} resident atom(s), oldest first")]
-    private static partial void LogMemoryPressure(ILogger logger, string device, long availableBytes, long floorBytes, int resident);
+    [LoggerMessage(40, LogLevel.Warning, "Device {Device} has {AvailableBytes} bytes free, under its floor of {FloorBytes}: evicted {Evicted} of {Resident} resident atom(s), oldest first, holding {EvictedBytes} bytes")]
+    private static partial void LogMemoryPressure(ILogger logger, string device, long availableBytes, long floorBytes, int evicted, int resident, long evictedBytes);
 
     [LoggerMessage(48, LogLevel.Information, "Device {Device} unloaded evicted atoms: {BeforeBytes} bytes free, {CollectedBytes} after a full collection, {TrimmedBytes} after trimming the allocator")]
     private static partial void LogReleased(ILogger logger, string device, long beforeBytes, long collectedBytes, long trimmedBytes);
