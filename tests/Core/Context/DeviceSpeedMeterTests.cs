@@ -75,6 +75,83 @@ public sealed class DeviceSpeedMeterTests
         Assert.InRange(reading.Speed, 1.5, 1.8); // (19 x 4 + 54) / (20 x 4) = 1.625
     }
 
+    /// <summary>
+    /// A phone at 0.1 core (one inference thread) serving requests of ten atoms, 5 ms predicted each: one
+    /// request's chain takes 14 to 26 times its prediction, whichever share of each 100 ms period its
+    /// other work took first (`adamec run --upto 9` at 0.1 core measured 701 to 1297 ms for one chain).
+    /// Reported after every request and signalled, as a device grain or planner does, when it moves by
+    /// more than 25% from the value last signalled.
+    /// </summary>
+    private static (int Signals, double Min, double Max, string Readings) ThrottledPhone(DeviceSpeedMeter meter, int requests, Func<Random, double> ratio)
+    {
+        var random = new Random(20261205);
+        var signalled = double.NaN;
+        var (signals, min, max) = (0, double.MaxValue, 0.0);
+        var readings = new List<string>();
+        for (var request = 0; request < requests; request++)
+        {
+            var r = ratio(random);
+            for (var atom = 0; atom < 10; atom++) meter.Record(predictedMs: 5, measuredMs: 5 * r);
+            var speed = meter.Current.Speed;
+            if (request < 10) continue; // the window fills
+            (min, max) = (Math.Min(min, speed), Math.Max(max, speed));
+            readings.Add(FormattableString.Invariant($"{speed:0.0}"));
+            if (double.IsNaN(signalled) || Math.Abs(speed / signalled - 1) > 0.25)
+            {
+                if (!double.IsNaN(signalled)) signals++;
+                signalled = speed;
+            }
+        }
+        return (signals, min, max, string.Join(" ", readings));
+    }
+
+    [Fact]
+    public void Current_ThrottledChainsSwingByAThird_ReadingStaysWithinTheSignalThreshold()
+    {
+        // Fifteen passes and a second of them were one or two requests here: readings from 14x to 26x,
+        // each a re-plan (`adamec demo`: 15 of 23 plan decisions, the tail of GoogLeNet flapping).
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(effectiveCores: 0.1, threads: 1, emulationFactor: 1);
+
+        var (signals, min, max, readings) = ThrottledPhone(meter, requests: 120, r => 14 + 12 * r.NextDouble());
+
+        Assert.True(signals == 0, $"{signals} signals from jitter alone; readings {min:0.0}x to {max:0.0}x: {readings}");
+        Assert.InRange(min, 16, 20);
+        Assert.InRange(max, 20, 24);
+    }
+
+    [Fact]
+    public void Current_ThrottledDeviceReallyHalvesItsSpeed_ReadsItWithinAFewRequests()
+    {
+        // The same phone, then something else takes half of its quota: chains take 40 times their
+        // prediction. Three such requests (6 s of passes) move the reading beyond the signal threshold;
+        // five (10 s) fill the throttled window.
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(effectiveCores: 0.1, threads: 1, emulationFactor: 1);
+        ThrottledPhone(meter, requests: 30, _ => 20);
+        Assert.Equal(20, meter.Current.Speed, 6);
+
+        for (var request = 0; request < 5; request++)
+        {
+            for (var atom = 0; atom < 10; atom++) meter.Record(predictedMs: 5, measuredMs: 5 * 40);
+            if (request == 2) Assert.True(meter.Current.Speed > 1.25 * 20, $"{meter.Current.Speed:0.0}x after three slower requests");
+        }
+
+        Assert.Equal(40, meter.Current.Speed, 6);
+    }
+
+    [Fact]
+    public void Record_Unthrottled_KeepsTheShortWindow()
+    {
+        // Without a quota the window is the newest second of passes: a change reads within it.
+        var meter = new DeviceSpeedMeter();
+        meter.Configure(effectiveCores: Environment.ProcessorCount, threads: 1, emulationFactor: 1);
+        for (var i = 0; i < 100; i++) meter.Record(50, 100);
+        for (var i = 0; i < 20; i++) meter.Record(50, 50);
+
+        Assert.Equal(1, meter.Current.Speed, 6);
+    }
+
     [Fact]
     public void Record_AtomsPredictedUnderTheMinimumOrNonsense_AreNotTimed()
     {
