@@ -323,6 +323,9 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         return Task.CompletedTask;
     }
 
+    Task IInitiatorCallback.ProbeLinksAsync(string[] devices) =>
+        InitiatorLinks.ProbeAsync(_client.Cluster, _client.Options.DeviceId, devices ?? [], _client.MaxMessageBodySize, InitiatorLinks.StaleAfter, _logger, CancellationToken.None);
+
     Task IInitiatorCallback.DeliverAsync(ForwardResult result)
     {
         if (result is null) return Task.CompletedTask; // one-way: nobody to tell; the segment's wait ends on its own

@@ -25,7 +25,11 @@ internal static partial class InitiatorLinks
     /// whose estimate is older than <paramref name="staleAfter"/>, one link at a time (links that share
     /// a path would otherwise slow each other's probes), and records the samples on the link grains.
     /// </summary>
-    public static async Task ProbeAsync(IClusterClient cluster, string me, int maxMessageBodySize, TimeSpan staleAfter, ILogger logger, CancellationToken cancellationToken)
+    public static Task ProbeAsync(IClusterClient cluster, string me, int maxMessageBodySize, TimeSpan staleAfter, ILogger logger, CancellationToken cancellationToken) =>
+        ProbeAsync(cluster, me, null, maxMessageBodySize, staleAfter, logger, cancellationToken);
+
+    /// <summary>As <see cref="ProbeAsync(IClusterClient, string, int, TimeSpan, ILogger, CancellationToken)"/>, for the active silos among <paramref name="devices"/> only (all when null).</summary>
+    public static async Task ProbeAsync(IClusterClient cluster, string me, IReadOnlyCollection<string>? devices, int maxMessageBodySize, TimeSpan staleAfter, ILogger logger, CancellationToken cancellationToken)
     {
         // Bounded: a deployment does not wait long for its links; what is not measured by then is
         // measured by its real transfers, and a link never measured shows as probing.
@@ -33,7 +37,7 @@ internal static partial class InitiatorLinks
         bounded.CancelAfter(Budget);
         try
         {
-            await ProbeAllAsync(cluster, me, maxMessageBodySize, staleAfter, logger, bounded.Token);
+            await ProbeAllAsync(cluster, me, devices, maxMessageBodySize, staleAfter, logger, bounded.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -46,11 +50,14 @@ internal static partial class InitiatorLinks
         }
     }
 
-    private static async Task ProbeAllAsync(IClusterClient cluster, string me, int maxMessageBodySize, TimeSpan staleAfter, ILogger logger, CancellationToken cancellationToken)
+    private static async Task ProbeAllAsync(IClusterClient cluster, string me, IReadOnlyCollection<string>? only, int maxMessageBodySize, TimeSpan staleAfter, ILogger logger, CancellationToken cancellationToken)
     {
         var hosts = await cluster.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true, cancellationToken);
         var options = new LinkProbeOptions { MaxLargeBytes = Math.Min(new LinkProbeOptions().MaxLargeBytes, maxMessageBodySize - TensorSizeGuard.EnvelopeBytes) };
-        foreach (var device in hosts.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloName).Where(d => d != me).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        var devices = hosts.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloName)
+            .Where(d => d != me && (only is null || only.Contains(d)))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        foreach (var device in devices)
         {
             var probe = cluster.GetGrain<IProbeGrain>(device);
             LinkProbeRound up = async (sizes, _) => await TimeEachAsync(sizes, bytes => probe.RelayAsync(Payload(bytes), []));

@@ -23,19 +23,32 @@ public sealed record DevSilo(string Device, IReadOnlyDictionary<string, string?>
 public sealed class DevCluster : IAsyncDisposable
 {
     private readonly List<(string Device, IHost Host)> _silos;
+    private readonly List<string> _gateways;
+    private readonly string _cacheRoot;
+    private readonly int _primary;
+    private readonly Action<ILoggingBuilder>? _logging;
 
-    private DevCluster(string clusterId, List<(string, IHost)> silos, IReadOnlyList<string> gateways)
+    private DevCluster(string clusterId, List<(string, IHost)> silos, List<string> gateways, string cacheRoot, int primary, Action<ILoggingBuilder>? logging)
     {
         ClusterId = clusterId;
         _silos = silos;
-        Gateways = gateways;
+        _gateways = gateways;
+        _cacheRoot = cacheRoot;
+        _primary = primary;
+        _logging = logging;
     }
 
     /// <summary>The Orleans cluster id the silos share (the service id is the default).</summary>
     public string ClusterId { get; }
 
-    /// <summary>Each silo's gateway as 127.0.0.1:PORT, in the order the silos were given.</summary>
-    public IReadOnlyList<string> Gateways { get; }
+    /// <summary>Each silo's gateway as 127.0.0.1:PORT, in the order the silos were given (joined ones last).</summary>
+    public IReadOnlyList<string> Gateways
+    {
+        get
+        {
+            lock (_silos) return [.. _gateways];
+        }
+    }
 
     /// <summary>Device ids of the silos still running.</summary>
     public IReadOnlyList<string> Devices
@@ -64,27 +77,7 @@ public sealed class DevCluster : IAsyncDisposable
         {
             foreach (var silo in silos)
             {
-                var (siloPort, gatewayPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
-                var settings = new Dictionary<string, string?>
-                {
-                    ["Device:Id"] = silo.Device,
-                    ["Device:CacheDirectory"] = Path.Combine(cacheRoot, silo.Device),
-                    ["Silo:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
-                    ["Silo:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
-                    ["Silo:Primary"] = primary is { } p ? $"127.0.0.1:{p}" : null,
-                    ["Silo:ClusterId"] = clusterId,
-                };
-                foreach (var (key, value) in silo.Settings ?? new Dictionary<string, string?>()) settings[key] = value;
-                var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), logging ?? (l => l.SetMinimumLevel(LogLevel.None)), silo.Configure);
-                try
-                {
-                    await host.StartAsync(cancellationToken);
-                }
-                catch
-                {
-                    host.Dispose();
-                    throw;
-                }
+                var (host, siloPort, gatewayPort) = await StartSiloAsync(silo, cacheRoot, clusterId, primary, logging, cancellationToken);
                 started.Add((silo.Device, host));
                 primary ??= siloPort;
                 gateways.Add($"127.0.0.1:{gatewayPort}");
@@ -96,7 +89,49 @@ public sealed class DevCluster : IAsyncDisposable
             await StopAllAsync(started, CancellationToken.None); // a cancelled start still stops what it started
             throw;
         }
-        return new DevCluster(clusterId, started, gateways);
+        return new DevCluster(clusterId, started, gateways, cacheRoot, primary!.Value, logging);
+    }
+
+    /// <summary>Starts one more device's silo, joining through the first one (the cluster sees the device join); returns once every silo sees it active.</summary>
+    public async Task JoinAsync(DevSilo silo, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        var (host, _, gatewayPort) = await StartSiloAsync(silo, _cacheRoot, ClusterId, _primary, _logging, cancellationToken);
+        List<(string, IHost)> all;
+        lock (_silos)
+        {
+            _silos.Add((silo.Device, host));
+            _gateways.Add($"127.0.0.1:{gatewayPort}");
+            all = [.. _silos];
+        }
+        await WaitUntilAllActiveAsync(all, cancellationToken);
+    }
+
+    private static async Task<(IHost Host, int SiloPort, int GatewayPort)> StartSiloAsync(DevSilo silo, string cacheRoot, string clusterId, int? primary,
+        Action<ILoggingBuilder>? logging, CancellationToken cancellationToken)
+    {
+        var (siloPort, gatewayPort) = (LoopbackPorts.Free(), LoopbackPorts.Free());
+        var settings = new Dictionary<string, string?>
+        {
+            ["Device:Id"] = silo.Device,
+            ["Device:CacheDirectory"] = Path.Combine(cacheRoot, silo.Device),
+            ["Silo:SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+            ["Silo:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Silo:Primary"] = primary is { } p ? $"127.0.0.1:{p}" : null,
+            ["Silo:ClusterId"] = clusterId,
+        };
+        foreach (var (key, value) in silo.Settings ?? new Dictionary<string, string?>()) settings[key] = value;
+        var host = AdaMecSiloHost.Build(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), logging ?? (l => l.SetMinimumLevel(LogLevel.None)), silo.Configure);
+        try
+        {
+            await host.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+        return (host, siloPort, gatewayPort);
     }
 
     /// <summary>

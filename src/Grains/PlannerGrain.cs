@@ -47,6 +47,9 @@ internal sealed partial class PlannerGrain(
 {
     string? Security.IInitiatorOwned.OwnerInitiator => _initiator?.DeviceId;
 
+    /// <summary>After asking its initiator to probe the links to a device, a planner asks again about that device no sooner than this.</summary>
+    private static readonly TimeSpan InitiatorProbeRetry = TimeSpan.FromMinutes(1);
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<string> _subscribed = new(StringComparer.Ordinal);
     private DeploymentMachine? _machine;
@@ -57,6 +60,8 @@ internal sealed partial class PlannerGrain(
     private IReadOnlyList<AtomLatencyReport> _atomLatencies = []; // the per-atom figures the newest plan was made with
     private InitiatorContext? _initiatorSignalled; // the report the last re-plan signal compared against (hysteresis)
     private IInitiatorCallback? _callback;
+    private readonly Dictionary<string, DateTimeOffset> _initiatorProbeAsked = new(StringComparer.Ordinal); // device -> when the initiator was asked to probe its links to it
+    private readonly HashSet<string> _initiatorLinksMeasured = new(StringComparer.Ordinal); // devices whose links with the initiator hold samples (they keep them)
     private IGrainTimer? _work;
     private IGrainTimer? _notifier;
     private IGrainTimer? _lease;
@@ -134,6 +139,8 @@ internal sealed partial class PlannerGrain(
             _initiatorContext = _initiatorSignalled = request.Initiator.Context is { } reported ? ValidInitiatorContext(reported) : null;
         _initiator = request.Initiator;
         _callback = request.Callback;
+        _initiatorLinksMeasured.Clear(); // the initiator may be another device now
+        _initiatorProbeAsked.Clear();
         if (manifestState.State.ManifestSha256 != sha || !manifestState.RecordExists)
         {
             _specJson = manifest.Atoms.Select(a => JsonSerializer.Serialize(a, AdaMecJson.Compact)).ToArray();
@@ -562,6 +569,7 @@ internal sealed partial class PlannerGrain(
         }
         _atomLatencies = reports.Values.OrderBy(r => r.Device, StringComparer.Ordinal).ToArray();
         var all = devices.Select(d => d.DeviceId).Where(d => d != initiator).Prepend(initiator).ToArray();
+        await ProbeInitiatorLinksAsync(initiator, all.Skip(1));
         var links = new List<LinkContext>();
         foreach (var task in all.SelectMany(from => all.Where(to => to != from).Select(to => GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(from, to)).EnsureMeasuredAsync())).ToArray())
         {
@@ -576,6 +584,43 @@ internal sealed partial class PlannerGrain(
         var keys = devices.Select(d => d.DeviceId).Where(d => d != initiator).Concat(all.SelectMany(from => all.Where(to => to != from).Select(to => GrainKeys.Link(from, to))));
         await SubscribeAsync(keys.Where(k => !_subscribed.Contains(k)).ToArray());
         return new ContextSnapshot(devices, links);
+    }
+
+    /// <summary>
+    /// Asks the initiator to probe its links to and from devices it never measured, before planning on
+    /// them: a link grain probes through the sending device's silo, which a client does not have, so
+    /// without this a device that joined after the deploy was planned on the configured default link
+    /// until real transfers measured it. Bounded by <see cref="PlannerOptions.InitiatorProbeWait"/>;
+    /// a device is asked about at most once per <see cref="InitiatorProbeRetry"/>.
+    /// </summary>
+    private async Task ProbeInitiatorLinksAsync(string initiator, IEnumerable<string> devices)
+    {
+        var wait = options.Value.InitiatorProbeWait;
+        if (_callback is not { } callback || wait <= TimeSpan.Zero) return;
+        var now = time.GetUtcNow();
+        var unmeasured = new List<string>();
+        foreach (var device in devices)
+        {
+            if (_initiatorLinksMeasured.Contains(device) || (_initiatorProbeAsked.TryGetValue(device, out var asked) && now - asked < InitiatorProbeRetry)) continue;
+            try
+            {
+                var estimates = await Task.WhenAll(
+                    GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(initiator, device)).GetAsync(),
+                    GrainFactory.GetGrain<ILinkGrain>(GrainKeys.Link(device, initiator)).GetAsync());
+                if (estimates.Any(e => e.Source == "probing")) unmeasured.Add(device);
+                else _initiatorLinksMeasured.Add(device);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException) { LogLinkUnanswered(logger, e, Deployment); }
+        }
+        if (unmeasured.Count == 0) return;
+        foreach (var device in unmeasured) _initiatorProbeAsked[device] = now;
+        var started = time.GetTimestamp();
+        try
+        {
+            await callback.ProbeLinksAsync([.. unmeasured]).WaitAsync(wait, time);
+            LogInitiatorProbed(logger, Deployment, initiator, string.Join(",", unmeasured), time.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException) { LogInitiatorProbeFailed(logger, e, Deployment, initiator, string.Join(",", unmeasured)); }
     }
 
     /// <summary>What devices are asked for their per-atom predictions: the manifest's predictedMs and memory model (built once per manifest).</summary>
@@ -869,6 +914,12 @@ internal sealed partial class PlannerGrain(
 
     [LoggerMessage(130, LogLevel.Information, "Deployment {Deployment}: a link did not answer the context gather; it counts as missing")]
     private static partial void LogLinkUnanswered(ILogger logger, Exception exception, string deployment);
+
+    [LoggerMessage(131, LogLevel.Information, "Deployment {Deployment}: initiator {Initiator} probed its links to {Devices}, never measured before, in {Ms:0} ms")]
+    private static partial void LogInitiatorProbed(ILogger logger, string deployment, string initiator, string devices, double ms);
+
+    [LoggerMessage(132, LogLevel.Warning, "Deployment {Deployment}: initiator {Initiator} did not probe its links to {Devices} in time; planning on what the links hold")]
+    private static partial void LogInitiatorProbeFailed(ILogger logger, Exception exception, string deployment, string initiator, string devices);
 
     [LoggerMessage(120, LogLevel.Debug, "Deployment {Deployment}: cancelling the membership watch threw")]
     private static partial void LogStopFailed(ILogger logger, Exception exception, string deployment);

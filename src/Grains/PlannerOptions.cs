@@ -67,6 +67,15 @@ public sealed class PlannerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan ContextReplanInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a planner waits for its initiator to probe the links between it and a device it never
+    /// measured (a device that joined after the deploy: a link grain cannot probe a link with a client
+    /// end) before it plans; zero plans at once on the configured default link.
+    /// </summary>
+    /// <value>The default value is 5 seconds (0 to 1 minute).</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan InitiatorProbeWait { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long the old copy of a moved atom stays on its device, for requests already on their way, before the planner releases it.</summary>
     /// <value>The default value is 5 seconds (0 to 1 hour).</value>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]

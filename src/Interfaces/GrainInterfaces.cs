@@ -208,6 +208,15 @@ public interface IInitiatorCallback : IGrainObserver
     /// <summary>A cluster segment's output (or its failure), sent by the segment's last atom, one hop.</summary>
     [Alias("Deliver"), OneWay]
     Task DeliverAsync(ForwardResult result);
+
+    /// <summary>
+    /// Probes the links between this initiator and <paramref name="devices"/> that were never measured
+    /// and records the samples on their link grains. A link grain cannot probe a link whose end is a
+    /// client, so a planner about to plan on such a link (a device that joined after the deploy) asks
+    /// the initiator. Returns when done; never throws for a link it could not probe (logged there).
+    /// </summary>
+    [Alias("ProbeLinks")]
+    Task ProbeLinksAsync(string[] devices);
 }
 
 /// <summary>Measures the cost of passing a tensor between devices (key: device id; pinned to it).</summary>
