@@ -4,6 +4,8 @@ using AdaMec.Runtime.Execution;
 
 // Before any tensor exists: profiling and serving must see the same allocator (see NativeAllocator).
 NativeAllocator.KeepFreedMemory();
+// libtorch warns on every convolution on CPUs NNPACK does not support: errors only unless TORCH_CPP_LOG_LEVEL says.
+if (LibTorchLog.Apply() is { Refused: true } log) Console.Error.WriteLine($"warning: {log.Reason}");
 
 var root = new RootCommand("AdaMec: run a DNN across a mobile device and nearby edge boards, re-planning as the context changes.");
 foreach (var command in CommandCatalog.All())

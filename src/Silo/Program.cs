@@ -13,6 +13,7 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 NativeAllocator.KeepFreedMemory(); // the silo runs atoms: same allocator as the profile (see NativeAllocator)
+if (LibTorchLog.Apply() is { Refused: true } log) Console.Error.WriteLine($"adamec-silo: warning: {log.Reason}"); // see LibTorchLog
 try
 {
     var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddAdaMecSiloSources(args).Build();

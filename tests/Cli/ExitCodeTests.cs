@@ -58,6 +58,20 @@ public sealed class ExitCodeTests : IDisposable
         Assert.StartsWith("error: ", Assert.Single(Lines(result.Error)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AnyCommand_TorchLogLevelVariableHoldsNoLevel_WarnsOnceAndStillRuns()
+    {
+        var atoms = Path.Combine(_directory, "atoms");
+
+        var result = AdamecProcess.RunWith(new Dictionary<string, string> { ["TORCH_CPP_LOG_LEVEL"] = "verbose" },
+            "partition", "--model", "alexnet", "--out", atoms, "--latency", "flops", "--no-onnx");
+
+        Assert.Equal(0, result.ExitCode);
+        var line = Assert.Single(Lines(result.Error), l => l.Contains("TORCH_CPP_LOG_LEVEL", StringComparison.Ordinal));
+        Assert.StartsWith("warning: TORCH_CPP_LOG_LEVEL=verbose is not INFO, WARNING, ERROR, FATAL or 0-3", line, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(atoms, "manifest.json")));
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
