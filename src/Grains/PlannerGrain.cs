@@ -55,7 +55,7 @@ internal sealed partial class PlannerGrain(
     private DeploymentMachine? _machine;
     private string[] _specJson = [];
     private InitiatorInfo? _initiator;
-    private InitiatorContext? _initiatorContext; // the initiator's latest report of itself (not persisted: it reports again)
+    private InitiatorContext? _initiatorContext; // the initiator's latest report of itself (written with the state: a resumed planner plans on it until the next report)
     private (string Sha, AtomLatencyQuery Query)? _atomQuery; // what devices are asked for their per-atom predictions
     private IReadOnlyList<AtomLatencyReport> _atomLatencies = []; // the per-atom figures the newest plan was made with
     private InitiatorContext? _initiatorSignalled; // the report the last re-plan signal compared against (hysteresis)
@@ -712,7 +712,7 @@ internal sealed partial class PlannerGrain(
         {
             try
             {
-                await WriteAsync(state, PlannerState.From(machine.Save(), manifestState.State.ManifestSha256, _initiator, _callback.GetGrainId().ToString()));
+                await WriteAsync(state, PlannerState.From(machine.Save(), manifestState.State.ManifestSha256, _initiator, _callback.GetGrainId().ToString(), _initiatorContext));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -735,6 +735,9 @@ internal sealed partial class PlannerGrain(
         _specJson = manifest.Atoms.Select(a => JsonSerializer.Serialize(a, AdaMecJson.Compact)).ToArray();
         _initiator = state.State.Initiator!;
         _callback = GrainFactory.GetGrain<IInitiatorCallback>(GrainId.Parse(state.State.CallbackId));
+        // The initiator's last report, else its deploy-time one; a stored report this code finds invalid is dropped.
+        var reported = state.State.InitiatorContext ?? _initiator.Context;
+        _initiatorContext = _initiatorSignalled = reported is not null && ContextReportValidation.Initiator(reported) is null ? reported : null;
         _machine = DeploymentMachine.Restore(Deployment, options.Value.ToMachineOptions(), time, model, state.State.ToMemento(time.GetUtcNow()), ActiveDevices());
         _verifyResidency = true;
     }

@@ -59,10 +59,18 @@ public sealed class PlannerState
     /// <summary>Old copies still to release, "atom@device".</summary>
     [Id(15)] public List<string> Releases { get; set; } = [];
 
-    internal static PlannerState From(DeploymentMemento memento, string manifestSha256, InitiatorInfo initiator, string callbackId) => new()
+    /// <summary>
+    /// The initiator's newest report of itself when the state was written (null before it sent one). A resumed
+    /// planner plans on it until the initiator reports again, which it does only while it sends requests:
+    /// without it the first re-plan after a resume took the initiator for a device of its declared speed.
+    /// </summary>
+    [Id(16)] public InitiatorContext? InitiatorContext { get; set; }
+
+    internal static PlannerState From(DeploymentMemento memento, string manifestSha256, InitiatorInfo initiator, string callbackId, InitiatorContext? initiatorContext) => new()
     {
         ManifestSha256 = manifestSha256,
         Initiator = initiator,
+        InitiatorContext = initiatorContext,
         CallbackId = callbackId,
         LatencyRequirementMs = memento.RequirementMs,
         Pin = memento.Pin?.ToList(),

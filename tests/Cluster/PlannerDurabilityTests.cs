@@ -85,6 +85,7 @@ public sealed class PlannerDurabilityTests : IAsyncLifetime
         var input = Models.Input(manifest);
         var expected = Models.WholeModelOutput(manifest, input);
         Assert.Equal(pin, (await deployment.InferAsync(input)).Assignment);
+        var reportedBefore = (await deployment.GetStatusAsync()).Initiator;
 
         await _cluster.KillSiloAsync(doomed);
 
@@ -97,6 +98,10 @@ public sealed class PlannerDurabilityTests : IAsyncLifetime
         });
         Assert.Equal(pin, after.Pin);
         Assert.NotEqual(status.PlannerSilo, after.PlannerSilo);
+        // No request since the kill, so no new report: what the resumed planner knows of the initiator came from storage.
+        Assert.NotNull(reportedBefore);
+        Assert.NotNull(after.Initiator);
+        Assert.True(after.Initiator.Speed > 0 && double.IsFinite(after.Initiator.Speed), $"initiator speed {after.Initiator.Speed}");
         var history = await planner.GetHistoryAsync();
         Assert.Equal(before.Select(r => (r.Sequence, r.Trigger, r.At, string.Join(",", r.NewPlan))),
             history.Take(before.Count).Select(r => (r.Sequence, r.Trigger, r.At, string.Join(",", r.NewPlan))));
