@@ -41,9 +41,7 @@ public abstract class ContextCluster : IAsyncLifetime
         FakeCgroup.Set(limitBytes: 8L << 30, usageBytes: 1L << 30);
         var silos = ThreeSiloCluster.Devices.Select(device => new DevSilo(device, Configure: silo => Configure(silo, device))).ToArray();
         Cluster = await DevCluster.StartAsync(silos, Path.Combine(_root, "cache"), "adamec-context-" + Guid.NewGuid().ToString("N")[..8]);
-        var options = new AdaMecClientOptions { DeviceId = "mobile", ClusterId = Cluster.ClusterId };
-        foreach (var gateway in Cluster.Gateways) options.Gateways.Add(gateway);
-        _connection = await AdaMecClient.ConnectAsync(options);
+        _connection = await Cluster.ConnectClientAsync("mobile");
     }
 
     public AdaMecClient Client(Action<AdaMecClientOptions>? configure = null)

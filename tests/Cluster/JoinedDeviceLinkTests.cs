@@ -27,9 +27,7 @@ public sealed class JoinedDeviceLinkTests : IAsyncLifetime
     public async Task DeviceJoinsAfterTheDeploy_InitiatorLinksToItAreProbedBeforeThePlannerPlansOnThem()
     {
         var (directory, manifest) = Models.Shared.Get("alexnet");
-        var options = new AdaMecClientOptions { DeviceId = "mobile", ClusterId = _cluster.ClusterId };
-        foreach (var gateway in _cluster.Gateways) options.Gateways.Add(gateway);
-        await using var client = await AdaMecClient.ConnectAsync(options);
+        await using var client = await _cluster.ConnectClientAsync("mobile");
         using var deployment = await client.DeployAsync(directory, 10_000, "join-" + Guid.NewGuid().ToString("N")[..6]);
         // Pinned away from the newcomer: no weights or tensors will cross its links, so only a probe can measure them.
         await deployment.PinAsync(Enumerable.Repeat("edge1", manifest.Atoms.Count).ToArray());

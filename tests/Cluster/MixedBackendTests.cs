@@ -26,9 +26,7 @@ public sealed class MixedBackendCluster : IAsyncLifetime
             new DevSilo(TorchDevice, new Dictionary<string, string?> { ["Device:Backend"] = ExecutionBackends.Torch }),
             new DevSilo(OnnxDevice, new Dictionary<string, string?> { ["Device:Backend"] = ExecutionBackends.Onnx }),
         ], _cacheRoot, "adamec-mixed-" + Guid.NewGuid().ToString("N")[..8]);
-        var options = new AdaMecClientOptions { DeviceId = "phone", ClusterId = Cluster.ClusterId, Backend = ExecutionBackends.Onnx };
-        foreach (var gateway in Cluster.Gateways) options.Gateways.Add(gateway);
-        _connection = await AdaMecClient.ConnectAsync(options);
+        _connection = await Cluster.ConnectClientAsync("phone", o => o.Backend = ExecutionBackends.Onnx);
     }
 
     /// <summary>An initiator on ONNX Runtime over the fixture's connection.</summary>

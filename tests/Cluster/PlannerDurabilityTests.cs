@@ -36,9 +36,7 @@ public sealed class PlannerDurabilityTests : IAsyncLifetime
         // The hook's storage must be the one grains get, or the test would pass on luck of the memory storage's placement.
         foreach (var device in ThreeSiloCluster.Devices)
             Assert.IsType<SurvivingGrainStorage>(_cluster.Services(device).GetRequiredKeyedService<IGrainStorage>(AdaMecStorage.Name));
-        var options = new AdaMecClientOptions { DeviceId = "mobile", ClusterId = _cluster.ClusterId };
-        foreach (var gateway in _cluster.Gateways) options.Gateways.Add(gateway);
-        _connection = await AdaMecClient.ConnectAsync(options);
+        _connection = await _cluster.ConnectClientAsync("mobile");
     }
 
     public async Task DisposeAsync()

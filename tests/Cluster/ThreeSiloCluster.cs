@@ -36,9 +36,7 @@ public class ThreeSiloCluster : IAsyncLifetime
             Devices.Select(d => new DevSilo(d, Configure: silo => silo.Services.AddGrainStorage(AdaMecStorage.Name,
                 (sp, _) => new SurvivingGrainStorage(sp.GetRequiredService<IGrainStorageSerializer>(), store)))).ToArray(),
             _cacheRoot, "adamec-tests-" + Guid.NewGuid().ToString("N")[..8]);
-        var options = new AdaMecClientOptions { DeviceId = "mobile", ClusterId = Cluster.ClusterId };
-        foreach (var gateway in Cluster.Gateways) options.Gateways.Add(gateway);
-        _connection = await AdaMecClient.ConnectAsync(options);
+        _connection = await Cluster.ConnectClientAsync("mobile");
     }
 
     /// <summary>An initiator over the fixture's connection (disposing it leaves the connection open).</summary>
