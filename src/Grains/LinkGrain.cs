@@ -77,6 +77,7 @@ internal sealed partial class LinkGrain(
         }
         var recorded = new LinkSample(sample!.Bytes, sample.Milliseconds, time.GetUtcNow());
         Add(sample.Probe ? state.State.Probes : state.State.Passive, recorded, sample.Probe ? linkOptions.Value.ToProbeWindow() : linkOptions.Value.ToEstimator());
+        DropBeforeChange();
         state.State.LastSampleAt = recorded.At;
         _samplesUnsaved = true;
         RecordGauges(Estimate());
@@ -170,6 +171,7 @@ internal sealed partial class LinkGrain(
             var started = time.GetTimestamp();
             var samples = await LinkProber.RunAsync(round, All(), linkOptions.Value.ToProbe(maxBytes), time);
             foreach (var sample in samples) Add(state.State.Probes, sample, linkOptions.Value.ToProbeWindow());
+            DropBeforeChange();
             if (samples.Count > 0) state.State.LastSampleAt = samples[^1].At;
             var estimate = Estimate();
             LogProbed(logger, Key, need, samples.Count, time.GetElapsedTime(started).TotalMilliseconds, estimate.Mbps, estimate.LatencyMs,
@@ -189,6 +191,16 @@ internal sealed partial class LinkGrain(
         membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && m.Name == device);
 
     private List<LinkSample> All() => [.. state.State.Probes.Select(s => s.ToSample()), .. state.State.Passive.Select(s => s.ToSample())];
+
+    /// <summary>The newest samples say the link stepped (<see cref="LinkEstimator.ChangedSince"/>): the samples, probes and passive, from before the step go.</summary>
+    private void DropBeforeChange()
+    {
+        if (LinkEstimator.ChangedSince(All(), linkOptions.Value.ToEstimator()) is not { } since) return;
+        var before = Estimate();
+        var dropped = state.State.Probes.RemoveAll(s => s.At < since) + state.State.Passive.RemoveAll(s => s.At < since);
+        var after = Estimate();
+        LogStepped(logger, Key, before.Mbps, before.LatencyMs, after.Mbps, after.LatencyMs, dropped);
+    }
 
     private static void Add(List<StoredSample> stored, LinkSample sample, LinkEstimatorOptions window)
     {
@@ -277,6 +289,9 @@ internal sealed partial class LinkGrain(
 
     [LoggerMessage(1700, LogLevel.Information, "Link {Link} probed ({Need}): {Count} samples in {Ms:0} ms; now {Mbps:0.0} Mbps / {LatencyMs:0.00} ms ({Samples})")]
     private static partial void LogProbed(ILogger logger, string link, LinkProbeNeed need, int count, double ms, double mbps, double latencyMs, string samples);
+
+    [LoggerMessage(1705, LogLevel.Information, "Link {Link} stepped: its newest transfers all disagree with the estimate, so the {Dropped} samples before them are dropped; {MbpsBefore:0.0} Mbps / {LatencyBefore:0.00} ms -> {MbpsAfter:0.0} Mbps / {LatencyAfter:0.00} ms")]
+    private static partial void LogStepped(ILogger logger, string link, double mbpsBefore, double latencyBefore, double mbpsAfter, double latencyAfter, int dropped);
 
     [LoggerMessage(1701, LogLevel.Warning, "Link {Link} probe failed; the estimate stands and the next probe comes after the probe interval")]
     private static partial void LogProbeFailed(ILogger logger, Exception exception, string link);

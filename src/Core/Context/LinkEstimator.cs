@@ -45,6 +45,18 @@ public sealed record LinkEstimatorOptions
 
     /// <summary>A link whose newest sample is older than this is re-probed. Default 5 minutes.</summary>
     public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Newest samples in a row that must all disagree, the same way, with the fit of the samples before them
+    /// for the link to count as changed (see <see cref="LinkEstimator.ChangedSince"/>). Default 5.
+    /// </summary>
+    public int ChangeRun { get; init; } = 5;
+
+    /// <summary>How many times slower (or faster) than that fit predicts each of them must have taken. Default 2.</summary>
+    public double ChangeFactor { get; init; } = 2;
+
+    /// <summary>How many milliseconds each of them must be off that prediction at least, so a latency-sized hiccup is not a change. Default 10.</summary>
+    public double ChangeMinMs { get; init; } = 10;
 }
 
 /// <summary>
@@ -101,6 +113,37 @@ public static class LinkEstimator
         var newest = samples.Max(s => s.At);
         samples.RemoveAll(s => newest - s.At > options.MaxSampleSpread);
         if (samples.Count > options.Window) samples.RemoveRange(0, samples.Count - options.Window);
+    }
+
+    /// <summary>
+    /// When the link changed, if it did: the newest <see cref="LinkEstimatorOptions.ChangeRun"/> samples all took
+    /// over <see cref="LinkEstimatorOptions.ChangeFactor"/> times what the fit of the older samples predicts (or
+    /// under its inverse), each by at least <see cref="LinkEstimatorOptions.ChangeMinMs"/>, and there are at
+    /// least as many older ones. Returns when the first of that run was recorded: samples before it describe a
+    /// link that is gone and should be dropped. Null when no such run. The medians of <see cref="Fit"/> ignore an
+    /// outlier, but for the same reason they follow a real step only once the new samples are the majority of the
+    /// window (48 passive and 12 probe samples: a minute of requests on a link that dropped to 2 Mbps); a run
+    /// that all points one way is a step, not jitter.
+    /// </summary>
+    public static DateTimeOffset? ChangedSince(IReadOnlyList<LinkSample> samples, LinkEstimatorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        options ??= new LinkEstimatorOptions();
+        var run = Math.Max(1, options.ChangeRun);
+        var ordered = samples.Where(Usable).OrderBy(s => s.At).ToArray();
+        if (ordered.Length < 2 * run) return null;
+        var newest = ordered[^run..];
+        if (Fit(ordered[..^run], options) is not { } before) return null;
+        var slower = newest.All(s => Off(s, before, options) > 0 && s.Milliseconds > options.ChangeFactor * before.PredictMs(s.Bytes));
+        var faster = newest.All(s => Off(s, before, options) < 0 && s.Milliseconds * options.ChangeFactor < before.PredictMs(s.Bytes));
+        return slower || faster ? newest[0].At : null;
+    }
+
+    /// <summary>How far <paramref name="sample"/> is off the fit's prediction, ms (signed); 0 when within <see cref="LinkEstimatorOptions.ChangeMinMs"/>.</summary>
+    private static double Off(LinkSample sample, LinkFit fit, LinkEstimatorOptions options)
+    {
+        var off = sample.Milliseconds - fit.PredictMs(sample.Bytes);
+        return Math.Abs(off) >= options.ChangeMinMs ? off : 0;
     }
 
     /// <summary>A sample the fit can use: bytes &gt; 0, milliseconds finite and &gt;= 0.</summary>

@@ -88,6 +88,68 @@ public sealed class LinkEstimatorTests
         return fit.Separated && samples.All(s => Math.Abs(fit.PredictMs(s.Bytes) - s.Milliseconds) <= 1e-6 * Math.Max(1, s.Milliseconds));
     }
 
+    /// <summary>A probed link at <paramref name="mbps"/> (two sizes), then the request tensors that crossed it at <paramref name="after"/> Mbps.</summary>
+    private static List<LinkSample> Stepped(double mbps, int before, double after, int crossed)
+    {
+        var samples = Enumerable.Range(0, before).Select(i => i % 2 == 0 ? 32_768L : 602_112L).Select((b, i) => Sample(b, Ms(b, mbps, 0.5), i)).ToList();
+        samples.AddRange(Enumerable.Range(0, crossed).Select(i => Sample(602_112, Ms(602_112, after, 0.5), before + i)));
+        return samples;
+    }
+
+    [Theory]
+    [InlineData(400, 2)]   // the testbed's drop: the medians followed it only a minute of requests later
+    [InlineData(33.8, 11.2)] // the Table 4 day's drop
+    [InlineData(2, 400)]   // back up
+    public void ChangedSince_LinkStepsAndFiveTransfersShowIt_TheFirstOfThemIsWhereItChanged(double mbps, double after)
+    {
+        Assert.Null(LinkEstimator.ChangedSince(Stepped(mbps, 20, after, 4)));
+        Assert.Equal(T0.AddSeconds(20), LinkEstimator.ChangedSince(Stepped(mbps, 20, after, 5)));
+        Assert.Equal(T0.AddSeconds(20), LinkEstimator.ChangedSince(Stepped(mbps, 20, after, 5).OrderByDescending(s => s.At).ToList())); // order of the list does not matter
+    }
+
+    [Fact]
+    public void ChangedSince_FewerOlderSamplesThanTheRun_NoChange()
+    {
+        Assert.Null(LinkEstimator.ChangedSince(Stepped(400, 4, 2, 5)));
+        Assert.Null(LinkEstimator.ChangedSince([]));
+    }
+
+    [Fact]
+    public void ChangedSince_HiccupsOfAFewMilliseconds_AreNotAStep()
+    {
+        // Small tensors on a fast link: five in a row three times slower, but 2 ms each, is a busy moment, not a link.
+        var samples = Enumerable.Range(0, 20).Select(i => Sample(4_096, 1.0, i)).ToList();
+        samples.AddRange(Enumerable.Range(0, 5).Select(i => Sample(4_096, 3.0, 20 + i)));
+        Assert.Null(LinkEstimator.ChangedSince(samples));
+    }
+
+    [Fact]
+    public void ChangedSince_StepOneWayButOneTransferNot_NoChange()
+    {
+        var samples = Stepped(400, 20, 2, 5);
+        samples[^3] = samples[^3] with { Milliseconds = Ms(602_112, 400, 0.5) };
+        Assert.Null(LinkEstimator.ChangedSince(samples));
+    }
+
+    [Property(MaxTest = 200)]
+    public bool ChangedSince_SteadyLinkWithNoiseAndOutliers_NeverSeesAStep(int seed)
+    {
+        // The samples of the fit property above: ±1% noise and a quarter outliers up to 200 ms slower.
+        var random = new Random(seed);
+        var mbps = Math.Exp(random.NextDouble() * Math.Log(10_000));
+        var latency = random.NextDouble() * 20;
+        var samples = new List<LinkSample>();
+        for (var i = 0; i < 48; i++)
+        {
+            var bytes = i % 2 == 0 ? 32_768L : (long)Math.Max(32_768 * 4, mbps * 1000 / 8 * 150);
+            var ms = Ms(bytes, mbps, latency) * (1 + (random.NextDouble() - 0.5) * 0.02);
+            if (i % 8 is 3 or 6) ms += random.NextDouble() * 200;
+            samples.Add(Sample(bytes, ms, i));
+            if (LinkEstimator.ChangedSince(samples) is not null) return false;
+        }
+        return true;
+    }
+
     [Fact]
     public void NeedsProbe_ByHistory_SaysWhy()
     {
