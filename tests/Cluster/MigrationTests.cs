@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using AdaMec.Core.Atoms;
 using AdaMec.Interfaces;
+using AdaMec.Runtime.Atoms;
 
 namespace AdaMec.Cluster.Tests;
 
@@ -17,32 +19,34 @@ public sealed class MigrationTests(ThreeSiloCluster fixture)
         var (directory, manifest) = Models.Shared.Get("alexnet", seed: 7);
         await using var client = fixture.Client();
         using var deployment = await client.DeployAsync(directory, 10_000, "move-" + Guid.NewGuid().ToString("N")[..6]);
-        // The deployment's own first plan may already use an edge device; move between two edges
-        // it left alone, so every byte of both moves has to travel.
+        // Devices keep weight files by content hash, so a move brings only what its target lacks, and
+        // the deployment's own first plan may already have used any edge. Move to the edges that lack
+        // the most; each move must carry exactly the bytes its target lacked, and the second some.
         await deployment.WaitUntilSettledAsync(Settle);
-        var used = (await deployment.GetHistoryAsync()).SelectMany(r => r.NewPlan).ToHashSet();
-        var (first, second) = ThreeSiloCluster.Devices.Where(d => !used.Contains(d)).ToArray() switch
+        var (first, second) = ThreeSiloCluster.Devices.OrderByDescending(d => LackedBytes(d, manifest)).ToArray() switch
         {
-            [var a, var b, ..] => (a, b),
-            var free => throw new InvalidOperationException($"the automatic plan used {string.Join(",", used)}; only {free.Length} edge device(s) left untouched"),
+            [var most, var next, ..] => (next, most),
+            _ => throw new InvalidOperationException("the fixture has fewer than two edge devices"),
         };
         var device2 = fixture.Grains.GetGrain<IDeviceGrain>(second);
         var before = (await device2.GetStatusAsync()).WeightBytesReceived;
-        var total = manifest.Atoms.Sum(a => a.FileBytes);
 
+        var lackedByFirst = LackedBytes(first, manifest);
         await deployment.PinAsync(Enumerable.Repeat(first, manifest.Atoms.Count).ToArray());
         await deployment.WaitUntilSettledAsync(Settle);
+        var lackedBySecond = LackedBytes(second, manifest);
+        Assert.True(lackedBySecond > 0, $"{second} already held every atom's weights: the move would prove nothing");
         await deployment.PinAsync(Enumerable.Repeat(second, manifest.Atoms.Count).ToArray());
         await deployment.WaitUntilSettledAsync(Settle);
 
         var history = await deployment.GetHistoryAsync();
         var toFirst = history.Single(r => r.Trigger == "pinned by operator" && r.NewPlan.All(d => d == first));
         var toSecond = history.Single(r => r.Trigger == "pinned by operator" && r.NewPlan.All(d => d == second));
-        Assert.Equal(total, toFirst.BytesMoved);
-        Assert.Equal(total, toSecond.BytesMoved);
+        Assert.Equal(lackedByFirst, toFirst.BytesMoved);
+        Assert.Equal(lackedBySecond, toSecond.BytesMoved);
         Assert.Equal(manifest.Atoms.Count, toSecond.AtomsSwitched);
         Assert.True(toSecond.Completed);
-        Assert.Equal(total, (await device2.GetStatusAsync()).WeightBytesReceived - before);
+        Assert.Equal(lackedBySecond, (await device2.GetStatusAsync()).WeightBytesReceived - before);
 
         var input = Models.Input(manifest);
         var result = await deployment.InferAsync(input);
@@ -57,6 +61,13 @@ public sealed class MigrationTests(ThreeSiloCluster fixture)
         Assert.Equal(manifest.Atoms.Count, timed.Switches.Count);
         Assert.All(timed.Switches, s => Assert.True(s.To == second && s.ServedMs >= s.SwitchedMs && s.ServedMs <= timed.TimeToBenefitMs, $"atom {s.Atom}: switched {s.SwitchedMs} ms, served {s.ServedMs} ms"));
         Assert.True(timed.TimeToBenefitMs >= timed.Switches.Max(s => s.SwitchedMs));
+    }
+
+    /// <summary>The weight bytes of <paramref name="manifest"/>'s atoms that are not in <paramref name="device"/>'s cache, so a move there must carry them.</summary>
+    private long LackedBytes(string device, AtomManifest manifest)
+    {
+        var cache = new WeightFileCache(fixture.CacheOf(device), long.MaxValue);
+        return manifest.Atoms.Where(a => !File.Exists(cache.PathOf(a.Sha256))).Sum(a => a.FileBytes);
     }
 
     [Fact]

@@ -47,6 +47,9 @@ public class ThreeSiloCluster : IAsyncLifetime
         return AdaMecClient.Attach(Grains, options, maxMessageBodySize ?? _connection.MaxMessageBodySize);
     }
 
+    /// <summary>The folder <paramref name="device"/>'s silo caches weight files in.</summary>
+    public string CacheOf(string device) => Path.Combine(_cacheRoot, device);
+
     public async Task DisposeAsync()
     {
         try
