@@ -22,6 +22,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
     private readonly string _directory;
     private readonly string _manifestJson;
     private readonly IExecutableAtom[] _local;
+    private readonly bool[] _localWarm; // _local[i] has run once: see RunLocalAsync on why its first pass is not timed
     private readonly object[] _locks;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Guid, PendingSegment> _pending = new();
@@ -40,6 +41,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         Manifest = manifest;
         _manifestJson = manifestJson;
         _local = local;
+        _localWarm = new bool[local.Length];
         _locks = local.Select(_ => new object()).ToArray();
         _requirementMs = requirementMs;
         _logger = client.Loggers.CreateLogger<Deployment>();
@@ -402,6 +404,7 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
         forward?.SetTag(AdaMecTelemetry.Tags.InputBytes, input.Length);
         byte[] output;
         double runMs;
+        bool first;
         lock (_locks[index])
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -412,12 +415,15 @@ public sealed partial class Deployment : IInitiatorCallback, IDisposable
             var runStarted = Stopwatch.GetTimestamp();
             output = _local[index].Run(input);
             runMs = Stopwatch.GetElapsedTime(runStarted).TotalMilliseconds;
+            first = !_localWarm[index];
+            _localWarm[index] = true;
         }
         forward?.SetTag(AdaMecTelemetry.Tags.OutputBytes, output.Length);
         var emulation = Math.Max(1, _client.Self.EmulationFactor);
         if (emulation > 1) await Task.Delay(TimeSpan.FromMilliseconds(runMs * (emulation - 1)));
         // Timed with the emulated slowdown, as a silo times its atoms: the speed the planner plans with.
-        _client.Self.Record(Manifest.Atoms[index].PredictedMs, runMs * emulation);
+        // Not the atom's first pass, which pays one-time costs no later pass pays (as on a silo, see AtomGrain).
+        if (!first) _client.Self.Record(Manifest.Atoms[index].PredictedMs, runMs * emulation);
         return output;
     }
 

@@ -59,4 +59,33 @@ public sealed class InitiatorSpeedTests(ThreeSiloCluster fixture)
         Assert.Equal(reported.SpeedSamples, row.InitiatorSpeedSamples);
         Assert.Equal(2, row.InitiatorEmulationSpeedFactor);
     }
+
+    [Fact]
+    public async Task LocalPasses_EachAtomsFirstPassIsNotTimed_TheReportCountsOnlyLaterPasses()
+    {
+        var (directory, manifest) = Models.Shared.Get("alexnet");
+        const string phone = "phone-cold";
+        await using var client = fixture.Client(o => o.DeviceId = phone);
+        using var deployment = await client.DeployAsync(directory, 10_000, "cold-" + Guid.NewGuid().ToString("N")[..6]);
+        await deployment.PinAsync(Enumerable.Repeat(phone, manifest.Atoms.Count).ToArray());
+        await deployment.WaitUntilSettledAsync(Deadline);
+        var timedPerRequest = manifest.Atoms.Count(a => a.PredictedMs >= DeviceSpeedMeter.MinPredictedMs);
+        Assert.True(timedPerRequest >= DeviceSpeedMeter.MinSamples, $"alexnet has {timedPerRequest} atoms the meter times");
+
+        // A report goes with a request once the report period has passed. Requests A and B back to back,
+        // then C a period later: A's report holds nothing timed (A ran every atom's first pass), C's holds
+        // B's and C's passes. Timing first passes too would make A's report one request's passes, C's three.
+        var input = Models.Input(manifest);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        await deployment.InferAsync(input);
+        await deployment.InferAsync(input);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        await deployment.InferAsync(input);
+        using var timeout = new CancellationTokenSource(Deadline);
+        InitiatorContext? reported;
+        while ((reported = (await deployment.GetStatusAsync()).Initiator) is null || reported.SpeedSamples < 2 * timedPerRequest)
+            await Task.Delay(100, timeout.Token);
+        Assert.Equal(2 * timedPerRequest, reported.SpeedSamples);
+        Assert.Equal("measured", reported.SpeedSource);
+    }
 }
