@@ -15,6 +15,9 @@ public sealed class TorchBackend : IExecutionBackend
         if (threads is < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be at least 1");
         Threads = threads;
         if (threads is { } n) torch.set_num_threads(n);
+        // Every host that runs atoms on libtorch (a silo, the CLI, an app, an in-process DevCluster)
+        // gets the same quiet C++ log; once per process, so the hosts' own earlier calls stay the one that counts.
+        LibTorchLog.Apply();
     }
 
     public string Name => ExecutionBackends.Torch;

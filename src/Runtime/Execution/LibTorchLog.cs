@@ -12,9 +12,10 @@ public readonly record struct LibTorchLogLevel(bool Applied, string Reason, bool
 /// libtorch's C++ messages (c10 logging) go straight to the process's stderr. On a CPU that NNPACK does not
 /// support, libtorch warns "Could not initialize NNPACK! Reason: Unsupported hardware." on every convolution,
 /// which buries a silo's log and the demo's table. PyTorch sets c10's level from <c>TORCH_CPP_LOG_LEVEL</c> when
-/// Python imports torch; libtorch on its own never reads the variable, so every AdaMec process that runs atoms
-/// (CLI, silo) calls <see cref="Apply"/> first: the variable's level (INFO, WARNING, ERROR, FATAL or 0–3), or
-/// ERROR when it is unset. A process without libtorch (an ONNX-only board) is left alone.
+/// Python imports torch; libtorch on its own never reads the variable, so the CLI and the silo call
+/// <see cref="Apply"/> first (and warn when the variable holds no level), and the torch backend calls it when
+/// created, for every other host: the variable's level (INFO, WARNING, ERROR, FATAL or 0–3), or ERROR when it
+/// is unset. A process without libtorch (an ONNX-only board) is left alone.
 /// </summary>
 public static class LibTorchLog
 {
