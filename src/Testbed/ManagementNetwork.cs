@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace AdaMec.Testbed;
 
 /// <summary>
@@ -12,18 +10,8 @@ public static class ManagementNetwork
     /// <summary>The veth end inside each device's namespace.</summary>
     public const string DeviceInterface = "mgmt0";
 
-    /// <summary>A /24 in 10.78.0.0/16 that no address of the host is in: the first three octets.</summary>
-    public static string FreeSubnet()
-    {
-        var used = HostCommand.Run("ip", "-4", "-o", "addr", "show");
-        for (var k = 0; k < 256; k++)
-        {
-            var subnet = string.Create(CultureInfo.InvariantCulture, $"10.78.{k}");
-            if (!used.Contains($" {subnet}.", StringComparison.Ordinal)) return subnet;
-        }
-
-        throw new TestbedException("no free /24 left in 10.78.0.0/16 for a testbed's management network");
-    }
+    /// <summary>A /24 in 10.78.0.0/16 that no address or route of the host is in: the first three octets.</summary>
+    public static string FreeSubnet() => NetworkFabric.FreeSubnet("10.78", 0, "a testbed's management network");
 
     /// <summary>Makes the bridge <paramref name="bridge"/> with address <paramref name="subnet"/>.1.</summary>
     public static void AddBridge(string bridge, string subnet)

@@ -27,6 +27,30 @@ public static class NetworkFabric
         }
     }
 
+    /// <summary>
+    /// A /24 in 10.77.0.0/16 for a testbed's device addresses (the first three octets) that no address or
+    /// route of the host's namespace is in: device addresses are routed from the host (<see
+    /// cref="Testbed.RouteDevicesFromHost"/>), so two testbeds up at once need subnets of their own. The
+    /// search starts at a random place, so two testbeds coming up together rarely try the same one.
+    /// </summary>
+    public static string FreeDeviceSubnet() => FreeSubnet("10.77", Random.Shared.Next(256), "a testbed's device addresses");
+
+    /// <summary>
+    /// The first /24 in <paramref name="prefix"/>.0.0/16, from <paramref name="start"/> on (wrapping), that no
+    /// address or route of the host's namespace is in: its first three octets.
+    /// </summary>
+    internal static string FreeSubnet(string prefix, int start, string purpose)
+    {
+        var used = HostCommand.Run("ip", "-4", "-o", "addr", "show") + "\n" + HostCommand.Run("ip", "-4", "route", "show");
+        for (var i = 0; i < 256; i++)
+        {
+            var subnet = string.Create(CultureInfo.InvariantCulture, $"{prefix}.{(start + i) % 256}");
+            if (!used.Contains(subnet + ".", StringComparison.Ordinal)) return subnet;
+        }
+
+        throw new TestbedException($"no free /24 left in {prefix}.0.0/16 for {purpose}");
+    }
+
     /// <summary>True when this kernel has netem (link delay); probed in a namespace of its own, removed at once.</summary>
     public static bool HasNetem()
     {

@@ -44,7 +44,7 @@ public sealed class Testbed
         if (postgres && TestbedPostgres.BinFolder(out var noPostgres) is null) throw new TestbedException($"cannot start the testbed's PostgreSQL: {noPostgres}");
         if (File.Exists(statePath)) throw new TestbedException($"a testbed is already recorded in {statePath}: run 'adamec testbed down' first");
         var cgroups = Cgroups.Detect(out _)!;
-        var layout = new TestbedLayout(TestbedLayout.NewTag(), trace);
+        var layout = new TestbedLayout(TestbedLayout.NewTag(), trace, NetworkFabric.FreeDeviceSubnet());
         var state = new TestbedState { Tag = layout.Tag, Trace = traceName, CgroupVersion = cgroups.Version, CgroupRoot = layout.CgroupRoot, Initiator = trace.Initiator.Id };
         var testbed = new Testbed(statePath, state, cgroups);
         try

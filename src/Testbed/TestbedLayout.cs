@@ -15,10 +15,10 @@ namespace AdaMec.Testbed;
 /// </remarks>
 public sealed class TestbedLayout
 {
-    /// <summary>The subnet of device addresses; private to the testbed's namespaces.</summary>
-    public const string DeviceSubnet = "10.77.0";
-
-    public TestbedLayout(string tag, ScenarioTrace trace)
+    /// <param name="tag">The testbed's tag, in every name it makes.</param>
+    /// <param name="trace">The devices and links to place.</param>
+    /// <param name="deviceSubnet">The first three octets of the device addresses (see <see cref="NetworkFabric.FreeDeviceSubnet"/>).</param>
+    public TestbedLayout(string tag, ScenarioTrace trace, string deviceSubnet = "10.77.0")
     {
         ArgumentNullException.ThrowIfNull(trace);
         if (tag.Length is < 1 or > 6 || !tag.All(char.IsAsciiLetterOrDigit))
@@ -26,6 +26,7 @@ public sealed class TestbedLayout
         if (trace.Devices.Count > 250) throw new TestbedException($"a testbed holds at most 250 devices, the trace has {trace.Devices.Count}");
         if (trace.Links.Count > 999) throw new TestbedException($"a testbed holds at most 999 links, the trace has {trace.Links.Count}");
         Tag = tag;
+        DeviceSubnet = deviceSubnet;
         Devices = trace.Devices.Select((d, i) => new DevicePlace(
             d.Id,
             $"adamec-{tag}-{d.Id}",
@@ -39,6 +40,9 @@ public sealed class TestbedLayout
     }
 
     public string Tag { get; }
+
+    /// <summary>The /24 of device addresses (first three octets); the addresses live in the testbed's namespaces.</summary>
+    public string DeviceSubnet { get; }
 
     public IReadOnlyList<DevicePlace> Devices { get; }
 

@@ -6,6 +6,7 @@ namespace AdaMec.Testbed.Tests;
 public sealed class TestbedTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), $"adamec-testbed-{Guid.NewGuid():N}.json");
+    private readonly string _secondState = Path.Combine(Path.GetTempPath(), $"adamec-testbed-{Guid.NewGuid():N}.json");
 
     private static ScenarioTrace Shipped(string name) => ScenarioTraceJson.ReadFile(Path.Combine(AppContext.BaseDirectory, "scenarios", name + ".json"));
 
@@ -189,6 +190,27 @@ public sealed class TestbedTests(ITestOutputHelper output) : IDisposable
         Assert.All(testbed.State.Processes, p => Assert.False(DeviceProcess.IsRunning(p.Pid), $"silo of {p.Device} still runs"));
     }
 
+    [SkippableFact]
+    public void RouteDevicesFromHost_TwoTestbedsUpAtOnce_EachRoutesItsOwnDeviceAddressesOverItsOwnBridge()
+    {
+        SkipUnlessPossible();
+        Skip.If(TestbedPostgres.BinFolder(out var why) is null, why);
+        var first = Testbed.Up(Shipped("leave"), "leave.json", _state, postgres: true);
+        first.RouteDevicesFromHost();
+        var second = Testbed.Up(Shipped("leave"), "leave.json", _secondState, postgres: true);
+        second.RouteDevicesFromHost();
+
+        Assert.Empty(first.State.Devices.Select(d => d.Place.Address).Intersect(second.State.Devices.Select(d => d.Place.Address)));
+        foreach (var testbed in new[] { first, second })
+        foreach (var device in testbed.State.Devices)
+            Assert.Contains($"dev {testbed.State.Management!.Bridge}", HostCommand.Run("ip", "route", "get", device.Place.Address), StringComparison.Ordinal);
+
+        Testbed.Down(_secondState);
+        Testbed.Down(_state);
+        var routes = HostCommand.Run("ip", "-4", "route", "show");
+        Assert.All(first.State.Devices.Concat(second.State.Devices), d => Assert.DoesNotContain(d.Place.Address + " ", routes, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Open_NoStateFile_SaysNoTestbedIsUp()
     {
@@ -204,6 +226,7 @@ public sealed class TestbedTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose()
     {
+        if (File.Exists(_secondState)) Testbed.Down(_secondState);
         if (File.Exists(_state)) Testbed.Down(_state);
     }
 }
