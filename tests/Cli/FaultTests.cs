@@ -22,6 +22,14 @@ public sealed class FaultRuns : IAsyncLifetime
     /// <summary>Requests per fault, at least (the bench's default is 500).</summary>
     public const int Requests = 120;
 
+    /// <summary>
+    /// Requests per second, open-loop (the bench's default is 20). The tests check that each fault is
+    /// recovered from with nothing lost, which needs a load the devices left after a fault can carry:
+    /// above it the queue grows for as long as the fault lasts, whatever the recovery does. The phone
+    /// does not shed load yet, so on a slow 2-core machine 20 per second overran it (docs/faults.md).
+    /// </summary>
+    public const double RatePerSecond = 10;
+
     private readonly System.Text.StringBuilder _log = new();
 
     public IReadOnlyDictionary<string, FaultResult> Results { get; private set; } = new Dictionary<string, FaultResult>();
@@ -38,6 +46,7 @@ public sealed class FaultRuns : IAsyncLifetime
         var settings = new FaultBenchSettings(Path.Combine(AppContext.BaseDirectory, "adamec-silo.dll"), Path.Combine(AppContext.BaseDirectory, "adamec.dll"))
         {
             Requests = Requests,
+            RatePerSecond = RatePerSecond,
         };
         using var log = new StringWriter(_log);
         Results = (await FaultBench.RunAsync(settings, TextWriter.Synchronized(log))).ToDictionary(r => r.Fault);
