@@ -26,11 +26,10 @@ public sealed class TestbedLayout
         if (trace.Devices.Count > 250) throw new TestbedException($"a testbed holds at most 250 devices, the trace has {trace.Devices.Count}");
         if (trace.Links.Count > 999) throw new TestbedException($"a testbed holds at most 999 links, the trace has {trace.Links.Count}");
         Tag = tag;
-        DeviceSubnet = deviceSubnet;
         Devices = trace.Devices.Select((d, i) => new DevicePlace(
             d.Id,
             $"adamec-{tag}-{d.Id}",
-            string.Create(CultureInfo.InvariantCulture, $"{DeviceSubnet}.{i + 1}"),
+            string.Create(CultureInfo.InvariantCulture, $"{deviceSubnet}.{i + 1}"),
             $"adamec-testbed-{tag}/{d.Id}")).ToList();
         Links = trace.Links.Select((l, i) => new LinkPlace(
             l.A,
@@ -40,9 +39,6 @@ public sealed class TestbedLayout
     }
 
     public string Tag { get; }
-
-    /// <summary>The /24 of device addresses (first three octets); the addresses live in the testbed's namespaces.</summary>
-    public string DeviceSubnet { get; }
 
     public IReadOnlyList<DevicePlace> Devices { get; }
 
